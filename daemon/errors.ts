@@ -1,0 +1,33 @@
+/**
+ * Every error a user can see: a stable code, the HTTP status the API answers with, and what
+ * it means. docs/errors.md is kept in step with this list by a test.
+ */
+export const ERROR_CODES = {
+  HOOKSD_CONFIG_INVALID: { status: 500, meaning: 'The configuration file has problems; each is listed with FILE:LINE:COLUMN.' },
+  HOOKSD_CONFIG_UNREADABLE: { status: 500, meaning: 'The configuration file could not be read.' },
+  HOOKSD_NATS_SERVER_MISSING: { status: 500, meaning: 'No nats.servers are configured and the nats-server binary is not installed.' },
+  HOOKSD_NATS_UNAVAILABLE: { status: 503, meaning: 'NATS could not be reached or did not start.' },
+  HOOKSD_UNAUTHORIZED: { status: 401, meaning: 'The request has no valid bearer token.' },
+  HOOKSD_FORBIDDEN: { status: 403, meaning: 'The token lacks the scope this route needs.' },
+  HOOKSD_INVALID_REQUEST: { status: 400, meaning: 'The query string or body failed validation; details lists each problem.' },
+  HOOKSD_INVALID_CURSOR: { status: 400, meaning: 'The pagination cursor is not one this API issued.' },
+  HOOKSD_NOT_FOUND: { status: 404, meaning: 'No record has this id.' },
+  HOOKSD_ROUTE_NOT_FOUND: { status: 404, meaning: 'No route matches this method and path.' },
+  HOOKSD_INTERNAL: { status: 500, meaning: 'An unexpected error; the log has the details.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class HooksdError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'HooksdError';
+    this.status = ERROR_CODES[code].status;
+  }
+}
