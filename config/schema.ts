@@ -5,8 +5,10 @@
  * ever sees numbers.
  */
 
+// No `type: 'string'`: the keyword checks the type itself so that `timeout: 5` is told what a
+// duration looks like rather than "must be string".
 const duration = (defaultValue?: string) =>
-  defaultValue === undefined ? { type: 'string', duration: true } : { type: 'string', duration: true, default: defaultValue };
+  defaultValue === undefined ? { duration: true } : { duration: true, default: defaultValue };
 
 const strictObject = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   type: 'object',
@@ -20,6 +22,8 @@ export const CONSUMER_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 export const EVENT_TYPE_PATTERN = '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$';
 /** An event type name, or a prefix ending in `.*`, or `*` alone. */
 export const EVENT_TYPE_SELECTOR_PATTERN = '^(\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?)$';
+/** An HTTP header name (RFC 9110 token). */
+export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 /** `whsec_` then base64 of 24 to 64 bytes (32 to 88 base64 characters). */
 export const SECRET_PATTERN = '^whsec_[A-Za-z0-9+/]{32,86}={0,2}$';
 
@@ -37,7 +41,7 @@ const consumerSchema = {
     headers: {
       type: 'object',
       default: {},
-      propertyNames: { pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$', notReservedHeader: true },
+      propertyNames: { pattern: HEADER_NAME_PATTERN, notReservedHeader: true },
       additionalProperties: { type: 'string' },
     },
     transform: { type: 'string' },
@@ -62,9 +66,13 @@ const eventTypeSchema = {
   },
 };
 
+// The root has no `default`: ajv ignores one there (and strict mode refuses it); the loader
+// reads an empty file as {}.
 export const configSchema = {
   $id: 'https://hooksd.dev/schemas/config.json',
-  ...strictObject({
+  type: 'object',
+  additionalProperties: false,
+  properties: {
     server: strictObject({
       listen: { type: 'string', pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\s]+):[0-9]{1,5}$', default: '0.0.0.0:8080' },
       auth: strictObject({
@@ -127,7 +135,7 @@ export const configSchema = {
     eventTypes: { type: 'array', items: eventTypeSchema, default: [] },
     pipeline: { type: 'array', items: { type: 'string' } },
     consumers: { type: 'array', items: consumerSchema, default: [] },
-  }),
+  },
 } as const;
 
 export type Scope = 'read' | 'admin' | 'publish';

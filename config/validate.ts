@@ -1,0 +1,70 @@
+/**
+ * The ajv instance behind hooks.config.yaml, built once. Validating a config applies its
+ * defaults and turns every duration string into milliseconds, in place: after a successful
+ * call the object is a `HooksdConfig`.
+ */
+import { Ajv, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
+import formatsPlugin from 'ajv-formats';
+import { parseDuration } from './duration.js';
+import { configSchema, type HooksdConfig } from './schema.js';
+
+export const DURATION_MESSAGE = 'must be a duration like "250ms", "5s", "5m", "2h", "5d"';
+
+const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'transfer-encoding', 'connection', 'user-agent']);
+
+/** Headers hooksd writes on every request itself: the transport's and the `webhook-*` signature set. */
+export function isReservedHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return RESERVED_HEADERS.has(lower) || lower.startsWith('webhook-');
+}
+
+function durationToMs(value: unknown): number | undefined {
+  // An unquoted 0 in YAML is a number; it means the same as "0".
+  if (value === 0) return 0;
+  if (typeof value !== 'string') return undefined;
+  try {
+    return parseDuration(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function createConfigAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strictTypes: false, strictTuples: false });
+  formatsPlugin.default(ajv);
+  ajv.addKeyword({
+    keyword: 'duration',
+    schemaType: 'boolean',
+    modifying: true,
+    errors: false,
+    error: { message: DURATION_MESSAGE },
+    validate(enabled: boolean, value: unknown, _schema, dataCxt) {
+      if (!enabled) return true;
+      const ms = durationToMs(value);
+      if (ms === undefined) return false;
+      if (dataCxt) dataCxt.parentData[dataCxt.parentDataProperty] = ms;
+      return true;
+    },
+  });
+  const notReservedHeader: SchemaValidateFunction = (enabled: boolean, name: unknown) => {
+    if (!enabled || typeof name !== 'string' || !isReservedHeader(name)) return true;
+    notReservedHeader.errors = [
+      {
+        keyword: 'notReservedHeader',
+        propertyName: name,
+        params: { header: name },
+        message: `header "${name}" is set by hooksd and cannot be configured`,
+      },
+    ];
+    return false;
+  };
+  ajv.addKeyword({ keyword: 'notReservedHeader', type: 'string', schemaType: 'boolean', validate: notReservedHeader });
+  return ajv;
+}
+
+/**
+ * Validates a parsed hooks.config.yaml, collecting every error (`allErrors`), filling in
+ * defaults and converting durations to milliseconds. Errors carry `parentSchema` (`verbose`)
+ * so the loader can suggest the key that was meant.
+ */
+export const validateConfig: ValidateFunction<HooksdConfig> = createConfigAjv().compile<HooksdConfig>(configSchema);

@@ -1,0 +1,42 @@
+import { HooksdError } from '../../errors.js';
+import { MESSAGE_STATUSES, type MessageStatus } from '../../records.js';
+import type { Store } from '../../store.js';
+import { compileQuery, pageQuerySchema } from '../validation.js';
+import { requireScope, type ApiRouter } from '../server.js';
+
+interface MessagesQuery {
+  limit: number;
+  cursor?: string;
+  since?: string;
+  until?: string;
+  consumerId?: string;
+  eventType?: string;
+  status?: MessageStatus;
+}
+
+const messagesQuery = compileQuery<MessagesQuery>({
+  ...pageQuerySchema,
+  consumerId: { type: 'string', minLength: 1 },
+  eventType: { type: 'string', minLength: 1 },
+  status: { enum: MESSAGE_STATUSES },
+});
+const attemptsQuery = compileQuery<{ limit: number; cursor?: string }>({ limit: pageQuerySchema.limit, cursor: pageQuerySchema.cursor });
+
+export function messageRoutes(router: ApiRouter, store: Store): void {
+  router.get('/v1/messages', requireScope('read'), async (ctx) => {
+    const query = messagesQuery(ctx.query);
+    ctx.body = await store.listMessages(query);
+  });
+
+  router.get('/v1/messages/:id', requireScope('read'), async (ctx) => {
+    const message = await store.getMessage(ctx.params.id);
+    if (message === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no message with id "${ctx.params.id}"`);
+    ctx.body = message;
+  });
+
+  router.get('/v1/messages/:id/attempts', requireScope('read'), async (ctx) => {
+    const query = attemptsQuery(ctx.query);
+    if ((await store.getMessage(ctx.params.id)) === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no message with id "${ctx.params.id}"`);
+    ctx.body = await store.listAttempts(ctx.params.id, query);
+  });
+}

@@ -1,0 +1,105 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import Router, { type RouterMiddleware } from '@koa/router';
+import type { Logger } from 'pino';
+import type { Scope, TokenConfig } from '../../config/schema.js';
+import { HooksdError } from '../errors.js';
+
+export interface ApiState {
+  scopes?: readonly Scope[];
+}
+export type ApiRouter = Router<ApiState>;
+
+/** Renders every error as `{code, message, details}`; messages of 5xx errors stay in the log. */
+function errors(log: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new HooksdError('HOOKSD_ROUTE_NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+    } catch (error) {
+      const coded = error instanceof HooksdError ? error : undefined;
+      const status = coded?.status ?? 500;
+      if (status >= 500) log.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
+      ctx.status = status;
+      ctx.body = coded && status < 500 ? { code: coded.code, message: coded.message, details: coded.details ?? null } : { code: coded?.code ?? 'HOOKSD_INTERNAL', message: 'internal error', details: null };
+    }
+  };
+}
+
+/** Compares bearer tokens by their SHA-256 digests in constant time. */
+function authenticate(tokens: readonly TokenConfig[]): Koa.Middleware<ApiState> {
+  const digests = tokens.map((t) => ({ digest: createHash('sha256').update(t.token).digest(), scopes: t.scopes }));
+  return async (ctx, next) => {
+    if (digests.length > 0) {
+      const match = /^Bearer (.+)$/i.exec(ctx.get('authorization'));
+      const presented = match ? createHash('sha256').update(match[1]).digest() : undefined;
+      const found = presented && digests.find((d) => timingSafeEqual(d.digest, presented));
+      ctx.state.scopes = found ? found.scopes : undefined;
+    } else {
+      ctx.state.scopes = ['read', 'admin', 'publish'];
+    }
+    await next();
+  };
+}
+
+/** Route middleware: the request needs a token with `scope`. */
+export function requireScope(scope: Scope): RouterMiddleware<ApiState> {
+  return async (ctx, next) => {
+    if (ctx.state.scopes === undefined) throw new HooksdError('HOOKSD_UNAUTHORIZED', 'a valid "Authorization: Bearer <token>" header is required');
+    if (!ctx.state.scopes.includes(scope)) throw new HooksdError('HOOKSD_FORBIDDEN', `this token lacks the "${scope}" scope`);
+    await next();
+  };
+}
+
+export interface ApiServer {
+  readonly app: Koa<ApiState>;
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The Koa app with its routes, built without listening so tests can drive it in-process.
+ * With no tokens configured, it only listens on loopback, whatever server.listen says.
+ */
+export function buildApiServer(options: { listen: string; tokens: readonly TokenConfig[]; router: ApiRouter; log: Logger }): ApiServer {
+  const app = new Koa<ApiState>();
+  app.use(errors(options.log));
+  app.use(authenticate(options.tokens));
+  app.use(options.router.routes());
+  app.use(options.router.allowedMethods());
+  let server: http.Server | undefined;
+  return {
+    app,
+    async start() {
+      const { host: requested, port } = parseListen(options.listen);
+      const host = options.tokens.length === 0 && !isLoopback(requested) ? '127.0.0.1' : requested;
+      if (host !== requested) options.log.warn({ requested, host }, 'no server.auth.tokens configured: the API listens on loopback only');
+      server = http.createServer(app.callback());
+      server.keepAliveTimeout = 5000;
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port, host, () => resolve());
+      });
+      const address = server.address() as AddressInfo;
+      const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return `http://${shown}:${address.port}`;
+    },
+    async stop() {
+      if (!server) return;
+      const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+      server.closeIdleConnections();
+      await closing;
+    },
+  };
+}
+
+function parseListen(listen: string): { host: string; port: number } {
+  const at = listen.lastIndexOf(':');
+  return { host: listen.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(at + 1)) };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

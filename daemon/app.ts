@@ -1,0 +1,73 @@
+import path from 'node:path';
+import Router from '@koa/router';
+import type { Logger } from 'pino';
+import type { HooksdConfig } from '../config/schema.js';
+import { buildApiServer, type ApiState } from './api/server.js';
+import { deadLetterRoutes } from './api/routes/dead-letters.js';
+import { eventRoutes } from './api/routes/events.js';
+import { healthRoutes } from './api/routes/health.js';
+import { messageRoutes } from './api/routes/messages.js';
+import { EventCatalog } from './catalog.js';
+import { ConsumerRegistry } from './consumers.js';
+import { Dispatcher } from './dispatcher.js';
+import { Ingest } from './ingest.js';
+import { ensureStreamAndConsumer, openNats, type NatsHandle } from './nats.js';
+import { Store } from './store.js';
+import { Sweeper } from './sweeper.js';
+
+export interface App {
+  /** Opens the store, connects to NATS, starts delivering and listening; resolves to the API's URL. */
+  start(): Promise<string>;
+  /** Drains in SPEC §7's order: stop intake, finish in-flight attempts, close the API, NATS and the store. */
+  stop(): Promise<void>;
+  readonly store: Store;
+}
+
+export function buildApp(config: HooksdConfig, deps: { configFile: string; log: Logger }): App {
+  const { log } = deps;
+  const store = new Store(config.storage.path);
+  const consumers = new ConsumerRegistry(store, path.dirname(path.resolve(deps.configFile)));
+  const catalog = new EventCatalog(config.eventTypes);
+  const dispatcher = new Dispatcher(store, consumers, config, log);
+  const sweeper = new Sweeper(store, dispatcher, config.delivery.sweepSchedule, log);
+  let nats: NatsHandle | undefined;
+  let ingest: Ingest | undefined;
+  let draining = false;
+
+  const router = new Router<ApiState>();
+  healthRoutes(router, () => {
+    const checks = { store: store.isOpen, nats: nats !== undefined && !nats.nc.isClosed() && ingest !== undefined, draining };
+    return { ready: checks.store && checks.nats && !draining, checks };
+  });
+  eventRoutes(router, store);
+  messageRoutes(router, store);
+  deadLetterRoutes(router, store);
+  const api = buildApiServer({ listen: config.server.listen, tokens: config.server.auth.tokens, router, log });
+
+  return {
+    store,
+    async start() {
+      await store.start();
+      await consumers.load(config);
+      const url = await api.start();
+      nats = await openNats(config, log);
+      await ensureStreamAndConsumer(nats.jsm, config, log);
+      sweeper.start();
+      ingest = new Ingest(nats, store, consumers, dispatcher, catalog, config, log);
+      await ingest.start();
+      log.info({ url, consumers: consumers.all().length, eventTypes: catalog.list().length }, 'hooksd ready');
+      return url;
+    },
+    async stop() {
+      draining = true;
+      await ingest?.stop();
+      await sweeper.stop();
+      await dispatcher.stop(config.shutdown.timeout);
+      await api.stop();
+      await nats?.stop();
+      await store.stop();
+      consumers.stop();
+      log.info('hooksd stopped');
+    },
+  };
+}

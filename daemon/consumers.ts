@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import type { ConsumerConfig, HooksdConfig } from '../config/schema.js';
+import { compileEventTypeSelector } from '../plugins/eventTypes.js';
+import { decodeSecret, generateSecret } from '../plugins/standardWebhooks.js';
+import type { Store } from './store.js';
+
+/** A consumer as the delivery path uses it: settings resolved, keys decoded, agents ready. */
+export interface Consumer {
+  readonly id: string;
+  readonly url: string;
+  readonly description: string;
+  readonly source: 'yaml' | 'api';
+  readonly eventTypes: readonly string[];
+  readonly disabled: boolean;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeout: number;
+  readonly retrySchedule: readonly number[];
+  readonly concurrency: number;
+  readonly rateLimit?: number;
+  readonly signingKeys: readonly Buffer[];
+  readonly agent: { http: http.Agent; https: https.Agent };
+  readonly matches: (eventType: string) => boolean;
+}
+
+/**
+ * The consumers of the running config. Built once per config (start-up and reload), so the
+ * hot path only looks up: `forEventType` answers from a per-type cache.
+ */
+export class ConsumerRegistry {
+  private byId = new Map<string, Consumer>();
+  private byEventType = new Map<string, Consumer[]>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly configDir: string,
+  ) {}
+
+  async load(config: HooksdConfig): Promise<void> {
+    const next = new Map<string, Consumer>();
+    for (const entry of config.consumers) {
+      next.set(entry.id, await this.build(entry, config));
+    }
+    const previous = this.byId;
+    this.byId = next;
+    this.byEventType = new Map();
+    // In-flight attempts may still hold the old agents: close them once those must have ended.
+    setTimeout(() => previous.forEach(destroyAgents), config.delivery.timeout + 1000).unref();
+  }
+
+  get(id: string): Consumer | undefined {
+    return this.byId.get(id);
+  }
+
+  all(): Consumer[] {
+    return [...this.byId.values()];
+  }
+
+  forEventType(eventType: string): Consumer[] {
+    let found = this.byEventType.get(eventType);
+    if (found === undefined) {
+      found = this.all().filter((c) => c.matches(eventType));
+      this.byEventType.set(eventType, found);
+    }
+    return found;
+  }
+
+  stop(): void {
+    for (const consumer of this.byId.values()) destroyAgents(consumer);
+  }
+
+  private async build(entry: ConsumerConfig, config: HooksdConfig): Promise<Consumer> {
+    const concurrency = entry.concurrency ?? config.delivery.concurrency;
+    const agentOptions = { keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency };
+    const tls = {
+      cert: this.pem(entry.tls.cert),
+      key: this.pem(entry.tls.key),
+      ca: this.pem(entry.tls.ca),
+    };
+    return Object.freeze({
+      id: entry.id,
+      url: entry.url,
+      description: entry.description,
+      source: 'yaml' as const,
+      eventTypes: entry.eventTypes,
+      disabled: entry.disabled,
+      headers: entry.headers,
+      timeout: entry.timeout ?? config.delivery.timeout,
+      retrySchedule: entry.retrySchedule ?? config.delivery.retrySchedule,
+      concurrency,
+      rateLimit: entry.rateLimit,
+      signingKeys: (await this.secretsOf(entry)).map(decodeSecret),
+      agent: { http: new http.Agent(agentOptions), https: new https.Agent({ ...agentOptions, ...tls }) },
+      matches: compileEventTypeSelector(entry.eventTypes),
+    });
+  }
+
+  /** The YAML secret, or one generated on first start and kept in the store. */
+  private async secretsOf(entry: ConsumerConfig): Promise<string[]> {
+    if (entry.secret !== undefined) return [entry.secret];
+    const stored = await this.store.getSecrets(entry.id);
+    if (stored !== undefined && stored.length > 0) return stored;
+    const generated = [generateSecret()];
+    await this.store.putSecrets(entry.id, generated);
+    return generated;
+  }
+
+  /** PEM text as given, or read from a file path relative to the config file. */
+  private pem(value: string | undefined): string | undefined {
+    if (value === undefined || value.includes('-----BEGIN')) return value;
+    return readFileSync(path.resolve(this.configDir, value), 'utf8');
+  }
+}
+
+function destroyAgents(consumer: Consumer): void {
+  consumer.agent.http.destroy();
+  consumer.agent.https.destroy();
+}

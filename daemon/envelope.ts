@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import type { JsMsg } from 'nats';
+import { EVENT_TYPE_PATTERN } from '../config/schema.js';
+
+export interface Envelope {
+  id: string;
+  eventType: string;
+  generatedDate: string;
+  /** The envelope as delivered: the published bytes when they already were a whole envelope. */
+  body: string;
+  payload: unknown;
+}
+
+export class EnvelopeError extends Error {}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const eventTypePattern = new RegExp(EVENT_TYPE_PATTERN);
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+const MAX_ID_LENGTH = 256;
+
+/**
+ * Reads the event envelope from a JetStream message, applying SPEC §2's fallbacks: `id` from
+ * the `Nats-Msg-Id` header, then an id derived from the stream position (so a redelivery
+ * gets the same id); `eventType` from the subject; `generatedDate` from the publish time.
+ * Throws EnvelopeError with the reason when the message cannot be an event.
+ */
+export function readEnvelope(msg: JsMsg, eventTypeFromSubject: (subject: string) => string): Envelope {
+  let text: string;
+  try {
+    text = utf8.decode(msg.data);
+  } catch {
+    throw new EnvelopeError('body is not valid UTF-8');
+  }
+  let envelope: Record<string, unknown>;
+  try {
+    envelope = JSON.parse(text);
+  } catch (error) {
+    throw new EnvelopeError(`body is not JSON: ${(error as Error).message}`);
+  }
+  if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope)) throw new EnvelopeError('envelope must be a JSON object');
+  if (!('payload' in envelope)) throw new EnvelopeError('envelope has no "payload"');
+
+  const id = envelope.id ?? msg.headers?.get('Nats-Msg-Id') ?? derivedId(msg);
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || /[\x00-\x1f]/.test(id)) {
+    throw new EnvelopeError(`"id" must be a non-empty string of at most ${MAX_ID_LENGTH} printable characters`);
+  }
+  const eventType = envelope.eventType ?? eventTypeFromSubject(msg.subject);
+  if (typeof eventType !== 'string' || !eventTypePattern.test(eventType)) {
+    throw new EnvelopeError(`"eventType" must be dot-separated names like "connection.created" (got ${JSON.stringify(eventType)})`);
+  }
+  const generatedDate = envelope.generatedDate ?? new Date(Math.floor(msg.info.timestampNanos / 1e6)).toISOString();
+  if (typeof generatedDate !== 'string' || !ISO_DATE.test(generatedDate) || Number.isNaN(Date.parse(generatedDate))) {
+    throw new EnvelopeError(`"generatedDate" must be an ISO 8601 date-time (got ${JSON.stringify(generatedDate)})`);
+  }
+  const complete = envelope.id === id && envelope.eventType === eventType && envelope.generatedDate === generatedDate;
+  const body = complete ? text : JSON.stringify({ ...envelope, id, eventType, generatedDate });
+  return { id, eventType, generatedDate, body, payload: envelope.payload };
+}
+
+function derivedId(msg: JsMsg): string {
+  const position = `${msg.info.stream}:${msg.seq}:${msg.info.timestampNanos}`;
+  return 'evt_' + createHash('sha256').update(position).digest('base64url').slice(0, 22);
+}

@@ -1,0 +1,166 @@
+import type { ConsumerMessages, JsMsg } from 'nats';
+import type { Logger } from 'pino';
+import type { HooksdConfig } from '../config/schema.js';
+import type { ConsumerRegistry } from './consumers.js';
+import type { Dispatcher, Job } from './dispatcher.js';
+import { EnvelopeError, readEnvelope, type Envelope } from './envelope.js';
+import type { EventCatalog } from './catalog.js';
+import { sortableId } from './ids.js';
+import { eventTypeFromSubject, type NatsHandle } from './nats.js';
+import type { DeadLetterRecord, EventRecord, MessageRecord } from './records.js';
+import type { BatchOp, Store } from './store.js';
+
+/** Messages pulled from JetStream per request; the stream consumer's max_ack_pending bounds the rest. */
+const PULL_BATCH = 512;
+const NAK_DELAY_MS = 5000;
+
+/**
+ * Reads events from the durable pull consumer. Messages that arrive together are handled as
+ * one batch: their events, fan-out messages and dead letters go to LevelDB in one synced
+ * write (group commit), and only then are they acked, so an acked event is always on disk.
+ * New messages then go straight to the dispatcher; the due index is their durable backstop.
+ */
+export class Ingest {
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private buffer: JsMsg[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+  private flushQueued = false;
+  private readonly typeOf: (subject: string) => string;
+
+  constructor(
+    private readonly nats: NatsHandle,
+    private readonly store: Store,
+    private readonly consumers: ConsumerRegistry,
+    private readonly dispatcher: Dispatcher,
+    private readonly catalog: EventCatalog,
+    private readonly config: HooksdConfig,
+    private readonly log: Logger,
+  ) {
+    const subjects = config.nats.subjects;
+    this.typeOf = (subject) => eventTypeFromSubject(subject, subjects);
+  }
+
+  async start(): Promise<void> {
+    const consumer = await this.nats.js.consumers.get(this.config.nats.stream, this.config.nats.durable);
+    this.messages = await consumer.consume({ max_messages: PULL_BATCH });
+    this.loop = this.read(this.messages);
+  }
+
+  /** Stops pulling and waits until everything already pulled is written and acked. */
+  async stop(): Promise<void> {
+    this.messages?.stop();
+    await this.loop;
+    await this.flushing;
+  }
+
+  private async read(messages: ConsumerMessages): Promise<void> {
+    for await (const msg of messages) {
+      this.buffer.push(msg);
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        setImmediate(() => {
+          this.flushQueued = false;
+          this.flushing = this.flushing.then(() => this.flush());
+        });
+      }
+    }
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.buffer;
+    this.buffer = [];
+    if (batch.length === 0) return;
+    const receivedAt = Date.now();
+    const accepted: { msg: JsMsg; envelope: Envelope }[] = [];
+    const ops: BatchOp[] = [];
+    for (const msg of batch) {
+      const result = this.check(msg);
+      if (typeof result === 'string') ops.push(...this.store.deadLetterOps(this.deadLetter(msg, result, receivedAt)));
+      else accepted.push({ msg, envelope: result });
+    }
+    const known = await this.store.existingEventIds(accepted.map((a) => a.envelope.id));
+    const jobs: Job[] = [];
+    for (const { envelope, msg } of accepted) {
+      if (known.has(envelope.id)) continue;
+      known.add(envelope.id);
+      ops.push(...this.store.eventOps(this.eventRecord(envelope, msg.subject, receivedAt)));
+      for (const consumer of this.consumers.forEventType(envelope.eventType)) {
+        const message = this.messageRecord(envelope, consumer.id, consumer.retrySchedule[0], receivedAt);
+        ops.push(...this.store.newMessageOps(message));
+        jobs.push({ message, body: envelope.body, trigger: 'scheduled' });
+      }
+    }
+    try {
+      await this.store.write(ops, true);
+    } catch (error) {
+      this.log.error({ err: error, count: batch.length }, 'could not store events; they will be redelivered by NATS');
+      for (const msg of batch) msg.nak(NAK_DELAY_MS);
+      return;
+    }
+    for (const msg of batch) msg.ack();
+    for (const job of jobs) {
+      if (job.message.nextAttemptAt !== null && job.message.nextAttemptAt <= Date.now()) this.dispatcher.enqueue(job);
+    }
+  }
+
+  /** The envelope, or why the message is refused. */
+  private check(msg: JsMsg): Envelope | string {
+    let envelope: Envelope;
+    try {
+      envelope = readEnvelope(msg, this.typeOf);
+    } catch (error) {
+      if (error instanceof EnvelopeError) return error.message;
+      throw error;
+    }
+    if (!this.catalog.has(envelope.eventType)) {
+      if (this.config.ingest.unknownTypes === 'reject') {
+        return `unknown event type "${envelope.eventType}": it is not in eventTypes (set ingest.unknownTypes: deliver to accept unknown types)`;
+      }
+      return envelope;
+    }
+    const problem = this.catalog.check(envelope.eventType, envelope.payload);
+    return problem === null ? envelope : `payload does not match the schema of "${envelope.eventType}": ${problem}`;
+  }
+
+  private eventRecord(envelope: Envelope, subject: string, receivedAt: number): EventRecord {
+    return {
+      id: envelope.id,
+      eventType: envelope.eventType,
+      generatedDate: envelope.generatedDate,
+      receivedAt,
+      seq: sortableId('', receivedAt),
+      subject,
+      body: envelope.body,
+    };
+  }
+
+  private messageRecord(envelope: Envelope, consumerId: string, firstDelay: number, now: number): MessageRecord {
+    return {
+      id: sortableId('msg_', now),
+      eventId: envelope.id,
+      consumerId,
+      eventType: envelope.eventType,
+      status: 'sending',
+      createdAt: now,
+      updatedAt: now,
+      attempts: 0,
+      nextAttemptAt: now + firstDelay,
+    };
+  }
+
+  private deadLetter(msg: JsMsg, reason: string, receivedAt: number): DeadLetterRecord {
+    let data: string;
+    let encoding: 'utf8' | 'base64' = 'utf8';
+    try {
+      data = new TextDecoder('utf-8', { fatal: true }).decode(msg.data);
+    } catch {
+      data = Buffer.from(msg.data).toString('base64');
+      encoding = 'base64';
+    }
+    const headers: Record<string, string[]> = {};
+    for (const [name, values] of msg.headers ?? []) headers[name] = values;
+    this.log.warn({ subject: msg.subject, streamSequence: msg.seq, reason }, 'event refused: kept in the dead-letter log');
+    return { id: sortableId('dlq_', receivedAt), receivedAt, subject: msg.subject, reason, data, encoding, headers, streamSequence: msg.seq };
+  }
+}

@@ -1,0 +1,63 @@
+/** The records hooksd keeps in LevelDB, as the API shows them. */
+
+export type MessageStatus = 'sending' | 'attempting' | 'success' | 'failure' | 'cancelled' | 'skipped';
+export const MESSAGE_STATUSES: readonly MessageStatus[] = ['sending', 'attempting', 'success', 'failure', 'cancelled', 'skipped'];
+
+export type ErrorClass = 'timeout' | 'connect' | 'dns' | 'tls' | 'blocked' | 'http';
+
+export interface EventRecord {
+  id: string;
+  eventType: string;
+  generatedDate: string;
+  /** When hooksd received it (ms since epoch). */
+  receivedAt: number;
+  /** Sortable ingest key: orders events by reception in the time index. */
+  seq: string;
+  subject: string;
+  /** The envelope exactly as it is delivered. */
+  body: string;
+}
+
+export interface MessageRecord {
+  id: string;
+  eventId: string;
+  consumerId: string;
+  eventType: string;
+  status: MessageStatus;
+  createdAt: number;
+  updatedAt: number;
+  attempts: number;
+  /** When the next scheduled attempt is due, or null when none is. */
+  nextAttemptAt: number | null;
+  lastStatusCode?: number;
+  lastError?: string;
+}
+
+export interface AttemptRecord {
+  messageId: string;
+  attempt: number;
+  trigger: 'scheduled' | 'manual';
+  startedAt: number;
+  durationMs: number;
+  /** got's phase timings in ms (wait, dns, tcp, tls, request, firstByte, download, total). */
+  timings: Record<string, number | undefined>;
+  request: { method: string; url: string; headers: Record<string, string>; body: string };
+  response?: { statusCode: number; headers: Record<string, string | string[] | undefined>; body: string; truncated: boolean };
+  outcome: 'success' | 'failure';
+  errorClass?: ErrorClass;
+  error?: string;
+}
+
+export interface DeadLetterRecord {
+  id: string;
+  receivedAt: number;
+  subject: string;
+  reason: string;
+  /** The message body as received: UTF-8 text, or base64 when it was not valid UTF-8. */
+  data: string;
+  encoding: 'utf8' | 'base64';
+  headers: Record<string, string[]>;
+  streamSequence?: number;
+  eventId?: string;
+  eventType?: string;
+}

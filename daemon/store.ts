@@ -1,0 +1,321 @@
+import { mkdirSync } from 'node:fs';
+import { Level } from 'level';
+import { HooksdError } from './errors.js';
+import { sortableIdFloor } from './ids.js';
+import type { AttemptRecord, DeadLetterRecord, EventRecord, MessageRecord, MessageStatus } from './records.js';
+
+/**
+ * hooksd's LevelDB keyspace. Primary records live in `events`, `messages`, `attempts` and
+ * `deadLetters`; the other sublevels are indexes whose keys end in a sortable id, so every
+ * list is a reverse range scan that stops after one page, and the due index lets the sweeper
+ * read only what has fallen due.
+ *
+ *   events            eventId                 → EventRecord
+ *   eventsByTime      seq                     → eventId
+ *   eventsByType      type \0 seq             → eventId
+ *   messages          msgId                   → MessageRecord       (msgIds sort by time)
+ *   messagesBy*       consumer|status|type|event \0 msgId → ''
+ *   attempts          msgId \0 attemptNo      → AttemptRecord
+ *   due               dueAt \0 msgId          → consumerId
+ *   deadLetters       dlqId                   → DeadLetterRecord
+ *   secrets           consumerId              → string[] (generated signing secrets)
+ */
+
+const SEP = '\x00';
+const HIGH = '\xff';
+const DUE_WIDTH = 15;
+const MAX_SCAN_FACTOR = 20;
+
+// The abstract-level typings do not follow sublevel value types through a root batch, so ops stay loose.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Sublevel = any;
+export type BatchOp = { type: 'put'; sublevel: Sublevel; key: string; value: unknown } | { type: 'del'; sublevel: Sublevel; key: string };
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+export interface PageQuery {
+  limit: number;
+  cursor?: string;
+  since?: number;
+  until?: number;
+}
+
+export interface MessageQuery extends PageQuery {
+  consumerId?: string;
+  eventType?: string;
+  status?: MessageStatus;
+  eventId?: string;
+}
+
+export interface DueEntry {
+  key: string;
+  dueAt: number;
+  messageId: string;
+  consumerId: string;
+}
+
+interface PendingWrite {
+  ops: BatchOp[];
+  sync: boolean;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export const dueKey = (dueAt: number, messageId: string) => String(Math.max(0, Math.floor(dueAt))).padStart(DUE_WIDTH, '0') + SEP + messageId;
+const attemptKey = (messageId: string, attempt: number) => messageId + SEP + String(attempt).padStart(6, '0');
+
+export class Store {
+  private readonly db: Level<string, unknown>;
+  readonly events: Sublevel;
+  readonly eventsByTime: Sublevel;
+  readonly eventsByType: Sublevel;
+  readonly messages: Sublevel;
+  readonly messagesByConsumer: Sublevel;
+  readonly messagesByStatus: Sublevel;
+  readonly messagesByType: Sublevel;
+  readonly messagesByEvent: Sublevel;
+  readonly attempts: Sublevel;
+  readonly due: Sublevel;
+  readonly deadLetters: Sublevel;
+  readonly secrets: Sublevel;
+  private pending: PendingWrite[] = [];
+  private writing = false;
+
+  constructor(readonly path: string) {
+    mkdirSync(path, { recursive: true });
+    this.db = new Level<string, unknown>(path, { valueEncoding: 'json' });
+    const sub = (name: string) => this.db.sublevel<string, unknown>(name, { valueEncoding: 'json' });
+    this.events = sub('events');
+    this.eventsByTime = sub('eventsByTime');
+    this.eventsByType = sub('eventsByType');
+    this.messages = sub('messages');
+    this.messagesByConsumer = sub('messagesByConsumer');
+    this.messagesByStatus = sub('messagesByStatus');
+    this.messagesByType = sub('messagesByType');
+    this.messagesByEvent = sub('messagesByEvent');
+    this.attempts = sub('attempts');
+    this.due = sub('due');
+    this.deadLetters = sub('deadLetters');
+    this.secrets = sub('secrets');
+  }
+
+  async start(): Promise<void> {
+    await this.db.open();
+  }
+
+  async stop(): Promise<void> {
+    while (this.writing) await new Promise((resolve) => setImmediate(resolve));
+    await this.db.close();
+  }
+
+  get isOpen(): boolean {
+    return this.db.status === 'open';
+  }
+
+  /**
+   * Writes `ops` atomically. Writes that arrive while another is in progress are merged into
+   * the next batch (group commit), so many small writers cost one LevelDB write, and with
+   * `sync` one fsync, between them.
+   */
+  write(ops: BatchOp[], sync = false): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ops, sync, resolve, reject });
+      if (!this.writing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.writing = true;
+    while (this.pending.length > 0) {
+      const group = this.pending;
+      this.pending = [];
+      const ops = group.length === 1 ? group[0].ops : group.flatMap((w) => w.ops);
+      try {
+        await this.db.batch(ops as never, { sync: group.some((w) => w.sync) });
+        for (const w of group) w.resolve();
+      } catch (error) {
+        for (const w of group) w.reject(error);
+      }
+    }
+    this.writing = false;
+  }
+
+  // ---- ops builders: pure, so callers can put several records into one atomic write ----
+
+  eventOps(event: EventRecord): BatchOp[] {
+    return [
+      { type: 'put', sublevel: this.events, key: event.id, value: event },
+      { type: 'put', sublevel: this.eventsByTime, key: event.seq, value: event.id },
+      { type: 'put', sublevel: this.eventsByType, key: event.eventType + SEP + event.seq, value: event.id },
+    ];
+  }
+
+  /** A new message, with its due entry when `nextAttemptAt` is set. */
+  newMessageOps(message: MessageRecord): BatchOp[] {
+    const ops: BatchOp[] = [
+      { type: 'put', sublevel: this.messages, key: message.id, value: message },
+      { type: 'put', sublevel: this.messagesByConsumer, key: message.consumerId + SEP + message.id, value: '' },
+      { type: 'put', sublevel: this.messagesByStatus, key: message.status + SEP + message.id, value: '' },
+      { type: 'put', sublevel: this.messagesByType, key: message.eventType + SEP + message.id, value: '' },
+      { type: 'put', sublevel: this.messagesByEvent, key: message.eventId + SEP + message.id, value: '' },
+    ];
+    if (message.nextAttemptAt !== null) ops.push(this.dueOp('put', message));
+    return ops;
+  }
+
+  /** Replaces `before` by `after`, moving its status index entry and its due entry. */
+  messageUpdateOps(before: MessageRecord, after: MessageRecord): BatchOp[] {
+    const ops: BatchOp[] = [{ type: 'put', sublevel: this.messages, key: after.id, value: after }];
+    if (before.status !== after.status) {
+      ops.push({ type: 'del', sublevel: this.messagesByStatus, key: before.status + SEP + before.id });
+      ops.push({ type: 'put', sublevel: this.messagesByStatus, key: after.status + SEP + after.id, value: '' });
+    }
+    if (before.nextAttemptAt !== after.nextAttemptAt) {
+      if (before.nextAttemptAt !== null) ops.push(this.dueOp('del', before));
+      if (after.nextAttemptAt !== null) ops.push(this.dueOp('put', after));
+    }
+    return ops;
+  }
+
+  attemptOps(attempt: AttemptRecord): BatchOp[] {
+    return [{ type: 'put', sublevel: this.attempts, key: attemptKey(attempt.messageId, attempt.attempt), value: attempt }];
+  }
+
+  deadLetterOps(record: DeadLetterRecord): BatchOp[] {
+    return [{ type: 'put', sublevel: this.deadLetters, key: record.id, value: record }];
+  }
+
+  private dueOp(type: 'put' | 'del', message: MessageRecord): BatchOp {
+    const key = dueKey(message.nextAttemptAt as number, message.id);
+    return type === 'put' ? { type, sublevel: this.due, key, value: message.consumerId } : { type, sublevel: this.due, key };
+  }
+
+  // ---- reads ----
+
+  async getEvent(id: string): Promise<EventRecord | undefined> {
+    return (await this.events.get(id)) ?? undefined;
+  }
+
+  /** Which of `ids` are already stored. */
+  async existingEventIds(ids: string[]): Promise<Set<string>> {
+    const found: (EventRecord | undefined)[] = await this.events.getMany(ids);
+    return new Set(ids.filter((_, i) => found[i] !== undefined));
+  }
+
+  async getSecrets(consumerId: string): Promise<string[] | undefined> {
+    return (await this.secrets.get(consumerId)) ?? undefined;
+  }
+
+  async putSecrets(consumerId: string, secrets: string[]): Promise<void> {
+    await this.write([{ type: 'put', sublevel: this.secrets, key: consumerId, value: secrets }], true);
+  }
+
+  async getMessage(id: string): Promise<MessageRecord | undefined> {
+    return (await this.messages.get(id)) ?? undefined;
+  }
+
+  async getMessages(ids: string[]): Promise<(MessageRecord | undefined)[]> {
+    return this.messages.getMany(ids);
+  }
+
+  async listEvents(query: PageQuery & { eventType?: string }): Promise<Page<EventRecord>> {
+    const [index, prefix] = query.eventType ? [this.eventsByType, query.eventType + SEP] : [this.eventsByTime, ''];
+    return this.page(index, prefix, query, async (ids: string[]) => this.events.getMany(ids));
+  }
+
+  async listMessages(query: MessageQuery): Promise<Page<MessageRecord>> {
+    const choice: [Sublevel, string][] = [
+      [this.messagesByEvent, query.eventId],
+      [this.messagesByConsumer, query.consumerId],
+      [this.messagesByStatus, query.status],
+      [this.messagesByType, query.eventType],
+    ].filter(([, value]) => value !== undefined) as [Sublevel, string][];
+    const load = (keys: string[], values: unknown[]) => this.getMessages(choice.length > 0 ? keys.map((k) => k.slice(k.indexOf(SEP) + 1)) : keys).then((found) => (choice.length > 0 ? found : (values as MessageRecord[])));
+    const matches = (m: MessageRecord) =>
+      (query.consumerId === undefined || m.consumerId === query.consumerId) &&
+      (query.status === undefined || m.status === query.status) &&
+      (query.eventType === undefined || m.eventType === query.eventType) &&
+      (query.eventId === undefined || m.eventId === query.eventId);
+    const [index, value] = choice[0] ?? [this.messages, undefined];
+    return this.page(index, value === undefined ? '' : value + SEP, query, load, matches, 'msg_');
+  }
+
+  async listAttempts(messageId: string, query: PageQuery): Promise<Page<AttemptRecord>> {
+    return this.page(this.attempts, messageId + SEP, query, async (_keys: string[], values: unknown[]) => values as AttemptRecord[], undefined, null);
+  }
+
+  async listDeadLetters(query: PageQuery): Promise<Page<DeadLetterRecord>> {
+    return this.page(this.deadLetters, '', query, async (_keys: string[], values: unknown[]) => values as DeadLetterRecord[], undefined, 'dlq_');
+  }
+
+  /** Due entries with a due time at or before `now`, oldest first. */
+  async *dueBefore(now: number): AsyncGenerator<DueEntry> {
+    for await (const [key, consumerId] of this.due.iterator({ lt: String(Math.floor(now) + 1).padStart(DUE_WIDTH, '0') + HIGH })) {
+      const sep = key.indexOf(SEP);
+      yield { key, dueAt: Number(key.slice(0, sep)), messageId: key.slice(sep + 1), consumerId: consumerId as string };
+    }
+  }
+
+  /**
+   * One page of a reverse scan over `index` within `prefix`. Keys after the prefix are
+   * sortable ids beginning with `idPrefix` (null: not time-sortable, so since/until do not
+   * apply). At most limit × MAX_SCAN_FACTOR entries are read; when filters reject them all,
+   * the page is short and its cursor continues the scan.
+   */
+  private async page<T>(
+    index: Sublevel,
+    prefix: string,
+    query: PageQuery,
+    load: (keys: string[], values: unknown[]) => Promise<(T | undefined)[]>,
+    matches: (record: T) => boolean = () => true,
+    idPrefix: string | null = '',
+  ): Promise<Page<T>> {
+    const range: { gte: string; lt: string } = { gte: prefix, lt: prefix + HIGH };
+    if (idPrefix !== null && query.since !== undefined) range.gte = prefix + sortableIdFloor(idPrefix, query.since);
+    if (idPrefix !== null && query.until !== undefined) range.lt = prefix + sortableIdFloor(idPrefix, query.until);
+    if (query.cursor !== undefined) {
+      const after = decodeCursor(query.cursor, prefix);
+      if (after < range.lt) range.lt = after;
+    }
+    const data: T[] = [];
+    let lastKey: string | undefined;
+    let scanned = 0;
+    const maxScan = query.limit * MAX_SCAN_FACTOR;
+    const iterator = index.iterator({ ...range, reverse: true });
+    try {
+      while (data.length < query.limit && scanned < maxScan) {
+        const entries: [string, unknown][] = await iterator.nextv(Math.min(query.limit - data.length + 8, maxScan - scanned));
+        if (entries.length === 0) return { data, nextCursor: null };
+        const records = await load(
+          entries.map(([k]) => k),
+          entries.map(([, v]) => v),
+        );
+        for (let i = 0; i < entries.length; i++) {
+          scanned += 1;
+          lastKey = entries[i][0];
+          const record = records[i];
+          if (record !== undefined && matches(record)) data.push(record);
+          if (data.length === query.limit) break;
+        }
+      }
+    } finally {
+      await iterator.close();
+    }
+    return { data, nextCursor: lastKey === undefined ? null : encodeCursor(lastKey) };
+  }
+}
+
+function encodeCursor(key: string): string {
+  return Buffer.from(key, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string, prefix: string): string {
+  const key = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!key.startsWith(prefix) || key.length === prefix.length || encodeCursor(key) !== cursor) {
+    throw new HooksdError('HOOKSD_INVALID_CURSOR', 'cursor is not valid for this list (use the nextCursor of the previous page with the same filters)');
+  }
+  return key;
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+// Runs the tap suite, streams tap's output, and ends with one line CI can read:
+// "N passed, N failed" (", N skipped" when tests were skipped or todo).
+//
+//   node scripts/test.js                      every test/**/*.test.ts
+//   node scripts/test.js test/config          the *.test.ts files under a folder
+//   node scripts/test.js test/a.test.ts -g x  files, globs and tap options pass through
+//
+// A bare word (not a path, glob or *.ts/*.js file) is taken as the value of the option before it.
+//
+// Folders are expanded here rather than by tap, because tap runs every .ts file in a folder
+// it is given, and test/helpers and test/fixtures hold modules that are not tests.
+
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const tapBin = join(repoRoot, 'node_modules', '.bin', 'tap');
+const TEST_FILE = /\.test\.ts$/;
+const NOT_TEST_DIRS = new Set(['node_modules', 'fixtures', 'fixture', 'helpers', 'tap-snapshots']);
+// tap's final summary, e.g. "# { total: 14, pass: 12, fail: 2 }". Subtests indent theirs.
+const SUMMARY = /^# \{ ((?:\w+: \d+(?:, )?)+) \}\s*$/;
+
+function testFilesUnder(dir) {
+  const found = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!NOT_TEST_DIRS.has(entry.name)) found.push(...testFilesUnder(path));
+    } else if (entry.isFile() && TEST_FILE.test(entry.name)) {
+      found.push(path);
+    }
+  }
+  return found.sort();
+}
+
+function isDirectory(path) {
+  return existsSync(path) && statSync(path).isDirectory();
+}
+
+/**
+ * Which arguments name tests: existing paths, and anything that looks like a path or glob.
+ * Anything else not starting with "-" is taken as the value of the option before it
+ * (`-g pattern`), so it is passed to tap where it stood.
+ */
+function namesTests(arg) {
+  return !arg.startsWith('-') && (existsSync(arg) || /[/*?{[]|\.[cm]?[jt]sx?$/.test(arg));
+}
+
+/** Arguments for tap in the order given, with folders replaced by the test files inside. */
+function tapArguments(cliArgs) {
+  const relativeToCwd = (file) => relative(process.cwd(), file);
+  const args = [];
+  for (const arg of cliArgs) {
+    if (namesTests(arg) && isDirectory(arg)) args.push(...testFilesUnder(arg).map(relativeToCwd));
+    else args.push(arg);
+  }
+  const requested = cliArgs.filter(namesTests);
+  if (requested.length === 0) args.push(...testFilesUnder(join(repoRoot, 'test')).map(relativeToCwd));
+  return { args, requested, hasTests: args.some(namesTests) };
+}
+
+function parseSummary(line) {
+  const counts = {};
+  for (const [, key, value] of line.matchAll(/(\w+): (\d+)/g)) counts[key] = Number(value);
+  return counts;
+}
+
+function finish(message, counts, exitCode) {
+  if (message) console.log(message);
+  const skipped = (counts.skip ?? 0) + (counts.todo ?? 0);
+  console.log(`${counts.pass ?? 0} passed, ${counts.fail ?? 0} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
+  process.exit(exitCode);
+}
+
+const { args, requested, hasTests } = tapArguments(process.argv.slice(2));
+
+if (!existsSync(tapBin)) {
+  finish(`test runner: ${relative(process.cwd(), tapBin)} is missing; run npm ci first`, { pass: 0, fail: 1 }, 1);
+}
+if (!hasTests) {
+  const where = requested.length > 0 ? requested.join(' ') : 'test/';
+  finish(`test runner: no *.test.ts files found in ${where}`, { pass: 0, fail: 1 }, 1);
+}
+
+const tap = spawn(tapBin, ['--reporter=tap', ...args], {
+  stdio: ['inherit', 'pipe', 'inherit'],
+});
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => tap.kill(signal));
+}
+
+let summaryLine = null;
+let partialLine = '';
+let endsWithNewline = true;
+tap.stdout.setEncoding('utf8');
+tap.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  endsWithNewline = chunk.endsWith('\n');
+  const lines = (partialLine + chunk).split('\n');
+  partialLine = lines.pop();
+  for (const line of lines) {
+    if (SUMMARY.test(line)) summaryLine = line;
+  }
+});
+
+tap.on('error', (err) => {
+  finish(`test runner: could not start tap: ${err.message}`, { pass: 0, fail: 1 }, 1);
+});
+
+tap.on('close', (code, signal) => {
+  if (SUMMARY.test(partialLine)) summaryLine = partialLine;
+  if (!endsWithNewline) process.stdout.write('\n');
+  const tapCode = code ?? 1;
+  if (summaryLine === null) {
+    const why = signal ? `tap was stopped by ${signal}` : `tap exited with code ${tapCode}`;
+    finish(`test runner: no summary line ("# { total: … }") in tap's output; ${why}`, { pass: 0, fail: 1 }, tapCode || 1);
+  }
+  const counts = parseSummary(summaryLine);
+  // A reported failure fails the run even if tap's exit code said otherwise.
+  finish(null, counts, tapCode || ((counts.fail ?? 0) > 0 ? 1 : 0));
+});
