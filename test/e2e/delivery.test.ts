@@ -1,0 +1,98 @@
+import t from 'tap';
+import { randomUUID } from 'node:crypto';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { Webhook as SvixWebhook } from 'svix';
+import { generateSecret } from '../../plugins/standardWebhooks.js';
+import { eventually, natsClient, startDaemon, tempDir, writeConfig } from '../helpers/hooksd.js';
+import { startNats } from '../helpers/nats.js';
+import { startReceiver, type Received } from '../helpers/receiver.js';
+
+const EVENTS = 500;
+
+t.test('delivery - 500 published events reach each matching consumer once, byte for byte, signed', async (t) => {
+  const nats = await startNats(t);
+  const connections = await startReceiver(t);
+  const everything = await startReceiver(t);
+  const companies = await startReceiver(t);
+  const secrets = { connections: generateSecret(), everything: generateSecret() };
+  const file = await writeConfig(tempDir(t), {
+    nats: { servers: [nats.url] },
+    eventTypes: [
+      { name: 'connection.created', schema: { type: 'object', required: ['connection'], properties: { connection: { type: 'object' } } } },
+      { name: 'read.completed' },
+      { name: 'company.created' },
+    ],
+    delivery: { network: { allowPrivate: true } },
+    consumers: [
+      { id: 'connections', url: connections.url + '/hook', eventTypes: ['connection.*'], secret: secrets.connections, headers: { Authorization: 'Bearer receiver-token' } },
+      { id: 'everything', url: everything.url + '/all', eventTypes: ['*'], secret: secrets.everything },
+      { id: 'companies', url: companies.url, eventTypes: ['company.created'] },
+    ],
+  });
+  const daemon = await startDaemon(t, file);
+  const nc = await natsClient(t, nats.url);
+  const js = nc.jetstream();
+
+  const published = new Map<string, string>();
+  for (let i = 0; i < EVENTS; i++) {
+    const id = randomUUID();
+    const eventType = i % 2 === 0 ? 'connection.created' : 'read.completed';
+    const body = JSON.stringify({ id, eventType, generatedDate: new Date().toISOString(), payload: { connection: { id: `c${i}` }, n: i, note: 'é ✓' } });
+    published.set(id, body);
+    await js.publish(`events.${eventType}`, body);
+  }
+
+  await connections.waitFor(EVENTS / 2, 60_000);
+  await everything.waitFor(EVENTS, 60_000);
+  // Give stragglers (duplicates, misrouted events) a moment to show up before counting.
+  await eventually(async () => ((await daemon.api('/v1/messages?status=sending&limit=1')).body.data.length === 0 ? true : undefined));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+
+  const check = (received: Received[], eventType: RegExp | null, verify: (r: Received) => unknown) => {
+    const seen = new Set<string>();
+    for (const r of received) {
+      const text = r.body.toString('utf8');
+      const envelope = JSON.parse(text);
+      t.notOk(seen.has(envelope.id), `event ${envelope.id} arrived once`);
+      seen.add(envelope.id);
+      if (published.get(envelope.id) !== text) t.fail(`body of ${envelope.id} differs from the published bytes`);
+      if (eventType && !eventType.test(envelope.eventType)) t.fail(`unexpected type ${envelope.eventType}`);
+      verify(r);
+    }
+    return seen;
+  };
+
+  t.equal(connections.received.length, EVENTS / 2, 'connection.* consumer got exactly the connection events');
+  t.equal(everything.received.length, EVENTS, 'the * consumer got every event');
+  t.equal(companies.received.length, 0, 'a consumer subscribed to other types got nothing');
+
+  const first = connections.received[0];
+  t.equal(first.method, 'POST');
+  t.equal(first.path, '/hook');
+  t.equal(first.headers['content-type'], 'application/json');
+  t.equal(first.headers.authorization, 'Bearer receiver-token', 'custom headers are sent');
+  t.match(first.headers['webhook-id'], /^msg_[0-9a-z]+$/);
+  t.ok(Math.abs(Number(first.headers['webhook-timestamp']) - Date.now() / 1000) < 60, 'webhook-timestamp is the current Unix time in seconds');
+  t.match(first.headers['webhook-signature'], /^v1,[A-Za-z0-9+/]+=*$/);
+
+  const standard = new StandardWebhook(secrets.connections);
+  const svix = new SvixWebhook(secrets.everything);
+  let verified = 0;
+  const a = check(connections.received, /^connection\./, (r) => {
+    standard.verify(r.body.toString('utf8'), r.headers as Record<string, string>);
+    verified += 1;
+  });
+  const b = check(everything.received, null, (r) => {
+    svix.verify(r.body.toString('utf8'), r.headers as Record<string, string>);
+    verified += 1;
+  });
+  t.equal(verified, EVENTS * 1.5, 'every delivery verifies with standardwebhooks or svix, unchanged');
+  t.equal(a.size, EVENTS / 2);
+  t.equal(b.size, EVENTS);
+  const ids = new Set([...connections.received, ...everything.received].map((r) => r.headers['webhook-id']));
+  t.equal(ids.size, EVENTS * 1.5, 'one webhook-id per (event, consumer)');
+
+  const success = await daemon.api(`/v1/messages?status=success&limit=250`);
+  t.equal(success.body.data.length, 250);
+  t.type(success.body.nextCursor, 'string', 'more pages follow');
+});

@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect, type NatsConnection } from 'nats';
+import type { Test } from 'tap';
+import { stringify } from 'yaml';
+import { freePort } from './nats.js';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = path.join(REPO, 'bin', 'hooksd.js');
+
+/** A temporary folder removed when the test ends. */
+export function tempDir(t: Test, name = 'hooksd'): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `${name}-`));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface Daemon {
+  url: string;
+  configFile: string;
+  output: () => string;
+  /** Logged JSON lines so far. */
+  logs: () => Record<string, unknown>[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  api<T = any>(pathAndQuery: string, init?: RequestInit): Promise<{ status: number; body: T }>;
+}
+
+/** Writes `config` (storage in `dir`, API on a free loopback port unless given) to `dir/hooks.config.yaml`. */
+export async function writeConfig(dir: string, config: Record<string, any>): Promise<string> {
+  const file = path.join(dir, 'hooks.config.yaml');
+  const full = {
+    ...config,
+    server: { listen: `127.0.0.1:${await freePort()}`, ...config.server },
+    storage: { path: path.join(dir, 'data'), ...config.storage },
+    log: { level: 'info', ...config.log },
+  };
+  writeFileSync(file, stringify(full));
+  return file;
+}
+
+/** Starts the built daemon (`bin/hooksd.js start`) and waits for its ready line. */
+export async function startDaemon(t: Test, configFile: string, env: Record<string, string> = {}): Promise<Daemon> {
+  const child = spawn(process.execPath, [BIN, 'start', '--config', configFile], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  const url = await waitForReady(child, () => output, exited);
+  return {
+    url,
+    configFile,
+    output: () => output,
+    logs: () => parseLines(output),
+    async stop(signal = 'SIGTERM') {
+      child.kill(signal);
+      return exited;
+    },
+    async api(pathAndQuery, init) {
+      const res = await fetch(url + pathAndQuery, init);
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+  };
+}
+
+function parseLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line));
+}
+
+async function waitForReady(child: ChildProcess, output: () => string, exited: Promise<number | null>): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  let done = false;
+  void exited.then(() => (done = true));
+  while (Date.now() < deadline) {
+    const ready = parseLines(output()).find((line) => line.msg === 'hooksd ready');
+    if (ready) return ready.url as string;
+    if (done) throw new Error(`hooksd exited before it was ready (code ${child.exitCode}):\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`hooksd was not ready within 20 s:\n${output()}`);
+}
+
+/** A NATS client for publishing in tests, closed when the test ends. */
+export async function natsClient(t: Test, url: string): Promise<NatsConnection> {
+  const nc = await connect({ servers: url });
+  t.teardown(() => nc.close());
+  return nc;
+}
+
+/** Polls `check` until it returns a value other than undefined. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
