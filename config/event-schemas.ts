@@ -10,10 +10,18 @@ import type { EventTypeConfig } from './schema.js';
 
 const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
 const DRAFT_2020_12 = /^https:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/;
+const DRAFT_2020_12_URI = 'https://json-schema.org/draft/2020-12/schema';
 
 // Unknown keywords and formats are refused so that a misspelt `requird` fails at start-up
-// instead of silently accepting every payload.
-const AJV_OPTIONS: Options = { allErrors: true, strict: true, strictTypes: false, strictTuples: false };
+// instead of silently accepting every payload; the stricter style rules of ajv's strict mode
+// (types spelt out, required properties declared) would refuse valid schemas, so they are off.
+const AJV_OPTIONS: Options = {
+  allErrors: true,
+  strictSchema: true,
+  strictTypes: false,
+  strictTuples: false,
+  strictRequired: false,
+};
 
 export interface EventSchemaFailure {
   /** Position of the event type in `eventTypes`. */
@@ -66,9 +74,7 @@ export function tryCompileEventSchemas(eventTypes: readonly EventTypeConfig[]): 
         draft2020 ??= withFormats(new Ajv2020(AJV_OPTIONS));
         validators.set(eventType.name, draft2020.compile(schema));
       } else {
-        throw new Error(
-          `unsupported $schema ${JSON.stringify(dialect)}: leave it out for draft-07 or use "https://json-schema.org/draft/2020-12/schema"`,
-        );
+        throw new Error(`unsupported $schema ${JSON.stringify(dialect)}: leave it out for draft-07 or use "${DRAFT_2020_12_URI}"`);
       }
     } catch (error) {
       failures.push({ index, eventType: eventType.name, message: (error as Error).message });
@@ -90,7 +96,9 @@ const MAX_REASONS = 5;
  */
 export function describeValidationErrors(errors: readonly ErrorObject[] | null | undefined, dataName = 'payload'): string {
   if (!errors || errors.length === 0) return `${dataName}: is invalid`;
-  const reasons = errors.slice(0, MAX_REASONS).map((error) => `${dataName}${error.instancePath}: ${describeValidationError(error)}`);
+  const reasons = errors
+    .slice(0, MAX_REASONS)
+    .map((error) => `${dataName}${error.instancePath}: ${describeValidationError(error)}`);
   if (errors.length > MAX_REASONS) reasons.push(`and ${errors.length - MAX_REASONS} more`);
   return reasons.join('; ');
 }
@@ -100,6 +108,8 @@ export function describeValidationError(error: ErrorObject): string {
   const message = error.message ?? `fails "${error.keyword}"`;
   if (error.keyword === 'additionalProperties') return `${message} (${JSON.stringify(error.params.additionalProperty)})`;
   if (error.keyword === 'const') return `must be ${JSON.stringify(error.params.allowedValue)}`;
-  if (error.keyword === 'enum') return `must be one of ${(error.params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;
+  if (error.keyword === 'enum') {
+    return `must be one of ${(error.params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;
+  }
   return message;
 }

@@ -6,7 +6,18 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Alias, type Document, type Node, type Scalar } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Alias,
+  type Document,
+  type Node,
+  type Scalar,
+} from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { HooksdError } from '../daemon/errors.js';
 import { describeValidationError, describeValidationErrors, tryCompileEventSchemas } from './event-schemas.js';
@@ -90,7 +101,8 @@ function checkConfigText(file: string, text: string, env: NodeJS.ProcessEnv): Co
     },
     recursiveAlias(node, segments) {
       recursive = true;
-      problems.push({ ...at(node.range?.[0]), path: formatPath(segments), message: `alias *${node.source} refers to a node that contains it` });
+      const message = `alias *${node.source} refers to a node that contains it`;
+      problems.push({ ...at(node.range?.[0]), path: formatPath(segments), message });
     },
   });
   if (recursive) return { problems: formatProblems(file, problems) };
@@ -268,7 +280,7 @@ function describeSchemaError(error: ErrorObject): string {
   return (error.keyword === 'pattern' && PATTERN_MEANINGS[String(error.params.pattern)]) || describeValidationError(error);
 }
 
-/** The known key within two edits of `name`, if there is exactly one best. */
+/** The known key closest to `name`, if one is within two edits. */
 function closestName(name: string, known: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = 3;
@@ -284,12 +296,16 @@ function closestName(name: string, known: string[]): string | undefined {
 
 /** Levenshtein distance, with a swap of two neighbours counting as one edit. */
 function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       rows[i][j] = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) rows[i][j] = Math.min(rows[i][j], rows[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        rows[i][j] = Math.min(rows[i][j], rows[i - 2][j - 2] + 1);
+      }
     }
   }
   return rows[a.length][b.length];
@@ -309,7 +325,8 @@ function catalogProblems(data: unknown, locator: Locator): Problem[] {
       firstIndex.set(eventType.name, index);
     } else {
       duplicated.add(eventType.name);
-      problems.push(problemAt(locator, ['eventTypes', index, 'name'], `duplicate event type "${eventType.name}" (first at eventTypes[${seenAt}])`));
+      const message = `duplicate event type "${eventType.name}" (first at eventTypes[${seenAt}])`;
+      problems.push(problemAt(locator, ['eventTypes', index, 'name'], message));
     }
     if (isRecord(eventType.schema)) compilable.push({ index, eventType: eventType as unknown as EventTypeConfig });
   });
@@ -326,7 +343,8 @@ function catalogProblems(data: unknown, locator: Locator): Problem[] {
     if (eventType.example === undefined || failed.has(index) || duplicated.has(eventType.name)) continue;
     const validate = validators.get(eventType.name);
     if (validate && !validate(eventType.example)) {
-      problems.push(problemAt(locator, ['eventTypes', index, 'example'], `does not match the schema: ${describeValidationErrors(validate.errors, 'example')}`));
+      const message = `does not match the schema: ${describeValidationErrors(validate.errors, 'example')}`;
+      problems.push(problemAt(locator, ['eventTypes', index, 'example'], message));
     }
   }
   return problems;
@@ -339,8 +357,12 @@ function duplicateConsumerProblems(data: unknown, locator: Locator): Problem[] {
   consumers.forEach((consumer: unknown, index) => {
     if (!isRecord(consumer) || typeof consumer.id !== 'string') return;
     const seenAt = firstIndex.get(consumer.id);
-    if (seenAt === undefined) firstIndex.set(consumer.id, index);
-    else problems.push(problemAt(locator, ['consumers', index, 'id'], `duplicate consumer id "${consumer.id}" (first at consumers[${seenAt}])`));
+    if (seenAt === undefined) {
+      firstIndex.set(consumer.id, index);
+    } else {
+      const message = `duplicate consumer id "${consumer.id}" (first at consumers[${seenAt}])`;
+      problems.push(problemAt(locator, ['consumers', index, 'id'], message));
+    }
   });
   return problems;
 }

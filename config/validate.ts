@@ -8,7 +8,7 @@ import formatsPlugin from 'ajv-formats';
 import { parseDuration } from './duration.js';
 import { configSchema, type HooksdConfig } from './schema.js';
 
-export const DURATION_MESSAGE = 'must be a duration like "250ms", "5s", "5m", "2h", "5d"';
+const DURATION_MESSAGE = 'must be a duration like "250ms", "5s", "5m", "2h", "5d"';
 
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'transfer-encoding', 'connection', 'user-agent']);
 
@@ -29,9 +29,13 @@ function durationToMs(value: unknown): number | undefined {
   }
 }
 
-function createConfigAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strictTypes: false, strictTuples: false });
-  formatsPlugin.default(ajv);
+/**
+ * Teaches an ajv instance the config schema's own keywords, for any instance that validates
+ * parts of it (the API validating a consumer body, say): `duration` checks a duration and
+ * replaces it with milliseconds in its parent; `notReservedHeader` refuses header names
+ * hooksd sets itself.
+ */
+export function addConfigKeywords(ajv: Ajv): Ajv {
   ajv.addKeyword({
     keyword: 'duration',
     schemaType: 'boolean',
@@ -60,6 +64,12 @@ function createConfigAjv(): Ajv {
   };
   ajv.addKeyword({ keyword: 'notReservedHeader', type: 'string', schemaType: 'boolean', validate: notReservedHeader });
   return ajv;
+}
+
+function createConfigAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strictTypes: false, strictTuples: false });
+  formatsPlugin.default(ajv);
+  return addConfigKeywords(ajv);
 }
 
 /**

@@ -6,17 +6,17 @@ let lastTime = 0;
 let seq = 0;
 
 /**
- * Ids that sort by creation time (then by creation order within this process), so a key
+ * Ids that sort by creation time (then by creation order within one millisecond), so a key
  * range over them is a time range and listing newest-first is a reverse scan.
  */
 export function sortableId(prefix: string, now = Date.now()): string {
-  if (now > lastTime) {
+  if (now === lastTime) {
+    seq += 1;
+  } else {
     lastTime = now;
     seq = 0;
-  } else {
-    seq += 1;
   }
-  return prefix + timePart(lastTime) + seq.toString(36).padStart(SEQ_WIDTH, '0') + randomBytes(5).toString('hex');
+  return prefix + timePart(now) + seq.toString(36).padStart(SEQ_WIDTH, '0') + randomBytes(5).toString('hex');
 }
 
 /** The smallest id of `prefix` created at or after `time`: a lower bound for key ranges. */

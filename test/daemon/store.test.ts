@@ -1,0 +1,112 @@
+import t from 'tap';
+import { sortableId } from '../../daemon/ids.js';
+import type { MessageRecord } from '../../daemon/records.js';
+import { Store } from '../../daemon/store.js';
+import { tempDir } from '../helpers/hooksd.js';
+
+async function openStore(t: Parameters<typeof tempDir>[0]): Promise<Store> {
+  const store = new Store(tempDir(t, 'store'));
+  await store.start();
+  t.teardown(() => store.stop());
+  return store;
+}
+
+function message(consumerId: string, createdAt: number, overrides: Partial<MessageRecord> = {}): MessageRecord {
+  return {
+    id: sortableId('msg_', createdAt),
+    eventId: `evt-${createdAt}`,
+    consumerId,
+    eventType: 'connection.created',
+    status: 'sending',
+    createdAt,
+    updatedAt: createdAt,
+    attempts: 0,
+    nextAttemptAt: createdAt,
+    ...overrides,
+  };
+}
+
+t.test('store - walking the cursor while new messages arrive gives no duplicates and no gaps', async (t) => {
+  const store = await openStore(t);
+  const base = Date.now() - 600_000;
+  const existing = Array.from({ length: 600 }, (_, i) => message(i % 3 === 0 ? 'a' : 'b', base + i * 10));
+  await store.write(existing.flatMap((m) => store.newMessageOps(m)));
+
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  let added = 0;
+  do {
+    const page = await store.listMessages({ limit: 70, cursor });
+    seen.push(...page.data.map((m) => m.id));
+    cursor = page.nextCursor ?? undefined;
+    const fresh = message('a', Date.now());
+    await store.write(store.newMessageOps(fresh));
+    added += 1;
+  } while (cursor);
+  t.equal(new Set(seen).size, seen.length, 'no duplicates');
+  t.same(seen, existing.map((m) => m.id).reverse(), 'every message that existed at the start, newest first');
+  t.ok(added > 5);
+});
+
+t.test('store - lists by consumer, status and time through indexes, and moves the status index on update', async (t) => {
+  const store = await openStore(t);
+  const base = Date.now() - 100_000;
+  const messages = Array.from({ length: 30 }, (_, i) => message(i % 2 === 0 ? 'even' : 'odd', base + i * 1000));
+  await store.write(messages.flatMap((m) => store.newMessageOps(m)));
+  const byConsumer = await store.listMessages({ limit: 50, consumerId: 'odd' });
+  t.equal(byConsumer.data.length, 15);
+  t.ok(byConsumer.data.every((m) => m.consumerId === 'odd'));
+  t.equal(byConsumer.nextCursor, null);
+
+  const done = { ...messages[3], status: 'success' as const, nextAttemptAt: null };
+  await store.write(store.messageUpdateOps(messages[3], done));
+  t.same((await store.listMessages({ limit: 50, status: 'success' })).data.map((m) => m.id), [done.id]);
+  t.equal((await store.listMessages({ limit: 50, status: 'sending' })).data.length, 29, 'the old status entry is gone');
+  t.same((await store.listMessages({ limit: 50, status: 'success', consumerId: 'even' })).data.length, 0, 'filters combine');
+
+  const window = await store.listMessages({ limit: 50, since: base + 10_000, until: base + 15_000 });
+  t.same(window.data.map((m) => m.createdAt), [14, 13, 12, 11, 10].map((i) => base + i * 1000), 'since is inclusive, until exclusive');
+});
+
+t.test('store - the due index yields only what is due, oldest first, and follows updates', async (t) => {
+  const store = await openStore(t);
+  const now = Date.now();
+  const late = message('a', now - 5000, { nextAttemptAt: now - 1000 });
+  const early = message('b', now - 4000, { nextAttemptAt: now - 3000 });
+  const future = message('a', now - 3000, { nextAttemptAt: now + 60_000 });
+  await store.write([late, early, future].flatMap((m) => store.newMessageOps(m)));
+  const due = [];
+  for await (const entry of store.dueBefore(now)) due.push(entry);
+  t.same(due.map((d) => [d.messageId, d.consumerId, d.dueAt]), [
+    [early.id, 'b', now - 3000],
+    [late.id, 'a', now - 1000],
+  ]);
+  await store.write(store.messageUpdateOps(early, { ...early, nextAttemptAt: null, status: 'success' }));
+  const after = [];
+  for await (const entry of store.dueBefore(now + 120_000)) after.push(entry.messageId);
+  t.same(after, [late.id, future.id]);
+});
+
+t.test('store - attempts list newest first; bad cursors are refused with a code', async (t) => {
+  const store = await openStore(t);
+  const m = message('a', Date.now());
+  for (let attempt = 1; attempt <= 12; attempt++) {
+    await store.write(
+      store.attemptOps({ messageId: m.id, attempt, trigger: 'scheduled', startedAt: attempt, durationMs: 1, timings: {}, request: { method: 'POST', url: 'http://x', headers: {}, body: '' }, outcome: 'failure' }),
+    );
+  }
+  const page = await store.listAttempts(m.id, { limit: 5 });
+  t.same(page.data.map((a) => a.attempt), [12, 11, 10, 9, 8]);
+  const next = await store.listAttempts(m.id, { limit: 10, cursor: page.nextCursor! });
+  t.same(next.data.map((a) => a.attempt), [7, 6, 5, 4, 3, 2, 1]);
+  t.equal(next.nextCursor, null);
+  await t.rejects(store.listAttempts(m.id, { limit: 5, cursor: 'garbage!' }), { code: 'HOOKSD_INVALID_CURSOR' });
+  await t.rejects(store.listMessages({ limit: 5, consumerId: 'a', cursor: page.nextCursor! }), { code: 'HOOKSD_INVALID_CURSOR' }, 'a cursor of another list is refused');
+});
+
+t.test('store - concurrent writes are merged into group commits', async (t) => {
+  const store = await openStore(t);
+  const writes = Array.from({ length: 200 }, (_, i) => store.write(store.newMessageOps(message('a', Date.now() + i)), true));
+  await Promise.all(writes);
+  t.equal((await store.listMessages({ limit: 250 })).data.length, 200);
+});
