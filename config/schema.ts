@@ -107,6 +107,7 @@ export const configSchema = {
     storage: strictObject({
       path: { type: 'string', minLength: 1, default: './data' },
       retention: duration('30d'),
+      purgeSchedule: { type: 'string', cron: true, default: '0 */10 * * * *' },
     }),
     delivery: strictObject({
       timeout: duration('15s'),
@@ -122,7 +123,7 @@ export const configSchema = {
       disableAfter: duration('5d'),
       maxResponseBytes: { type: 'integer', minimum: 0, default: 16384 },
       concurrency: { type: 'integer', minimum: 1, maximum: 1024, default: 32 },
-      sweepSchedule: { type: 'string', minLength: 1, default: '* * * * * *' },
+      sweepSchedule: { type: 'string', cron: true, default: '* * * * * *' },
       network: strictObject({
         allowPrivate: { type: 'boolean', default: false },
         allowCidrs: { type: 'array', items: { type: 'string' }, default: [] },
@@ -185,7 +186,8 @@ export interface HooksdConfig {
     maxAckPending: number;
   };
   ingest: { unknownTypes: 'reject' | 'deliver' };
-  storage: { path: string; retention: number };
+  /** purgeSchedule: a cron expression with seconds. */
+  storage: { path: string; retention: number; purgeSchedule: string };
   delivery: {
     timeout: number;
     retrySchedule: number[];

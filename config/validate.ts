@@ -5,6 +5,7 @@
  */
 import { Ajv, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
 import formatsPlugin from 'ajv-formats';
+import { validateCronExpression } from 'cron';
 import { parseDuration } from './duration.js';
 import { configSchema, type HooksdConfig } from './schema.js';
 
@@ -33,7 +34,7 @@ function durationToMs(value: unknown): number | undefined {
  * Teaches an ajv instance the config schema's own keywords, for any instance that validates
  * parts of it (the API validating a consumer body, say): `duration` checks a duration and
  * replaces it with milliseconds in its parent; `notReservedHeader` refuses header names
- * hooksd sets itself.
+ * hooksd sets itself; `cron` checks a cron expression.
  */
 export function addConfigKeywords(ajv: Ajv): Ajv {
   ajv.addKeyword({
@@ -63,6 +64,14 @@ export function addConfigKeywords(ajv: Ajv): Ajv {
     return false;
   };
   ajv.addKeyword({ keyword: 'notReservedHeader', type: 'string', schemaType: 'boolean', validate: notReservedHeader });
+  const cron: SchemaValidateFunction = (enabled: boolean, expression: unknown) => {
+    if (!enabled || typeof expression !== 'string') return true;
+    const { valid, error } = validateCronExpression(expression);
+    if (valid) return true;
+    cron.errors = [{ keyword: 'cron', params: {}, message: `must be a cron expression with seconds, like "*/5 * * * * *" (${error?.message ?? 'invalid'})` }];
+    return false;
+  };
+  ajv.addKeyword({ keyword: 'cron', type: 'string', schemaType: 'boolean', validate: cron });
   return ajv;
 }
 

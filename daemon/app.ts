@@ -7,17 +7,20 @@ import { deadLetterRoutes } from './api/routes/dead-letters.js';
 import { eventRoutes } from './api/routes/events.js';
 import { healthRoutes } from './api/routes/health.js';
 import { messageRoutes } from './api/routes/messages.js';
-import { EventCatalog } from './catalog.js';
 import { ConsumerRegistry } from './consumers.js';
 import { Dispatcher } from './dispatcher.js';
 import { Ingest } from './ingest.js';
 import { ensureStreamAndConsumer, openNats, type NatsHandle } from './nats.js';
+import { liveConfig, swapLiveConfig } from './reload.js';
+import { Purger } from './retention.js';
 import { Store } from './store.js';
 import { Sweeper } from './sweeper.js';
 
 export interface App {
   /** Opens the store, connects to NATS, starts delivering and listening; resolves to the API's URL. */
   start(): Promise<string>;
+  /** Applies a new, already validated config: consumers, event types and delivery settings. */
+  reload(config: HooksdConfig): Promise<void>;
   /** Drains in SPEC §7's order: stop intake, finish in-flight attempts, close the API, NATS and the store. */
   stop(): Promise<void>;
   readonly store: Store;
@@ -27,9 +30,10 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const { log } = deps;
   const store = new Store(config.storage.path);
   const consumers = new ConsumerRegistry(store, path.dirname(path.resolve(deps.configFile)));
-  const catalog = new EventCatalog(config.eventTypes);
-  const dispatcher = new Dispatcher(store, consumers, config, log);
+  const live = liveConfig(config);
+  const dispatcher = new Dispatcher(store, consumers, live, log);
   const sweeper = new Sweeper(store, dispatcher, config.delivery.sweepSchedule, log);
+  const purger = new Purger(store, config.storage.retention, config.storage.purgeSchedule, log);
   let nats: NatsHandle | undefined;
   let ingest: Ingest | undefined;
   let draining = false;
@@ -53,15 +57,21 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       nats = await openNats(config, log);
       await ensureStreamAndConsumer(nats.jsm, config, log);
       sweeper.start();
-      ingest = new Ingest(nats, store, consumers, dispatcher, catalog, config, log);
+      purger.start();
+      ingest = new Ingest(nats, store, consumers, dispatcher, live, log);
       await ingest.start();
-      log.info({ url, consumers: consumers.all().length, eventTypes: catalog.list().length }, 'hooksd ready');
+      log.info({ url, consumers: consumers.all().length, eventTypes: live.catalog.list().length }, 'hooksd ready');
       return url;
+    },
+    async reload(next) {
+      await consumers.load(next);
+      swapLiveConfig(live, next, log);
     },
     async stop() {
       draining = true;
       await ingest?.stop();
       await sweeper.stop();
+      await purger.stop();
       await dispatcher.stop(config.shutdown.timeout);
       await api.stop();
       await nats?.stop();

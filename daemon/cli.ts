@@ -6,6 +6,7 @@ import { loadConfig, validateConfigFile } from '../config/loader.js';
 import { buildApp } from './app.js';
 import { HooksdError } from './errors.js';
 import { createLogger } from './log.js';
+import { ConfigWatcher } from './reload.js';
 import { subjectForEventType } from './nats.js';
 
 const USAGE = `usage: hooksd <command> [--config FILE]
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     (command === undefined && name !== undefined ? console.error : console.log)(USAGE);
     return values.help ? 0 : 2;
   }
-  const configFile = values.config ?? process.env.HOOKSD_CONFIG ?? 'hooks.config.yaml';
+  const configFile = values.config ?? (process.env.HOOKSD_CONFIG || 'hooks.config.yaml');
   try {
     return await command(args, configFile);
   } catch (error) {
@@ -73,15 +74,18 @@ async function start(_args: string[], configFile: string): Promise<number> {
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
   });
-  process.on('SIGHUP', () => log.warn('SIGHUP: config reload is not supported yet; restart hooksd to apply changes'));
+  const watcher = new ConfigWatcher(configFile, (next) => app.reload(next), log);
+  process.on('SIGHUP', () => void watcher.reload('SIGHUP'));
   try {
     await app.start();
+    watcher.start();
   } catch (error) {
     log.error({ err: error }, 'start-up failed');
     await app.stop().catch(() => undefined);
     throw error;
   }
   await stopped;
+  watcher.stop();
   return 0;
 }
 

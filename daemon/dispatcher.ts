@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { HooksdConfig } from '../config/schema.js';
 import { nextDelay } from '../plugins/schedule.js';
 import { webhookHeaders } from '../plugins/standardWebhooks.js';
 import type { Consumer, ConsumerRegistry } from './consumers.js';
 import { redactHeaders, sendHttp } from './http-attempt.js';
 import type { AttemptRecord, MessageRecord } from './records.js';
+import type { LiveConfig } from './reload.js';
 import type { Store } from './store.js';
 
 /** A message ready for an attempt; `body` saves a read when the caller has the event at hand. */
@@ -44,7 +44,7 @@ export class Dispatcher {
   constructor(
     private readonly store: Store,
     private readonly consumers: ConsumerRegistry,
-    private readonly config: HooksdConfig,
+    private readonly live: LiveConfig,
     private readonly log: Logger,
   ) {}
 
@@ -140,7 +140,7 @@ export class Dispatcher {
       ...webhookHeaders(consumer.signingKeys, message.id, Math.floor(startedAt / 1000), body),
     };
     const request = { method: 'POST' as const, url: consumer.url, headers, body };
-    const outcome = await sendHttp(consumer, request, this.config.delivery.maxResponseBytes);
+    const outcome = await sendHttp(consumer, request, this.live.config.delivery.maxResponseBytes);
     const attempt: AttemptRecord = {
       messageId: message.id,
       attempt: attemptNo,
@@ -159,7 +159,7 @@ export class Dispatcher {
     const base = { ...message, attempts: attempt.attempt, updatedAt: now, lastStatusCode: attempt.response?.statusCode, lastError: attempt.error };
     if (attempt.outcome === 'success') return { ...base, status: 'success', nextAttemptAt: null };
     if (attempt.trigger === 'manual') return { ...base, nextAttemptAt: message.nextAttemptAt };
-    const delay = nextDelay(consumer.retrySchedule, attempt.attempt, this.config.delivery.jitter);
+    const delay = nextDelay(consumer.retrySchedule, attempt.attempt, this.live.config.delivery.jitter);
     if (delay === null) return { ...base, status: 'failure', nextAttemptAt: null };
     return { ...base, status: 'attempting', nextAttemptAt: now + delay };
   }

@@ -1,13 +1,12 @@
 import type { ConsumerMessages, JsMsg } from 'nats';
 import type { Logger } from 'pino';
-import type { HooksdConfig } from '../config/schema.js';
 import type { ConsumerRegistry } from './consumers.js';
 import type { Dispatcher, Job } from './dispatcher.js';
 import { EnvelopeError, readEnvelope, type Envelope } from './envelope.js';
-import type { EventCatalog } from './catalog.js';
 import { sortableId } from './ids.js';
 import { eventTypeFromSubject, type NatsHandle } from './nats.js';
 import type { DeadLetterRecord, EventRecord, MessageRecord } from './records.js';
+import type { LiveConfig } from './reload.js';
 import type { BatchOp, Store } from './store.js';
 
 /** Messages pulled from JetStream per request; the stream consumer's max_ack_pending bounds the rest. */
@@ -33,16 +32,15 @@ export class Ingest {
     private readonly store: Store,
     private readonly consumers: ConsumerRegistry,
     private readonly dispatcher: Dispatcher,
-    private readonly catalog: EventCatalog,
-    private readonly config: HooksdConfig,
+    private readonly live: LiveConfig,
     private readonly log: Logger,
   ) {
-    const subjects = config.nats.subjects;
+    const subjects = live.config.nats.subjects;
     this.typeOf = (subject) => eventTypeFromSubject(subject, subjects);
   }
 
   async start(): Promise<void> {
-    const consumer = await this.nats.js.consumers.get(this.config.nats.stream, this.config.nats.durable);
+    const consumer = await this.nats.js.consumers.get(this.live.config.nats.stream, this.live.config.nats.durable);
     this.messages = await consumer.consume({ max_messages: PULL_BATCH });
     this.loop = this.read(this.messages);
   }
@@ -113,13 +111,13 @@ export class Ingest {
       if (error instanceof EnvelopeError) return error.message;
       throw error;
     }
-    if (!this.catalog.has(envelope.eventType)) {
-      if (this.config.ingest.unknownTypes === 'reject') {
+    if (!this.live.catalog.has(envelope.eventType)) {
+      if (this.live.config.ingest.unknownTypes === 'reject') {
         return `unknown event type "${envelope.eventType}": it is not in eventTypes (set ingest.unknownTypes: deliver to accept unknown types)`;
       }
       return envelope;
     }
-    const problem = this.catalog.check(envelope.eventType, envelope.payload);
+    const problem = this.live.catalog.check(envelope.eventType, envelope.payload);
     return problem === null ? envelope : `payload does not match the schema of "${envelope.eventType}": ${problem}`;
   }
 

@@ -180,6 +180,28 @@ export class Store {
     return ops;
   }
 
+  /** Removes a message with its index entries, due entry and attempts. */
+  async messageDeleteOps(message: MessageRecord): Promise<BatchOp[]> {
+    const ops: BatchOp[] = [
+      { type: 'del', sublevel: this.messages, key: message.id },
+      { type: 'del', sublevel: this.messagesByConsumer, key: message.consumerId + SEP + message.id },
+      { type: 'del', sublevel: this.messagesByStatus, key: message.status + SEP + message.id },
+      { type: 'del', sublevel: this.messagesByType, key: message.eventType + SEP + message.id },
+      { type: 'del', sublevel: this.messagesByEvent, key: message.eventId + SEP + message.id },
+    ];
+    if (message.nextAttemptAt !== null) ops.push(this.dueOp('del', message));
+    for await (const key of this.attempts.keys({ gte: message.id + SEP, lt: message.id + SEP + HIGH })) ops.push({ type: 'del', sublevel: this.attempts, key });
+    return ops;
+  }
+
+  eventDeleteOps(event: EventRecord): BatchOp[] {
+    return [
+      { type: 'del', sublevel: this.events, key: event.id },
+      { type: 'del', sublevel: this.eventsByTime, key: event.seq },
+      { type: 'del', sublevel: this.eventsByType, key: event.eventType + SEP + event.seq },
+    ];
+  }
+
   attemptOps(attempt: AttemptRecord): BatchOp[] {
     return [{ type: 'put', sublevel: this.attempts, key: attemptKey(attempt.messageId, attempt.attempt), value: attempt }];
   }
@@ -257,6 +279,22 @@ export class Store {
       const sep = key.indexOf(SEP);
       yield { key, dueAt: Number(key.slice(0, sep)), messageId: key.slice(sep + 1), consumerId: consumerId as string };
     }
+  }
+
+  /** Records created before `time`, oldest first: messages, events (by reception) and dead letters. */
+  async *messagesBefore(time: number): AsyncGenerator<MessageRecord> {
+    for await (const message of this.messages.values({ lt: sortableIdFloor('msg_', time) })) yield message as MessageRecord;
+  }
+
+  async *eventsBefore(time: number): AsyncGenerator<EventRecord> {
+    for await (const id of this.eventsByTime.values({ lt: sortableIdFloor('', time) })) {
+      const event = await this.getEvent(id as string);
+      if (event !== undefined) yield event;
+    }
+  }
+
+  async *deadLetterKeysBefore(time: number): AsyncGenerator<string> {
+    for await (const key of this.deadLetters.keys({ lt: sortableIdFloor('dlq_', time) })) yield key as string;
   }
 
   /**

@@ -234,3 +234,10 @@ t.test('config loader - names an unreadable file', async (t) => {
   t.match(error.message, file);
   t.match(validateConfigFile(file).problems, [file]);
 });
+
+t.test('config loader - refuses a cron schedule that does not parse', async (t) => {
+  const dir = t.testdir({ 'hooks.config.yaml': 'delivery:\n  sweepSchedule: "every second"\n' });
+  const { problems } = validateConfigFile(`${dir}/hooks.config.yaml`, {});
+  t.equal(problems.length, 1);
+  t.match(problems[0], /hooks\.config\.yaml:2:18 delivery\.sweepSchedule: must be a cron expression with seconds/);
+});

@@ -20,6 +20,7 @@ export function tempDir(t: Test, name = 'hooksd'): string {
 
 export interface Daemon {
   url: string;
+  pid: number;
   configFile: string;
   output: () => string;
   /** Logged JSON lines so far. */
@@ -57,6 +58,7 @@ export async function startDaemon(t: Test, configFile: string, env: Record<strin
   const url = await waitForReady(child, () => output, exited);
   return {
     url,
+    pid: child.pid as number,
     configFile,
     output: () => output,
     logs: () => parseLines(output),
