@@ -359,8 +359,8 @@ t.test('Dockerfile - the runtime stage has nats-server for the embedded NATS, wi
 t.test('Dockerfile - the entrypoint, config and data folder are where the runtime stage expects them', async (t) => {
   t.ok(finalStage, 'has a runtime stage');
   if (!finalStage) return;
-  const workdirs = instructionsOf(finalStage, 'WORKDIR');
-  const workdir = workdirs.reduce((dir, instruction) => posix.resolve(instruction.cwd, instruction.args), '/');
+  const lastWorkdir = instructionsOf(finalStage, 'WORKDIR').at(-1);
+  const workdir = lastWorkdir ? posix.resolve(lastWorkdir.cwd, lastWorkdir.args) : '/';
   t.equal(workdir, '/app', 'WORKDIR /app');
 
   const entrypoint = instructionsOf(finalStage, 'ENTRYPOINT').at(-1);
@@ -369,7 +369,7 @@ t.test('Dockerfile - the entrypoint, config and data folder are where the runtim
   t.equal(program, 'node', 'the entrypoint runs node');
   t.equal(script, 'bin/hooksd.js', 'the entrypoint runs the package bin');
   const scriptFound = script ? lookup(finalStage, posix.resolve(workdir, script)) : null;
-  t.equal(scriptFound?.kind, 'file', `${script} is in the image${scriptFound ? ` (${scriptFound.origin})` : ''}`);
+  t.equal(scriptFound?.kind, 'file', `${script ?? 'the entrypoint script'} is in the image${scriptFound ? ` (${scriptFound.origin})` : ''}`);
   if (script && existsSync(join(repoRoot, script))) {
     const imports = [...readRepoFile(script).matchAll(/(?:from|import\()\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((match) => match[1]!);
     t.ok(imports.length > 0, `${script} imports the compiled daemon`);
