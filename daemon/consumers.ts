@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { ConsumerConfig, HooksdConfig } from '../config/schema.js';
 import { compileEventTypeSelector } from '../plugins/eventTypes.js';
 import { decodeSecret, generateSecret } from '../plugins/standardWebhooks.js';
+import type { ConsumerState } from './records.js';
 import type { Store } from './store.js';
 
 /** A consumer as the delivery path uses it: settings resolved, keys decoded, agents ready. */
@@ -14,7 +15,10 @@ export interface Consumer {
   readonly description: string;
   readonly source: 'yaml' | 'api';
   readonly eventTypes: readonly string[];
+  /** The config's `disabled`, unless the API or a health check changed it since. */
   readonly disabled: boolean;
+  readonly state: Readonly<ConsumerState>;
+  readonly configDisabled: boolean;
   readonly headers: Readonly<Record<string, string>>;
   readonly timeout: number;
   readonly retrySchedule: readonly number[];
@@ -40,8 +44,9 @@ export class ConsumerRegistry {
 
   async load(config: HooksdConfig): Promise<void> {
     const next = new Map<string, Consumer>();
-    for (const entry of config.consumers) {
-      next.set(entry.id, await this.build(entry, config));
+    const states = await this.store.getConsumerStates(config.consumers.map((c) => c.id));
+    for (const [i, entry] of config.consumers.entries()) {
+      next.set(entry.id, await this.build(entry, config, states[i] ?? {}));
     }
     const previous = this.byId;
     this.byId = next;
@@ -58,6 +63,18 @@ export class ConsumerRegistry {
     return [...this.byId.values()];
   }
 
+  /** Persists a change of the consumer's run-time state and applies it. */
+  async updateState(id: string, change: Partial<ConsumerState>): Promise<Consumer> {
+    const current = this.byId.get(id);
+    if (current === undefined) throw new Error(`no consumer "${id}"`);
+    const state = { ...current.state, ...change };
+    await this.store.putConsumerState(id, state);
+    const updated = Object.freeze({ ...current, state, disabled: state.disabled ?? current.configDisabled });
+    this.byId.set(id, updated);
+    this.byEventType = new Map();
+    return updated;
+  }
+
   forEventType(eventType: string): Consumer[] {
     let found = this.byEventType.get(eventType);
     if (found === undefined) {
@@ -71,7 +88,7 @@ export class ConsumerRegistry {
     for (const consumer of this.byId.values()) destroyAgents(consumer);
   }
 
-  private async build(entry: ConsumerConfig, config: HooksdConfig): Promise<Consumer> {
+  private async build(entry: ConsumerConfig, config: HooksdConfig, state: ConsumerState): Promise<Consumer> {
     const concurrency = entry.concurrency ?? config.delivery.concurrency;
     const agentOptions = { keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency };
     const tls = {
@@ -85,7 +102,9 @@ export class ConsumerRegistry {
       description: entry.description,
       source: 'yaml' as const,
       eventTypes: entry.eventTypes,
-      disabled: entry.disabled,
+      disabled: state.disabled ?? entry.disabled,
+      configDisabled: entry.disabled,
+      state,
       headers: entry.headers,
       timeout: entry.timeout ?? config.delivery.timeout,
       retrySchedule: entry.retrySchedule ?? config.delivery.retrySchedule,

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
-import { nextDelay } from '../plugins/schedule.js';
+import { retryDelay } from '../plugins/schedule.js';
 import { webhookHeaders } from '../plugins/standardWebhooks.js';
 import type { Consumer, ConsumerRegistry } from './consumers.js';
+import type { ConsumerHealth } from './health.js';
 import { redactHeaders, sendHttp } from './http-attempt.js';
+import type { OpsEvents } from './ops-events.js';
 import type { AttemptRecord, MessageRecord } from './records.js';
 import type { LiveConfig } from './reload.js';
 import type { Store } from './store.js';
@@ -17,19 +19,24 @@ export interface Job {
 interface Lane {
   queue: Job[];
   active: number;
+  /** Messages of this lane waiting on a short retry timer. */
+  onTimer: number;
+  /** Earliest time the next request may start under the consumer's rateLimit. */
+  nextSlot: number;
+  wake: NodeJS.Timeout | undefined;
 }
 
 /** Jobs a consumer may have waiting in memory; the rest wait in the store's due index. */
-const LANE_QUEUE_LIMIT = 1000;
+export const LANE_QUEUE_LIMIT = 1000;
 /** Retries due sooner than this wait on a timer; later ones wait for the sweeper. */
 const SHORT_RETRY_MS = 5000;
 const SHORT_RETRY_TIMER_LIMIT = 10_000;
 
 /**
- * Runs attempts: one lane per consumer, each with its own concurrency, so a slow consumer
- * only ever occupies its own lane. Every attempt is recorded together with the message's new
- * status and due time in one write; a message is in at most one place in memory at a time
- * (`has`), which is how the sweeper avoids sending it twice.
+ * Runs attempts: one lane per consumer, with the consumer's own concurrency and rate limit,
+ * so a slow or dead consumer only ever occupies its own lane. Every attempt is recorded with
+ * the message's new status and due time in one write. A message is in at most one place in
+ * memory at a time (`has`), which is how the sweeper avoids sending it twice.
  */
 export class Dispatcher {
   private readonly lanes = new Map<string, Lane>();
@@ -44,6 +51,8 @@ export class Dispatcher {
   constructor(
     private readonly store: Store,
     private readonly consumers: ConsumerRegistry,
+    private readonly health: ConsumerHealth,
+    private readonly ops: OpsEvents,
     private readonly live: LiveConfig,
     private readonly log: Logger,
   ) {}
@@ -53,19 +62,25 @@ export class Dispatcher {
     return this.held.has(messageId) || this.timers.has(messageId);
   }
 
-  /** Whether the consumer's lane takes another job now. */
-  hasRoom(consumerId: string): boolean {
-    return !this.stopping && (this.lanes.get(consumerId)?.queue.length ?? 0) < LANE_QUEUE_LIMIT;
+  /** How many more jobs the consumer's lane takes now. */
+  room(consumerId: string): number {
+    return this.stopping ? 0 : LANE_QUEUE_LIMIT - (this.lanes.get(consumerId)?.queue.length ?? 0);
+  }
+
+  /** Messages of the consumer held in memory (queued, in flight or on a timer). */
+  heldCount(consumerId: string): number {
+    const lane = this.lanes.get(consumerId);
+    return lane === undefined ? 0 : lane.queue.length + lane.active + lane.onTimer;
   }
 
   /** Queues a job; false when it was not taken (it stays due in the store for the sweeper). */
   enqueue(job: Job): boolean {
-    const id = job.message.id;
-    if (this.has(id) || !this.hasRoom(job.message.consumerId)) return false;
+    const { id, consumerId } = job.message;
+    if (this.has(id) || this.room(consumerId) <= 0) return false;
     this.held.add(id);
-    const lane = this.lane(job.message.consumerId);
+    const lane = this.lane(consumerId);
     lane.queue.push(job);
-    this.pump(job.message.consumerId, lane);
+    this.pump(consumerId, lane);
     return true;
   }
 
@@ -75,6 +90,7 @@ export class Dispatcher {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     for (const lane of this.lanes.values()) {
+      clearTimeout(lane.wake);
       for (const job of lane.queue.splice(0)) this.held.delete(job.message.id);
     }
     if (this.inFlight === 0) return;
@@ -91,16 +107,28 @@ export class Dispatcher {
   private lane(consumerId: string): Lane {
     let lane = this.lanes.get(consumerId);
     if (lane === undefined) {
-      lane = { queue: [], active: 0 };
+      lane = { queue: [], active: 0, onTimer: 0, nextSlot: 0, wake: undefined };
       this.lanes.set(consumerId, lane);
     }
     return lane;
   }
 
+  /** Starts queued jobs while the lane's concurrency and rate limit allow. */
   private pump(consumerId: string, lane: Lane): void {
     const consumer = this.consumers.get(consumerId);
     const limit = consumer?.concurrency ?? 1;
-    while (lane.active < limit && lane.queue.length > 0 && !this.stopping) {
+    while (lane.active < limit && lane.queue.length > 0 && !this.stopping && lane.wake === undefined) {
+      if (consumer?.rateLimit !== undefined && !consumer.disabled) {
+        const now = Date.now();
+        if (lane.nextSlot > now) {
+          lane.wake = setTimeout(() => {
+            lane.wake = undefined;
+            this.pump(consumerId, lane);
+          }, lane.nextSlot - now);
+          return;
+        }
+        lane.nextSlot = Math.max(lane.nextSlot, now) + 1000 / consumer.rateLimit;
+      }
       const job = lane.queue.shift() as Job;
       lane.active += 1;
       this.inFlight += 1;
@@ -111,10 +139,14 @@ export class Dispatcher {
           this.inFlight -= 1;
           this.held.delete(job.message.id);
           if (this.inFlight === 0) this.idle?.();
-          if (lane.queue.length > 0) this.pump(consumerId, lane);
-          else if (lane.active === 0) this.lanes.delete(consumerId);
+          this.pump(consumerId, lane);
+          this.dropIfIdle(consumerId, lane);
         });
     }
+  }
+
+  private dropIfIdle(consumerId: string, lane: Lane): void {
+    if (lane.queue.length === 0 && lane.active === 0 && lane.onTimer === 0 && lane.wake === undefined) this.lanes.delete(consumerId);
   }
 
   private async run(job: Job, consumer: Consumer | undefined): Promise<void> {
@@ -122,17 +154,15 @@ export class Dispatcher {
     const now = Date.now();
     if (consumer === undefined || consumer.disabled) {
       const reason = consumer === undefined ? `consumer "${message.consumerId}" is not configured` : `consumer "${message.consumerId}" is disabled`;
-      const after: MessageRecord = { ...message, status: 'skipped', nextAttemptAt: null, updatedAt: now, lastError: reason };
-      await this.store.write(this.store.messageUpdateOps(message, after));
+      if (job.trigger === 'manual') this.log.warn({ messageId: message.id }, `manual attempt not sent: ${reason}`);
+      else await this.finishWithout(message, 'skipped', reason, now);
       return;
     }
     const body = job.body ?? (await this.store.getEvent(message.eventId))?.body;
     if (body === undefined) {
-      const after: MessageRecord = { ...message, status: 'failure', nextAttemptAt: null, updatedAt: now, lastError: 'the event is no longer stored' };
-      await this.store.write(this.store.messageUpdateOps(message, after));
+      await this.finishWithout(message, 'failure', 'the event is no longer stored', now);
       return;
     }
-    const attemptNo = message.attempts + 1;
     const startedAt = Date.now();
     const headers = {
       ...consumer.headers,
@@ -143,23 +173,42 @@ export class Dispatcher {
     const outcome = await sendHttp(consumer, request, this.live.config.delivery.maxResponseBytes);
     const attempt: AttemptRecord = {
       messageId: message.id,
-      attempt: attemptNo,
+      attempt: message.attempts + 1,
       trigger: job.trigger,
       startedAt,
       ...outcome,
       request: { ...request, headers: redactHeaders(headers) },
     };
-    const finishedAt = Date.now();
-    const after = this.nextState(message, attempt, consumer, finishedAt);
+    const after = this.nextState(message, attempt, consumer, Date.now());
     await this.store.write([...this.store.attemptOps(attempt), ...this.store.messageUpdateOps(message, after)]);
-    if (after.nextAttemptAt !== null) this.retrySoon(after, body);
+    await this.health.afterAttempt(consumer.id, attempt);
+    if (after.status === 'failure' && job.trigger === 'scheduled') {
+      this.ops.publish('message.failure', { messageId: after.id, eventId: after.eventId, consumerId: after.consumerId, eventType: after.eventType, attempts: after.attempts, lastStatusCode: after.lastStatusCode ?? null, lastError: after.lastError ?? null });
+    }
+    if (after.nextAttemptAt !== null && job.trigger === 'scheduled') this.retrySoon(after, body);
   }
 
+  /** Ends a message that could not be attempted: its status says why, and it stays replayable. */
+  private async finishWithout(message: MessageRecord, status: MessageRecord['status'], reason: string, now: number): Promise<void> {
+    const after: MessageRecord = { ...message, status, nextAttemptAt: null, updatedAt: now, lastError: reason };
+    await this.store.write(this.store.messageUpdateOps(message, after));
+  }
+
+  /** A manual attempt changes the status but not the schedule; a scheduled one moves it on. */
   private nextState(message: MessageRecord, attempt: AttemptRecord, consumer: Consumer, now: number): MessageRecord {
-    const base = { ...message, attempts: attempt.attempt, updatedAt: now, lastStatusCode: attempt.response?.statusCode, lastError: attempt.error };
+    const manual = attempt.trigger === 'manual';
+    const manualAttempts = (message.manualAttempts ?? 0) + (manual ? 1 : 0);
+    const base = { ...message, attempts: attempt.attempt, manualAttempts, updatedAt: now, lastStatusCode: attempt.response?.statusCode, lastError: attempt.error };
     if (attempt.outcome === 'success') return { ...base, status: 'success', nextAttemptAt: null };
-    if (attempt.trigger === 'manual') return { ...base, nextAttemptAt: message.nextAttemptAt };
-    const delay = nextDelay(consumer.retrySchedule, attempt.attempt, this.live.config.delivery.jitter);
+    if (manual) return { ...base, status: message.nextAttemptAt === null ? 'failure' : message.status };
+    const scheduledAttempts = attempt.attempt - manualAttempts;
+    const retryAfter = attempt.response?.headers['retry-after'];
+    const delay = retryDelay(
+      consumer.retrySchedule,
+      scheduledAttempts,
+      { statusCode: attempt.response?.statusCode, errorClass: attempt.errorClass, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined },
+      this.live.config.delivery,
+    );
     if (delay === null) return { ...base, status: 'failure', nextAttemptAt: null };
     return { ...base, status: 'attempting', nextAttemptAt: now + delay };
   }
@@ -168,9 +217,12 @@ export class Dispatcher {
   private retrySoon(message: MessageRecord, body: string): void {
     const delay = (message.nextAttemptAt as number) - Date.now();
     if (this.stopping || delay > SHORT_RETRY_MS || this.timers.size >= SHORT_RETRY_TIMER_LIMIT) return;
+    const lane = this.lane(message.consumerId);
+    lane.onTimer += 1;
     const timer = setTimeout(() => {
       this.timers.delete(message.id);
-      this.enqueue({ message, body, trigger: 'scheduled' });
+      lane.onTimer -= 1;
+      if (!this.enqueue({ message, body, trigger: 'scheduled' })) this.dropIfIdle(message.consumerId, lane);
     }, Math.max(0, delay));
     this.timers.set(message.id, timer);
   }

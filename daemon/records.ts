@@ -27,6 +27,8 @@ export interface MessageRecord {
   createdAt: number;
   updatedAt: number;
   attempts: number;
+  /** How many of the attempts were manual (resends), which do not move the schedule on. */
+  manualAttempts?: number;
   /** When the next scheduled attempt is due, or null when none is. */
   nextAttemptAt: number | null;
   lastStatusCode?: number;
@@ -60,4 +62,14 @@ export interface DeadLetterRecord {
   streamSequence?: number;
   eventId?: string;
   eventType?: string;
+}
+
+/** What hooksd learnt about a consumer at run time; survives restarts. */
+export interface ConsumerState {
+  /** Set by the API or by health checks; overrides the config's `disabled` while present. */
+  disabled?: boolean;
+  disabledReason?: string;
+  changedAt?: number;
+  /** Time of the first failed attempt since the last success; null while healthy. */
+  failingSince?: number | null;
 }

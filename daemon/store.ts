@@ -2,13 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { Level } from 'level';
 import { HooksdError } from './errors.js';
 import { sortableIdFloor } from './ids.js';
-import type { AttemptRecord, DeadLetterRecord, EventRecord, MessageRecord, MessageStatus } from './records.js';
+import type { AttemptRecord, ConsumerState, DeadLetterRecord, EventRecord, MessageRecord, MessageStatus } from './records.js';
 
 /**
  * hooksd's LevelDB keyspace. Primary records live in `events`, `messages`, `attempts` and
  * `deadLetters`; the other sublevels are indexes whose keys end in a sortable id, so every
  * list is a reverse range scan that stops after one page, and the due index lets the sweeper
- * read only what has fallen due.
+ * read only what has fallen due, consumer by consumer, and only as much as each can take.
  *
  *   events            eventId                 → EventRecord
  *   eventsByTime      seq                     → eventId
@@ -16,7 +16,8 @@ import type { AttemptRecord, DeadLetterRecord, EventRecord, MessageRecord, Messa
  *   messages          msgId                   → MessageRecord       (msgIds sort by time)
  *   messagesBy*       consumer|status|type|event \0 msgId → ''
  *   attempts          msgId \0 attemptNo      → AttemptRecord
- *   due               dueAt \0 msgId          → consumerId
+ *   due               consumerId \0 dueAt \0 msgId → ''
+ *   consumerState     consumerId              → ConsumerState
  *   deadLetters       dlqId                   → DeadLetterRecord
  *   secrets           consumerId              → string[] (generated signing secrets)
  */
@@ -64,7 +65,8 @@ interface PendingWrite {
   reject: (error: unknown) => void;
 }
 
-export const dueKey = (dueAt: number, messageId: string) => String(Math.max(0, Math.floor(dueAt))).padStart(DUE_WIDTH, '0') + SEP + messageId;
+const dueTime = (dueAt: number) => String(Math.max(0, Math.floor(dueAt))).padStart(DUE_WIDTH, '0');
+export const dueKey = (consumerId: string, dueAt: number, messageId: string) => consumerId + SEP + dueTime(dueAt) + SEP + messageId;
 const attemptKey = (messageId: string, attempt: number) => messageId + SEP + String(attempt).padStart(6, '0');
 
 export class Store {
@@ -81,6 +83,7 @@ export class Store {
   readonly due: Sublevel;
   readonly deadLetters: Sublevel;
   readonly secrets: Sublevel;
+  readonly consumerState: Sublevel;
   private pending: PendingWrite[] = [];
   private writing = false;
 
@@ -100,6 +103,7 @@ export class Store {
     this.due = sub('due');
     this.deadLetters = sub('deadLetters');
     this.secrets = sub('secrets');
+    this.consumerState = sub('consumerState');
   }
 
   async start(): Promise<void> {
@@ -211,8 +215,8 @@ export class Store {
   }
 
   private dueOp(type: 'put' | 'del', message: MessageRecord): BatchOp {
-    const key = dueKey(message.nextAttemptAt as number, message.id);
-    return type === 'put' ? { type, sublevel: this.due, key, value: message.consumerId } : { type, sublevel: this.due, key };
+    const key = dueKey(message.consumerId, message.nextAttemptAt as number, message.id);
+    return type === 'put' ? { type, sublevel: this.due, key, value: '' } : { type, sublevel: this.due, key };
   }
 
   // ---- reads ----
@@ -233,6 +237,14 @@ export class Store {
 
   async putSecrets(consumerId: string, secrets: string[]): Promise<void> {
     await this.write([{ type: 'put', sublevel: this.secrets, key: consumerId, value: secrets }], true);
+  }
+
+  async getConsumerStates(ids: string[]): Promise<(ConsumerState | undefined)[]> {
+    return this.consumerState.getMany(ids);
+  }
+
+  async putConsumerState(consumerId: string, state: ConsumerState): Promise<void> {
+    await this.write([{ type: 'put', sublevel: this.consumerState, key: consumerId, value: state }], true);
   }
 
   async getMessage(id: string): Promise<MessageRecord | undefined> {
@@ -273,12 +285,30 @@ export class Store {
     return this.page(this.deadLetters, '', query, async (_keys: string[], values: unknown[]) => values as DeadLetterRecord[], undefined, 'dlq_');
   }
 
-  /** Due entries with a due time at or before `now`, oldest first. */
-  async *dueBefore(now: number): AsyncGenerator<DueEntry> {
-    for await (const [key, consumerId] of this.due.iterator({ lt: String(Math.floor(now) + 1).padStart(DUE_WIDTH, '0') + HIGH })) {
-      const sep = key.indexOf(SEP);
-      yield { key, dueAt: Number(key.slice(0, sep)), messageId: key.slice(sep + 1), consumerId: consumerId as string };
+  /** The consumers that have due entries (pending work), found by skipping from one consumer's entries to the next. */
+  async *consumersWithDueEntries(): AsyncGenerator<string> {
+    const iterator = this.due.keys();
+    try {
+      for (;;) {
+        const key: string | undefined = await iterator.next();
+        if (key === undefined) return;
+        const consumerId = key.slice(0, key.indexOf(SEP));
+        yield consumerId;
+        iterator.seek(consumerId + SEP + HIGH);
+      }
+    } finally {
+      await iterator.close();
     }
+  }
+
+  /** Up to `limit` of the consumer's due entries with a due time at or before `now`, oldest first. */
+  async dueFor(consumerId: string, now: number, limit: number): Promise<DueEntry[]> {
+    const prefix = consumerId + SEP;
+    const keys: string[] = await this.due.keys({ gte: prefix, lt: prefix + dueTime(now + 1), limit }).all();
+    return keys.map((key) => {
+      const [, time, messageId] = key.split(SEP);
+      return { key, dueAt: Number(time), messageId, consumerId };
+    });
   }
 
   /** Records created before `time`, oldest first: messages, events (by reception) and dead letters. */

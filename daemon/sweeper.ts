@@ -7,10 +7,11 @@ import type { Store } from './store.js';
 const SWEEP_BUDGET = 20_000;
 
 /**
- * Hands retries that have fallen due to the dispatcher. It reads the due index from its
- * oldest entry up to now, so a sweep costs what is due, never what is pending. The index is
- * the durable record of every message that still needs an attempt: after a restart, the
- * first sweep picks up whatever was in flight or waiting.
+ * Hands messages that have fallen due to the dispatcher. For each consumer with pending work
+ * it reads the due index from the oldest entry, only as far as now and only as many as the
+ * consumer's lane has room for, so a sweep costs what is handed over, never what is pending.
+ * The index is the durable record of every message that still needs an attempt: after a
+ * restart, the first sweep picks up whatever was in flight or waiting.
  */
 export class Sweeper {
   private readonly job: CronJob;
@@ -48,18 +49,23 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<void> {
+    const now = Date.now();
     let handed = 0;
-    for await (const entry of this.store.dueBefore(Date.now())) {
-      if (handed >= SWEEP_BUDGET) break;
-      if (this.dispatcher.has(entry.messageId) || !this.dispatcher.hasRoom(entry.consumerId)) continue;
-      const message = await this.store.getMessage(entry.messageId);
-      if (message === undefined) {
-        await this.store.write([{ type: 'del', sublevel: this.store.due, key: entry.key }]);
-        continue;
+    for await (const consumerId of this.store.consumersWithDueEntries()) {
+      const room = Math.min(this.dispatcher.room(consumerId), SWEEP_BUDGET - handed);
+      if (room <= 0) continue;
+      // Entries the dispatcher already holds are due too: read past them.
+      for (const entry of await this.store.dueFor(consumerId, now, room + this.dispatcher.heldCount(consumerId))) {
+        if (this.dispatcher.has(entry.messageId)) continue;
+        const message = await this.store.getMessage(entry.messageId);
+        if (message === undefined) {
+          await this.store.write([{ type: 'del', sublevel: this.store.due, key: entry.key }]);
+          continue;
+        }
+        // The index was read before the awaits: skip entries that changed or were taken meanwhile.
+        if (message.nextAttemptAt !== entry.dueAt || this.dispatcher.has(message.id)) continue;
+        if (this.dispatcher.enqueue({ message, trigger: 'scheduled' })) handed += 1;
       }
-      // The index is read from a snapshot: skip entries that changed or were taken meanwhile.
-      if (message.nextAttemptAt !== entry.dueAt || this.dispatcher.has(message.id)) continue;
-      if (this.dispatcher.enqueue({ message, trigger: 'scheduled' })) handed += 1;
     }
     if (handed > 0) this.log.debug({ handed }, 'sweep handed due messages to the dispatcher');
   }

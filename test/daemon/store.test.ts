@@ -68,23 +68,26 @@ t.test('store - lists by consumer, status and time through indexes, and moves th
   t.same(window.data.map((m) => m.createdAt), [14, 13, 12, 11, 10].map((i) => base + i * 1000), 'since is inclusive, until exclusive');
 });
 
-t.test('store - the due index yields only what is due, oldest first, and follows updates', async (t) => {
+t.test('store - the due index yields, per consumer, only what is due, oldest first, and follows updates', async (t) => {
   const store = await openStore(t);
   const now = Date.now();
   const late = message('a', now - 5000, { nextAttemptAt: now - 1000 });
-  const early = message('b', now - 4000, { nextAttemptAt: now - 3000 });
+  const early = message('a', now - 4000, { nextAttemptAt: now - 3000 });
   const future = message('a', now - 3000, { nextAttemptAt: now + 60_000 });
-  await store.write([late, early, future].flatMap((m) => store.newMessageOps(m)));
-  const due = [];
-  for await (const entry of store.dueBefore(now)) due.push(entry);
-  t.same(due.map((d) => [d.messageId, d.consumerId, d.dueAt]), [
-    [early.id, 'b', now - 3000],
-    [late.id, 'a', now - 1000],
+  const other = message('b', now - 3000, { nextAttemptAt: now - 10_000 });
+  const done = message('c', now - 3000, { nextAttemptAt: null, status: 'success' });
+  await store.write([late, early, future, other, done].flatMap((m) => store.newMessageOps(m)));
+  const consumers = [];
+  for await (const id of store.consumersWithDueEntries()) consumers.push(id);
+  t.same(consumers, ['a', 'b'], 'each consumer with pending work, once');
+  t.same((await store.dueFor('a', now, 10)).map((d) => [d.messageId, d.dueAt]), [
+    [early.id, now - 3000],
+    [late.id, now - 1000],
   ]);
+  t.same((await store.dueFor('a', now, 1)).map((d) => d.messageId), [early.id], 'no more than asked for');
+  t.same((await store.dueFor('b', now, 10)).map((d) => d.consumerId), ['b']);
   await store.write(store.messageUpdateOps(early, { ...early, nextAttemptAt: null, status: 'success' }));
-  const after = [];
-  for await (const entry of store.dueBefore(now + 120_000)) after.push(entry.messageId);
-  t.same(after, [late.id, future.id]);
+  t.same((await store.dueFor('a', now + 120_000, 10)).map((d) => d.messageId), [late.id, future.id]);
 });
 
 t.test('store - attempts list newest first; bad cursors are refused with a code', async (t) => {
