@@ -43,6 +43,7 @@ export function retryDelay(schedule: readonly number[], attemptsMade: number, fa
 export function parseRetryAfter(value: string, now = Date.now()): number | undefined {
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
+  // An HTTP date names its weekday and month; anything else (a negative number, say) is unreadable.
+  const date = /[A-Za-z]{3}/.test(trimmed) ? Date.parse(trimmed) : NaN;
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
