@@ -126,7 +126,7 @@ export const configSchema = {
       sweepSchedule: { type: 'string', cron: true, default: '* * * * * *' },
       network: strictObject({
         allowPrivate: { type: 'boolean', default: false },
-        allowCidrs: { type: 'array', items: { type: 'string' }, default: [] },
+        allowCidrs: { type: 'array', items: { type: 'string', cidr: true }, default: [] },
       }),
     }),
     shutdown: strictObject({ timeout: duration('20s') }),

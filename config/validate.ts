@@ -5,6 +5,7 @@
  */
 import { Ajv, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
 import formatsPlugin from 'ajv-formats';
+import { isIP } from 'node:net';
 import { validateCronExpression } from 'cron';
 import { parseDuration } from './duration.js';
 import { configSchema, type HooksdConfig } from './schema.js';
@@ -17,6 +18,14 @@ const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'tra
 export function isReservedHeader(name: string): boolean {
   const lower = name.toLowerCase();
   return RESERVED_HEADERS.has(lower) || lower.startsWith('webhook-');
+}
+
+function isCidr(value: string): boolean {
+  const [address, prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 function durationToMs(value: unknown): number | undefined {
@@ -34,7 +43,7 @@ function durationToMs(value: unknown): number | undefined {
  * Teaches an ajv instance the config schema's own keywords, for any instance that validates
  * parts of it (the API validating a consumer body, say): `duration` checks a duration and
  * replaces it with milliseconds in its parent; `notReservedHeader` refuses header names
- * hooksd sets itself; `cron` checks a cron expression.
+ * hooksd sets itself; `cron` checks a cron expression; `cidr` an address range.
  */
 export function addConfigKeywords(ajv: Ajv): Ajv {
   ajv.addKeyword({
@@ -72,6 +81,13 @@ export function addConfigKeywords(ajv: Ajv): Ajv {
     return false;
   };
   ajv.addKeyword({ keyword: 'cron', type: 'string', schemaType: 'boolean', validate: cron });
+  ajv.addKeyword({
+    keyword: 'cidr',
+    type: 'string',
+    schemaType: 'boolean',
+    error: { message: 'must be an IP address or a CIDR range, like "10.1.0.0/16" or "fd00::/8"' },
+    validate: (enabled: boolean, value: string) => !enabled || isCidr(value),
+  });
   return ajv;
 }
 

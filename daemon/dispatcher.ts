@@ -170,7 +170,7 @@ export class Dispatcher {
       ...webhookHeaders(consumer.signingKeys, message.id, Math.floor(startedAt / 1000), body),
     };
     const request = { method: 'POST' as const, url: consumer.url, headers, body };
-    const outcome = await sendHttp(consumer, request, this.live.config.delivery.maxResponseBytes);
+    const outcome = await sendHttp(consumer, request, this.live.config.delivery.maxResponseBytes, this.live.guard);
     const attempt: AttemptRecord = {
       messageId: message.id,
       attempt: message.attempts + 1,

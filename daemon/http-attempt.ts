@@ -2,6 +2,7 @@ import got, { type Response } from 'got';
 type Timings = NonNullable<Response['timings']>;
 import type { AttemptRecord, ErrorClass } from './records.js';
 import type { Consumer } from './consumers.js';
+import { BLOCKED_CODE, type NetworkGuard } from './network-guard.js';
 
 export const USER_AGENT = 'hooksd/0.1';
 const REDACTED = '[redacted]';
@@ -19,10 +20,14 @@ export type HttpOutcome = Pick<AttemptRecord, 'durationMs' | 'timings' | 'respon
 /**
  * Sends one request and reads at most `maxResponseBytes` of the answer (the rest is never
  * read into memory). Never throws: transport errors come back as a failed outcome with their
- * error class. Redirects are not followed: a 3xx is a failure like any other non-2xx.
+ * error class. Redirects are not followed: a 3xx is a failure like any other non-2xx. The
+ * guard checks the address before connecting: an IP literal here, a hostname's resolved
+ * addresses in its lookup, whose answer is the address the socket then connects to.
  */
-export function sendHttp(consumer: Consumer, request: HttpRequest, maxResponseBytes: number): Promise<HttpOutcome> {
+export function sendHttp(consumer: Consumer, request: HttpRequest, maxResponseBytes: number, guard: NetworkGuard): Promise<HttpOutcome> {
   const started = performance.now();
+  const refused = guard.checkUrl(request.url);
+  if (refused !== null) return Promise.resolve({ durationMs: 0, timings: {}, outcome: 'failure', errorClass: 'blocked', error: refused });
   return new Promise((resolve) => {
     const stream = got.stream(request.url, {
       method: request.method,
@@ -34,6 +39,7 @@ export function sendHttp(consumer: Consumer, request: HttpRequest, maxResponseBy
       retry: { limit: 0 },
       decompress: false,
       agent: consumer.agent,
+      dnsLookup: guard.lookup,
     });
     let response: Response | undefined;
     const chunks: Buffer[] = [];
@@ -84,6 +90,7 @@ function phases(timings: Timings | undefined): Record<string, number | undefined
 
 function classify(error: (Error & { code?: string }) | undefined): ErrorClass {
   const code = error?.code ?? '';
+  if (code === BLOCKED_CODE) return 'blocked';
   if (error?.name === 'TimeoutError' || code === 'ETIMEDOUT') return 'timeout';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA') return 'dns';
   if (/^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|EPROTO)/.test(code)) return 'tls';
@@ -92,6 +99,7 @@ function classify(error: (Error & { code?: string }) | undefined): ErrorClass {
 
 function describe(error: (Error & { code?: string }) | undefined): string {
   if (!error) return 'unknown error';
+  if (error.code === BLOCKED_CODE) return error.message;
   return error.code ? `${error.code}: ${error.message}` : error.message;
 }
 

@@ -4,11 +4,13 @@ import type { Logger } from 'pino';
 import { validateConfigFile } from '../config/loader.js';
 import type { HooksdConfig } from '../config/schema.js';
 import { EventCatalog } from './catalog.js';
+import { NetworkGuard } from './network-guard.js';
 
 /** The settings that change on reload, shared by reference with the parts that read them. */
 export interface LiveConfig {
   config: HooksdConfig;
   catalog: EventCatalog;
+  guard: NetworkGuard;
 }
 
 /** Sections read once at start-up: a reload that changes them says a restart is needed. */
@@ -16,7 +18,7 @@ const RESTART_ONLY = ['server', 'nats', 'storage', 'shutdown'] as const;
 const DEBOUNCE_MS = 200;
 
 export function liveConfig(config: HooksdConfig): LiveConfig {
-  return { config, catalog: new EventCatalog(config.eventTypes) };
+  return { config, catalog: new EventCatalog(config.eventTypes), guard: new NetworkGuard(config.delivery.network) };
 }
 
 /** Swaps in `next`, telling which sections will only apply after a restart. */
@@ -24,6 +26,7 @@ export function swapLiveConfig(live: LiveConfig, next: HooksdConfig, log: Logger
   const needRestart = RESTART_ONLY.filter((key) => JSON.stringify(live.config[key]) !== JSON.stringify(next[key]));
   if (needRestart.length > 0) log.warn({ sections: needRestart }, 'these sections changed and apply after a restart');
   live.catalog = new EventCatalog(next.eventTypes);
+  live.guard = new NetworkGuard(next.delivery.network);
   live.config = next;
 }
 

@@ -27,9 +27,10 @@ export function nextDelay(schedule: readonly number[], attemptsMade: number, jit
 /**
  * The delay before the next attempt after a failed one, or null when the schedule is
  * exhausted. Retry-After on a 429 or 503 is honoured within [scheduled delay, 2 × scheduled
- * delay]: never earlier than the schedule, never much later than it.
+ * delay]: never earlier than the schedule, never much later than it. A 410 Gone is final.
  */
 export function retryDelay(schedule: readonly number[], attemptsMade: number, failed: FailedAttempt, policy: RetryPolicy, now = Date.now()): number | null {
+  if (failed.statusCode === 410) return null;
   let delay = nextDelay(schedule, attemptsMade, policy.jitter);
   if (delay === null) return null;
   const overloaded = failed.statusCode === 429 || failed.statusCode === 503;

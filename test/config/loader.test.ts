@@ -241,3 +241,11 @@ t.test('config loader - refuses a cron schedule that does not parse', async (t) 
   t.equal(problems.length, 1);
   t.match(problems[0], /hooks\.config\.yaml:2:18 delivery\.sweepSchedule: must be a cron expression with seconds/);
 });
+
+t.test('config loader - refuses an allowCidrs entry that is not an address range', async (t) => {
+  const dir = t.testdir({ 'hooks.config.yaml': 'delivery:\n  network:\n    allowCidrs: ["10.0.0.0/8", "10.0.0.0/33", "fd00::/8", "nope"]\n' });
+  const { problems } = validateConfigFile(`${dir}/hooks.config.yaml`, {});
+  t.equal(problems.length, 2);
+  t.match(problems[0], /delivery\.network\.allowCidrs\[1\]: must be an IP address or a CIDR range/);
+  t.match(problems[1], /delivery\.network\.allowCidrs\[3\]: must be an IP address or a CIDR range/);
+});

@@ -22,7 +22,6 @@ t.test('delivery - 500 published events reach each matching consumer once, byte 
       { name: 'read.completed' },
       { name: 'company.created' },
     ],
-    delivery: { network: { allowPrivate: true } },
     consumers: [
       { id: 'connections', url: connections.url + '/hook', eventTypes: ['connection.*'], secret: secrets.connections, headers: { Authorization: 'Bearer receiver-token' } },
       { id: 'everything', url: everything.url + '/all', eventTypes: ['*'], secret: secrets.everything },

@@ -29,13 +29,17 @@ export interface Daemon {
   api<T = any>(pathAndQuery: string, init?: RequestInit): Promise<{ status: number; body: T }>;
 }
 
-/** Writes `config` (storage in `dir`, API on a free loopback port unless given) to `dir/hooks.config.yaml`. */
+/**
+ * Writes `config` to `dir/hooks.config.yaml`, with storage in `dir`, the API on a free
+ * loopback port, and loopback receivers allowed, unless the config says otherwise.
+ */
 export async function writeConfig(dir: string, config: Record<string, any>): Promise<string> {
   const file = path.join(dir, 'hooks.config.yaml');
   const full = {
     ...config,
     server: { listen: `127.0.0.1:${await freePort()}`, ...config.server },
     storage: { path: path.join(dir, 'data'), ...config.storage },
+    delivery: { network: { allowCidrs: ['127.0.0.0/8'] }, ...config.delivery },
     log: { level: 'info', ...config.log },
   };
   writeFileSync(file, stringify(full));

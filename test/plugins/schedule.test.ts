@@ -46,3 +46,7 @@ t.test('retry schedule - reads Retry-After as seconds or an HTTP date', async (t
   t.equal(parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT', Date.parse('2016-01-01T00:00:00Z')), 0, 'a date in the past means now');
   t.equal(parseRetryAfter('-5'), undefined);
 });
+
+t.test('retry schedule - a 410 Gone is not retried', async (t) => {
+  t.equal(retryDelay(slow, 1, { statusCode: 410 }, policy), null);
+});
