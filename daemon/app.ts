@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { HooksdConfig } from '../config/schema.js';
 import { buildApiServer, type ApiState } from './api/server.js';
+import { consumerRoutes } from './api/routes/consumers.js';
 import { deadLetterRoutes } from './api/routes/dead-letters.js';
 import { eventRoutes } from './api/routes/events.js';
 import { healthRoutes } from './api/routes/health.js';
@@ -48,7 +49,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
     return { ready: checks.store && checks.nats && !draining, checks };
   });
   eventRoutes(router, store);
-  messageRoutes(router, store);
+  messageRoutes(router, store, consumers, dispatcher);
+  consumerRoutes(router, consumers, health);
   deadLetterRoutes(router, store);
   const api = buildApiServer({ listen: config.server.listen, tokens: config.server.auth.tokens, router, log });
 

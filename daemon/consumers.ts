@@ -4,8 +4,9 @@ import https from 'node:https';
 import path from 'node:path';
 import type { ConsumerConfig, HooksdConfig } from '../config/schema.js';
 import { compileEventTypeSelector } from '../plugins/eventTypes.js';
-import { decodeSecret, generateSecret } from '../plugins/standardWebhooks.js';
+import { generateSecret } from '../plugins/standardWebhooks.js';
 import type { ConsumerState } from './records.js';
+import { effectiveSecrets, rotate, secretDigest, signingKeys, type SigningKey, type StoredSecret } from './secrets.js';
 import type { Store } from './store.js';
 
 /** A consumer as the delivery path uses it: settings resolved, keys decoded, agents ready. */
@@ -19,12 +20,15 @@ export interface Consumer {
   readonly disabled: boolean;
   readonly state: Readonly<ConsumerState>;
   readonly configDisabled: boolean;
+  readonly configSecret?: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly timeout: number;
   readonly retrySchedule: readonly number[];
   readonly concurrency: number;
   readonly rateLimit?: number;
-  readonly signingKeys: readonly Buffer[];
+  readonly secrets: readonly StoredSecret[];
+  /** Every secret's key with its expiry: use `activeKeys` to pick the ones that sign now. */
+  readonly signingKeys: readonly SigningKey[];
   readonly agent: { http: http.Agent; https: https.Agent };
   readonly matches: (eventType: string) => boolean;
 }
@@ -75,6 +79,21 @@ export class ConsumerRegistry {
     return updated;
   }
 
+  /**
+   * Replaces the consumer's signing secret with a new one, returned once; the current ones
+   * keep signing for `graceMs`. Kept in the store, so it outlives restarts and reloads.
+   */
+  async rotateSecret(id: string, graceMs: number): Promise<string> {
+    const current = this.byId.get(id);
+    if (current === undefined) throw new Error(`no consumer "${id}"`);
+    const { secret, secrets } = rotate(current.secrets, graceMs);
+    const configSecret = current.configSecret;
+    await this.store.putSecrets(id, { secrets, configSecretHash: configSecret === undefined ? null : secretDigest(configSecret) });
+    this.byId.set(id, Object.freeze({ ...current, secrets, signingKeys: signingKeys(secrets) }));
+    this.byEventType = new Map();
+    return secret;
+  }
+
   forEventType(eventType: string): Consumer[] {
     let found = this.byEventType.get(eventType);
     if (found === undefined) {
@@ -110,20 +129,21 @@ export class ConsumerRegistry {
       retrySchedule: entry.retrySchedule ?? config.delivery.retrySchedule,
       concurrency,
       rateLimit: entry.rateLimit,
-      signingKeys: (await this.secretsOf(entry)).map(decodeSecret),
+      ...(await this.secretsOf(entry)),
+      configSecret: entry.secret,
       agent: { http: new http.Agent(agentOptions), https: new https.Agent({ ...agentOptions, ...tls }) },
       matches: compileEventTypeSelector(entry.eventTypes),
     });
   }
 
-  /** The YAML secret, or one generated on first start and kept in the store. */
-  private async secretsOf(entry: ConsumerConfig): Promise<string[]> {
-    if (entry.secret !== undefined) return [entry.secret];
-    const stored = await this.store.getSecrets(entry.id);
-    if (stored !== undefined && stored.length > 0) return stored;
-    const generated = [generateSecret()];
-    await this.store.putSecrets(entry.id, generated);
-    return generated;
+  /** The config's secret, or the rotated or generated ones kept in the store (generated on first start). */
+  private async secretsOf(entry: ConsumerConfig): Promise<{ secrets: StoredSecret[]; signingKeys: SigningKey[] }> {
+    let secrets = effectiveSecrets(entry.secret, await this.store.getSecrets(entry.id));
+    if (secrets === undefined) {
+      secrets = [{ secret: generateSecret(), expiresAt: null }];
+      await this.store.putSecrets(entry.id, { secrets, configSecretHash: null });
+    }
+    return { secrets, signingKeys: signingKeys(secrets) };
   }
 
   /** PEM text as given, or read from a file path relative to the config file. */

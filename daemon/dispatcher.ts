@@ -7,6 +7,7 @@ import { redactHeaders, sendHttp } from './http-attempt.js';
 import type { OpsEvents } from './ops-events.js';
 import type { AttemptRecord, MessageRecord } from './records.js';
 import type { LiveConfig } from './reload.js';
+import { activeKeys } from './secrets.js';
 import type { Store } from './store.js';
 
 /** A message ready for an attempt; `body` saves a read when the caller has the event at hand. */
@@ -167,7 +168,7 @@ export class Dispatcher {
     const headers = {
       ...consumer.headers,
       'content-type': 'application/json',
-      ...webhookHeaders(consumer.signingKeys, message.id, Math.floor(startedAt / 1000), body),
+      ...webhookHeaders(activeKeys(consumer.signingKeys, startedAt), message.id, Math.floor(startedAt / 1000), body),
     };
     const request = { method: 'POST' as const, url: consumer.url, headers, body };
     const outcome = await sendHttp(consumer, request, this.live.config.delivery.maxResponseBytes, this.live.guard);

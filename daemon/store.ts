@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { Level } from 'level';
 import { HooksdError } from './errors.js';
 import { sortableIdFloor } from './ids.js';
+import type { SecretRecord } from './secrets.js';
 import type { AttemptRecord, ConsumerState, DeadLetterRecord, EventRecord, MessageRecord, MessageStatus } from './records.js';
 
 /**
@@ -19,7 +20,7 @@ import type { AttemptRecord, ConsumerState, DeadLetterRecord, EventRecord, Messa
  *   due               consumerId \0 dueAt \0 msgId → ''
  *   consumerState     consumerId              → ConsumerState
  *   deadLetters       dlqId                   → DeadLetterRecord
- *   secrets           consumerId              → string[] (generated signing secrets)
+ *   secrets           consumerId              → SecretRecord (generated and rotated secrets)
  */
 
 const SEP = '\x00';
@@ -231,12 +232,12 @@ export class Store {
     return new Set(ids.filter((_, i) => found[i] !== undefined));
   }
 
-  async getSecrets(consumerId: string): Promise<string[] | undefined> {
+  async getSecrets(consumerId: string): Promise<SecretRecord | undefined> {
     return (await this.secrets.get(consumerId)) ?? undefined;
   }
 
-  async putSecrets(consumerId: string, secrets: string[]): Promise<void> {
-    await this.write([{ type: 'put', sublevel: this.secrets, key: consumerId, value: secrets }], true);
+  async putSecrets(consumerId: string, record: SecretRecord): Promise<void> {
+    await this.write([{ type: 'put', sublevel: this.secrets, key: consumerId, value: record }], true);
   }
 
   async getConsumerStates(ids: string[]): Promise<(ConsumerState | undefined)[]> {

@@ -5,9 +5,11 @@ import { HooksdError } from '../errors.js';
 // ajv-formats is CommonJS; under NodeNext its default export arrives as the module object.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
-/** One ajv for API inputs: query strings are coerced from strings, defaults are applied. */
-const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, removeAdditional: false });
-addFormats(ajv);
+/** Query strings arrive as text and are coerced to the schema's types; bodies are JSON and are not. */
+const queryAjv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true });
+const bodyAjv = new Ajv({ allErrors: true, useDefaults: true });
+addFormats(queryAjv);
+addFormats(bodyAjv);
 
 export const pageQuerySchema = {
   limit: { type: 'integer', minimum: 1, maximum: 250, default: 50 },
@@ -20,7 +22,7 @@ export const pageQuerySchema = {
 type WithTimes<T> = Omit<T, 'since' | 'until'> & { since?: number; until?: number };
 
 export function compileQuery<T extends object>(properties: Record<string, unknown>): (query: unknown) => WithTimes<T> {
-  const validate = ajv.compile({ type: 'object', additionalProperties: false, properties });
+  const validate = queryAjv.compile({ type: 'object', additionalProperties: false, properties });
   return (query) => {
     const valid = check<T & { since?: string; until?: string }>(validate, { ...(query as object) }, 'query');
     const { since, until, ...rest } = valid;
@@ -40,4 +42,30 @@ function describe(error: ErrorObject, where: string): string {
   const field = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
   if (error.keyword === 'additionalProperties') return `${where}: unknown parameter "${error.params.additionalProperty}"`;
   return `${where}${field ? '.' + field : ''}: ${error.message}`;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Reads and parses a JSON request body (an empty body reads as `{}`). */
+export async function readJsonBody(req: NodeJS.ReadableStream): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HooksdError('HOOKSD_BODY_TOO_LARGE', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HooksdError('HOOKSD_INVALID_REQUEST', `the body is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** A validator for a JSON body: reads it, applies defaults, and throws HOOKSD_INVALID_REQUEST listing each problem. */
+export function compileBody<T>(schema: Record<string, unknown>): (req: NodeJS.ReadableStream) => Promise<T> {
+  const validate = bodyAjv.compile(schema);
+  return async (req) => check<T>(validate, await readJsonBody(req), 'body');
 }

@@ -1,5 +1,7 @@
 import { HooksdError } from '../../errors.js';
 import { MESSAGE_STATUSES, type MessageStatus } from '../../records.js';
+import type { ConsumerRegistry } from '../../consumers.js';
+import type { Dispatcher } from '../../dispatcher.js';
 import type { Store } from '../../store.js';
 import { compileQuery, pageQuerySchema } from '../validation.js';
 import { requireScope, type ApiRouter } from '../server.js';
@@ -22,7 +24,7 @@ const messagesQuery = compileQuery<MessagesQuery>({
 });
 const attemptsQuery = compileQuery<{ limit: number; cursor?: string }>({ limit: pageQuerySchema.limit, cursor: pageQuerySchema.cursor });
 
-export function messageRoutes(router: ApiRouter, store: Store): void {
+export function messageRoutes(router: ApiRouter, store: Store, consumers: ConsumerRegistry, dispatcher: Dispatcher): void {
   router.get('/v1/messages', requireScope('read'), async (ctx) => {
     const query = messagesQuery(ctx.query);
     ctx.body = await store.listMessages(query);
@@ -38,5 +40,16 @@ export function messageRoutes(router: ApiRouter, store: Store): void {
     const query = attemptsQuery(ctx.query);
     if ((await store.getMessage(ctx.params.id)) === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no message with id "${ctx.params.id}"`);
     ctx.body = await store.listAttempts(ctx.params.id, query);
+  });
+
+  router.post('/v1/messages/:id/resend', requireScope('admin'), async (ctx) => {
+    const message = await store.getMessage(ctx.params.id);
+    if (message === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no message with id "${ctx.params.id}"`);
+    const consumer = consumers.get(message.consumerId);
+    if (consumer === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `consumer "${message.consumerId}" of this message is no longer configured`);
+    if (consumer.disabled) throw new HooksdError('HOOKSD_CONSUMER_DISABLED', `consumer "${consumer.id}" is disabled: enable it before resending`);
+    if (!dispatcher.enqueue({ message, trigger: 'manual' })) throw new HooksdError('HOOKSD_MESSAGE_BUSY', `message "${message.id}" is already queued or being attempted`);
+    ctx.status = 202;
+    ctx.body = { messageId: message.id, status: 'queued' };
   });
 }
