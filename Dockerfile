@@ -41,5 +41,6 @@ EXPOSE 8080
 # the listen host, since 0.0.0.0 includes it.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((res) => process.exit(res.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "bin/hooksd.js"]
+# The bin script's shebang runs node with hooksd's heap settings.
+ENTRYPOINT ["bin/hooksd.js"]
 CMD ["start"]

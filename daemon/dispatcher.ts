@@ -45,6 +45,8 @@ export class Dispatcher {
   private readonly held = new Set<string>();
   /** Messages waiting on a short retry timer. */
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Sets collecting the messages whose attempt finished while a sweep runs. */
+  private readonly finishedTrackers = new Set<Set<string>>();
   private inFlight = 0;
   private stopping = false;
   private idle: (() => void) | undefined;
@@ -61,6 +63,20 @@ export class Dispatcher {
   /** True while the message is queued, in flight or waiting on a short retry timer. */
   has(messageId: string): boolean {
     return this.held.has(messageId) || this.timers.has(messageId);
+  }
+
+  /**
+   * Starts collecting the ids of messages whose attempt finishes from now on: a sweep reads
+   * the due index, then awaits, and must not hand back a message attempted meanwhile.
+   */
+  trackFinished(): Set<string> {
+    const finished = new Set<string>();
+    this.finishedTrackers.add(finished);
+    return finished;
+  }
+
+  untrackFinished(finished: Set<string>): void {
+    this.finishedTrackers.delete(finished);
   }
 
   /** How many more jobs the consumer's lane takes now. */
@@ -139,6 +155,7 @@ export class Dispatcher {
           lane.active -= 1;
           this.inFlight -= 1;
           this.held.delete(job.message.id);
+          for (const finished of this.finishedTrackers) finished.add(job.message.id);
           if (this.inFlight === 0) this.idle?.();
           this.pump(consumerId, lane);
           this.dropIfIdle(consumerId, lane);
@@ -178,7 +195,7 @@ export class Dispatcher {
       trigger: job.trigger,
       startedAt,
       ...outcome,
-      request: { ...request, headers: redactHeaders(headers) },
+      request: { method: request.method, url: request.url, headers: redactHeaders(headers) },
     };
     const after = this.nextState(message, attempt, consumer, Date.now());
     await this.store.write([...this.store.attemptOps(attempt), ...this.store.messageUpdateOps(message, after)]);

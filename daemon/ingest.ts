@@ -10,7 +10,9 @@ import type { LiveConfig } from './reload.js';
 import type { BatchOp, Store } from './store.js';
 
 /** Messages pulled from JetStream per request; the stream consumer's max_ack_pending bounds the rest. */
-const PULL_BATCH = 512;
+const PULL_BATCH = 256;
+/** Messages written in one group commit at most: bigger batches only cost memory. */
+const MAX_FLUSH = 256;
 const NAK_DELAY_MS = 5000;
 
 /**
@@ -55,20 +57,23 @@ export class Ingest {
   private async read(messages: ConsumerMessages): Promise<void> {
     for await (const msg of messages) {
       this.buffer.push(msg);
-      if (!this.flushQueued) {
-        this.flushQueued = true;
-        setImmediate(() => {
-          this.flushQueued = false;
-          this.flushing = this.flushing.then(() => this.flush());
-        });
-      }
+      this.scheduleFlush();
     }
   }
 
+  private scheduleFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      this.flushing = this.flushing.then(() => this.flush());
+    });
+  }
+
   private async flush(): Promise<void> {
-    const batch = this.buffer;
-    this.buffer = [];
+    const batch = this.buffer.splice(0, MAX_FLUSH);
     if (batch.length === 0) return;
+    if (this.buffer.length > 0) this.scheduleFlush();
     const receivedAt = Date.now();
     const accepted: { msg: JsMsg; envelope: Envelope }[] = [];
     const ops: BatchOp[] = [];

@@ -43,7 +43,8 @@ export interface AttemptRecord {
   durationMs: number;
   /** got's phase timings in ms (wait, dns, tcp, tls, request, firstByte, download, total). */
   timings: Record<string, number | undefined>;
-  request: { method: string; url: string; headers: Record<string, string>; body: string };
+  /** `body` is left out when it is the event's envelope, which the event record already holds. */
+  request: { method: string; url: string; headers: Record<string, string>; body?: string };
   response?: { statusCode: number; headers: Record<string, string | string[] | undefined>; body: string; truncated: boolean };
   outcome: 'success' | 'failure';
   errorClass?: ErrorClass;

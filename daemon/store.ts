@@ -17,7 +17,7 @@ import type { AttemptRecord, ConsumerState, DeadLetterRecord, EventRecord, Messa
  *   messages          msgId                   → MessageRecord       (msgIds sort by time)
  *   messagesBy*       consumer|status|type|event \0 msgId → ''
  *   attempts          msgId \0 attemptNo      → AttemptRecord
- *   due               consumerId \0 dueAt \0 msgId → ''
+ *   due               consumerId \0 dueAt \0 msgId → MessageRecord (kept equal to `messages`)
  *   consumerState     consumerId              → ConsumerState
  *   deadLetters       dlqId                   → DeadLetterRecord
  *   secrets           consumerId              → SecretRecord (generated and rotated secrets)
@@ -52,11 +52,10 @@ export interface MessageQuery extends PageQuery {
   eventId?: string;
 }
 
+/** A due index entry: the message as it was when it was scheduled, so a sweep needs no reads. */
 export interface DueEntry {
   key: string;
-  dueAt: number;
-  messageId: string;
-  consumerId: string;
+  message: MessageRecord;
 }
 
 interface PendingWrite {
@@ -178,10 +177,8 @@ export class Store {
       ops.push({ type: 'del', sublevel: this.messagesByStatus, key: before.status + SEP + before.id });
       ops.push({ type: 'put', sublevel: this.messagesByStatus, key: after.status + SEP + after.id, value: '' });
     }
-    if (before.nextAttemptAt !== after.nextAttemptAt) {
-      if (before.nextAttemptAt !== null) ops.push(this.dueOp('del', before));
-      if (after.nextAttemptAt !== null) ops.push(this.dueOp('put', after));
-    }
+    if (before.nextAttemptAt !== null && before.nextAttemptAt !== after.nextAttemptAt) ops.push(this.dueOp('del', before));
+    if (after.nextAttemptAt !== null) ops.push(this.dueOp('put', after));
     return ops;
   }
 
@@ -217,7 +214,7 @@ export class Store {
 
   private dueOp(type: 'put' | 'del', message: MessageRecord): BatchOp {
     const key = dueKey(message.consumerId, message.nextAttemptAt as number, message.id);
-    return type === 'put' ? { type, sublevel: this.due, key, value: '' } : { type, sublevel: this.due, key };
+    return type === 'put' ? { type, sublevel: this.due, key, value: message } : { type, sublevel: this.due, key };
   }
 
   // ---- reads ----
@@ -305,11 +302,17 @@ export class Store {
   /** Up to `limit` of the consumer's due entries with a due time at or before `now`, oldest first. */
   async dueFor(consumerId: string, now: number, limit: number): Promise<DueEntry[]> {
     const prefix = consumerId + SEP;
-    const keys: string[] = await this.due.keys({ gte: prefix, lt: prefix + dueTime(now + 1), limit }).all();
-    return keys.map((key) => {
-      const [, time, messageId] = key.split(SEP);
-      return { key, dueAt: Number(time), messageId, consumerId };
-    });
+    const entries: [string, MessageRecord][] = await this.due.iterator({ gte: prefix, lt: prefix + dueTime(now + 1), limit }).all();
+    return entries.map(([key, message]) => ({ key, message }));
+  }
+
+  /** Event bodies by id, in one read. */
+  async eventBodies(ids: string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(ids)];
+    const events: (EventRecord | undefined)[] = await this.events.getMany(unique);
+    const bodies = new Map<string, string>();
+    events.forEach((event, i) => event && bodies.set(unique[i], event.body));
+    return bodies;
   }
 
   /** Records created before `time`, oldest first: messages, events (by reception) and dead letters. */

@@ -51,21 +51,24 @@ export class Sweeper {
   private async sweep(): Promise<void> {
     const now = Date.now();
     let handed = 0;
-    for await (const consumerId of this.store.consumersWithDueEntries()) {
-      const room = Math.min(this.dispatcher.room(consumerId), SWEEP_BUDGET - handed);
-      if (room <= 0) continue;
-      // Entries the dispatcher already holds are due too: read past them.
-      for (const entry of await this.store.dueFor(consumerId, now, room + this.dispatcher.heldCount(consumerId))) {
-        if (this.dispatcher.has(entry.messageId)) continue;
-        const message = await this.store.getMessage(entry.messageId);
-        if (message === undefined) {
-          await this.store.write([{ type: 'del', sublevel: this.store.due, key: entry.key }]);
-          continue;
+    const finished = this.dispatcher.trackFinished();
+    try {
+      for await (const consumerId of this.store.consumersWithDueEntries()) {
+        const room = Math.min(this.dispatcher.room(consumerId), SWEEP_BUDGET - handed);
+        if (room <= 0) continue;
+        // Entries the dispatcher already holds are due too: read past them.
+        const entries = await this.store.dueFor(consumerId, now, room + this.dispatcher.heldCount(consumerId));
+        const fresh = entries.filter((e) => !this.dispatcher.has(e.message.id));
+        if (fresh.length === 0) continue;
+        const bodies = await this.store.eventBodies(fresh.map((e) => e.message.eventId));
+        for (const { message } of fresh) {
+          // Read before the awaits: skip what was taken or attempted meanwhile.
+          if (this.dispatcher.has(message.id) || finished.has(message.id)) continue;
+          if (this.dispatcher.enqueue({ message, body: bodies.get(message.eventId), trigger: 'scheduled' })) handed += 1;
         }
-        // The index was read before the awaits: skip entries that changed or were taken meanwhile.
-        if (message.nextAttemptAt !== entry.dueAt || this.dispatcher.has(message.id)) continue;
-        if (this.dispatcher.enqueue({ message, trigger: 'scheduled' })) handed += 1;
       }
+    } finally {
+      this.dispatcher.untrackFinished(finished);
     }
     if (handed > 0) this.log.debug({ handed }, 'sweep handed due messages to the dispatcher');
   }

@@ -80,14 +80,15 @@ t.test('store - the due index yields, per consumer, only what is due, oldest fir
   const consumers = [];
   for await (const id of store.consumersWithDueEntries()) consumers.push(id);
   t.same(consumers, ['a', 'b'], 'each consumer with pending work, once');
-  t.same((await store.dueFor('a', now, 10)).map((d) => [d.messageId, d.dueAt]), [
+  t.same((await store.dueFor('a', now, 10)).map((d) => [d.message.id, d.message.nextAttemptAt]), [
     [early.id, now - 3000],
     [late.id, now - 1000],
   ]);
-  t.same((await store.dueFor('a', now, 1)).map((d) => d.messageId), [early.id], 'no more than asked for');
-  t.same((await store.dueFor('b', now, 10)).map((d) => d.consumerId), ['b']);
+  t.same((await store.dueFor('a', now, 1)).map((d) => d.message.id), [early.id], 'no more than asked for');
+  t.same((await store.dueFor('b', now, 10)).map((d) => d.message.consumerId), ['b']);
+  t.same((await store.dueFor('b', now, 10))[0].message, other, 'the entry holds the message as scheduled');
   await store.write(store.messageUpdateOps(early, { ...early, nextAttemptAt: null, status: 'success' }));
-  t.same((await store.dueFor('a', now + 120_000, 10)).map((d) => d.messageId), [late.id, future.id]);
+  t.same((await store.dueFor('a', now + 120_000, 10)).map((d) => d.message.id), [late.id, future.id]);
 });
 
 t.test('store - attempts list newest first; bad cursors are refused with a code', async (t) => {

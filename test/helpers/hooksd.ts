@@ -47,8 +47,10 @@ export async function writeConfig(dir: string, config: Record<string, any>): Pro
 }
 
 /** Starts the built daemon (`bin/hooksd.js start`) and waits for its ready line. */
-export async function startDaemon(t: Test, configFile: string, env: Record<string, string> = {}): Promise<Daemon> {
-  const child = spawn(process.execPath, [BIN, 'start', '--config', configFile], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startDaemon(t: Test, configFile: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Daemon> {
+  // Run as the operator does: the bin script's shebang sets the heap limits.
+  const [command, args] = nodeArgs.length === 0 ? [BIN, []] : [process.execPath, [...nodeArgs, BIN]];
+  const child = spawn(command, [...args, 'start', '--config', configFile], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));

@@ -19,16 +19,20 @@ export interface Receiver {
   /** Resolves once `count` requests have arrived (rejects after `timeoutMs`). */
   waitFor(count: number, timeoutMs?: number): Promise<Received[]>;
   respond: Responder;
+  /** Most requests open at the same time so far. */
+  maxOpen: number;
 }
 
 /** A real HTTP server on 127.0.0.1 that records every request it gets. */
 export async function startReceiver(t: Test, respond: Responder = () => ({ status: 200 })): Promise<Receiver> {
   const received: Received[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
+  const delayed = new Set<NodeJS.Timeout>();
   const receiver: Receiver = {
     url: '',
     received,
     respond,
+    maxOpen: 0,
     waitFor(count, timeoutMs = 20_000) {
       if (received.length >= count) return Promise.resolve(received);
       return new Promise((resolve, reject) => {
@@ -43,7 +47,11 @@ export async function startReceiver(t: Test, respond: Responder = () => ({ statu
       });
     },
   };
+  let open = 0;
   const server = http.createServer((req, res) => {
+    open += 1;
+    receiver.maxOpen = Math.max(receiver.maxOpen, open);
+    res.on('close', () => (open -= 1));
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -58,13 +66,19 @@ export async function startReceiver(t: Test, respond: Responder = () => ({ statu
         res.writeHead(answer.status, answer.headers ?? {});
         res.end(answer.body ?? '');
       };
-      if (answer.delayMs) setTimeout(send, answer.delayMs);
-      else send();
+      if (answer.delayMs) {
+        const timer = setTimeout(() => {
+          delayed.delete(timer);
+          send();
+        }, answer.delayMs);
+        delayed.add(timer);
+      } else send();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   t.teardown(() => {
+    delayed.forEach(clearTimeout);
     server.closeAllConnections();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });

@@ -38,8 +38,12 @@ export function messageRoutes(router: ApiRouter, store: Store, consumers: Consum
 
   router.get('/v1/messages/:id/attempts', requireScope('read'), async (ctx) => {
     const query = attemptsQuery(ctx.query);
-    if ((await store.getMessage(ctx.params.id)) === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no message with id "${ctx.params.id}"`);
-    ctx.body = await store.listAttempts(ctx.params.id, query);
+    const message = await store.getMessage(ctx.params.id);
+    if (message === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no message with id "${ctx.params.id}"`);
+    const page = await store.listAttempts(ctx.params.id, query);
+    const envelope = (await store.getEvent(message.eventId))?.body;
+    for (const attempt of page.data) attempt.request.body ??= envelope;
+    ctx.body = page;
   });
 
   router.post('/v1/messages/:id/resend', requireScope('admin'), async (ctx) => {

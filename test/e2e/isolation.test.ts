@@ -1,0 +1,63 @@
+import t from 'tap';
+import { randomUUID } from 'node:crypto';
+import { natsClient, startDaemon, tempDir, writeConfig } from '../helpers/hooksd.js';
+import { startNats } from '../helpers/nats.js';
+import { startReceiver, type Received } from '../helpers/receiver.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+t.test('rate limit - 10 requests per second for 5 s lands within 10 % of 50 requests', async (t) => {
+  const nats = await startNats(t);
+  const receiver = await startReceiver(t);
+  const file = await writeConfig(tempDir(t), {
+    nats: { servers: [nats.url] },
+    eventTypes: [{ name: 'company.created' }],
+    consumers: [{ id: 'limited', url: receiver.url, rateLimit: 10 }],
+  });
+  await startDaemon(t, file);
+  const nc = await natsClient(t, nats.url);
+  await Promise.all(Array.from({ length: 120 }, () => nc.jetstream().publish('events.company.created', JSON.stringify({ id: randomUUID(), payload: {} }))));
+  const [first] = await receiver.waitFor(1);
+  await sleep(5000 - (Date.now() - first.at) + 500);
+  const inWindow = receiver.received.filter((r) => r.at - first.at < 5000).length;
+  t.ok(inWindow >= 45 && inWindow <= 55, `${inWindow} requests in the first 5 s`);
+});
+
+function p50(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+t.test('isolation - a consumer hanging until its timeout does not slow another consumer down', async (t) => {
+  const nats = await startNats(t);
+  const fast = await startReceiver(t);
+  const hanging = await startReceiver(t, () => ({ status: 200, delayMs: 30_000 }));
+  const file = await writeConfig(tempDir(t), {
+    nats: { servers: [nats.url] },
+    eventTypes: [{ name: 'alone.sent' }, { name: 'shared.sent' }],
+    consumers: [
+      { id: 'fast', url: fast.url, eventTypes: ['alone.sent', 'shared.sent'] },
+      { id: 'hanging', url: hanging.url, eventTypes: ['shared.sent'], timeout: '3s', concurrency: 8 },
+    ],
+  });
+  await startDaemon(t, file);
+  const nc = await natsClient(t, nats.url);
+  const js = nc.jetstream();
+  const latencies = (received: Received[]) => received.map((r) => r.at - JSON.parse(r.body.toString()).payload.sentAt);
+  const phase = async (type: string, count: number) => {
+    const start = fast.received.length;
+    for (let i = 0; i < count; i++) {
+      await js.publish(`events.${type}`, JSON.stringify({ id: randomUUID(), payload: { sentAt: Date.now() } }));
+      await sleep(10);
+    }
+    await fast.waitFor(start + count);
+    return latencies(fast.received.slice(start));
+  };
+
+  await phase('alone.sent', 100);
+  const alone = p50(await phase('alone.sent', 300));
+  const shared = p50(await phase('shared.sent', 300));
+  t.ok(hanging.received.length >= 8, `the hanging consumer had its lane full (${hanging.received.length} requests hanging)`);
+  // Ratios of a few milliseconds are noise-prone: 1 ms of slack on top of the 20 %.
+  t.ok(shared <= alone * 1.2 + 1, `p50 ${shared} ms with a consumer hanging, ${alone} ms without`);
+});
