@@ -30,6 +30,7 @@ import {
   SECRET_PATTERN,
   type EventTypeConfig,
   type HooksdConfig,
+  type PluginEntry,
 } from './schema.js';
 import { validateConfig } from './validate.js';
 
@@ -58,6 +59,15 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   const { config, problems } = checkConfigText(file, readConfigText(file), env);
   if (!config) throw new HooksdError('HOOKSD_CONFIG_INVALID', problems.join('\n'), problems);
   return config;
+}
+
+/** `FILE:LINE:COLUMN` of the value at `segments` (e.g. ['pipeline', 2]) in a config file, for errors found after loading. */
+export function configLocation(file: string, segments: (string | number)[]): string {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter });
+  const node = doc.getIn(segments, true) as { range?: [number, number, number] } | undefined;
+  const { line, col } = node?.range ? lineCounter.linePos(node.range[0]) : { line: 1, col: 1 };
+  return `${file}:${line}:${col}`;
 }
 
 /** Like `loadConfig` but never throws: for `hooksd validate` and reloads. */
@@ -386,8 +396,10 @@ function formatPath(segments: Segment[]): string {
 function resolveRelativePaths(config: HooksdConfig, directory: string): void {
   const relativeModule = (specifier: string) => (/^\.\.?\//.test(specifier) ? path.resolve(directory, specifier) : specifier);
   config.storage.path = path.resolve(directory, config.storage.path);
-  if (config.pipeline) config.pipeline = config.pipeline.map(relativeModule);
+  const relativePlugin = (entry: PluginEntry): PluginEntry => (typeof entry === 'string' ? relativeModule(entry) : { ...entry, use: relativeModule(entry.use) });
+  config.pipeline = config.pipeline.map(relativePlugin);
   for (const consumer of config.consumers) {
+    consumer.plugins = consumer.plugins.map(relativePlugin);
     if (consumer.transform !== undefined) consumer.transform = relativeModule(consumer.transform);
     for (const key of ['cert', 'key', 'ca'] as const) {
       const value = consumer.tls[key];

@@ -27,6 +27,21 @@ export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 /** `whsec_` then base64 of 24 to 64 bytes (32 to 88 base64 characters). */
 export const SECRET_PATTERN = '^whsec_[A-Za-z0-9+/]{32,86}={0,2}$';
 
+/** A plugin in `pipeline:` or a consumer's `plugins:`: a built-in name or a module path, with options. */
+const pluginEntrySchema = {
+  oneOf: [
+    { type: 'string', minLength: 1 },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['use'],
+      properties: { use: { type: 'string', minLength: 1 }, options: { type: 'object' } },
+    },
+  ],
+};
+
+export const DEFAULT_PIPELINE = ['eventTypes', 'payloadFilter', 'script', 'standardWebhooks', 'schedule'];
+
 const consumerSchema = {
   type: 'object',
   additionalProperties: false,
@@ -50,6 +65,7 @@ const consumerSchema = {
     timeout: duration(),
     retrySchedule: { type: 'array', minItems: 1, maxItems: 50, items: duration() },
     disabled: { type: 'boolean', default: false },
+    plugins: { type: 'array', items: pluginEntrySchema, default: [] },
     tls: strictObject({ cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' } }),
   },
 };
@@ -134,10 +150,12 @@ export const configSchema = {
       level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     }),
     eventTypes: { type: 'array', items: eventTypeSchema, default: [] },
-    pipeline: { type: 'array', items: { type: 'string' } },
+    pipeline: { type: 'array', items: pluginEntrySchema, default: DEFAULT_PIPELINE },
     consumers: { type: 'array', items: consumerSchema, default: [] },
   },
 } as const;
+
+export type PluginEntry = string | { use: string; options?: Record<string, unknown> };
 
 export type Scope = 'read' | 'admin' | 'publish';
 
@@ -170,6 +188,8 @@ export interface ConsumerConfig {
   /** Milliseconds before each attempt; the first entry is the delay of the first attempt. */
   retrySchedule?: number[];
   disabled: boolean;
+  /** Plugins added to the global pipeline for this consumer. */
+  plugins: PluginEntry[];
   tls: { cert?: string; key?: string; ca?: string };
 }
 
@@ -203,6 +223,6 @@ export interface HooksdConfig {
   shutdown: { timeout: number };
   log: { level: string };
   eventTypes: EventTypeConfig[];
-  pipeline?: string[];
+  pipeline: PluginEntry[];
   consumers: ConsumerConfig[];
 }

@@ -13,6 +13,7 @@ import { Dispatcher } from './dispatcher.js';
 import { ConsumerHealth } from './health.js';
 import { Ingest } from './ingest.js';
 import { ensureStreamAndConsumer, openNats, type NatsHandle } from './nats.js';
+import { Pipeline, pluginContext } from './pipeline.js';
 import { OpsEvents } from './ops-events.js';
 import { liveConfig, swapLiveConfig } from './reload.js';
 import { Purger } from './retention.js';
@@ -39,6 +40,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const dispatcher = new Dispatcher(store, consumers, health, ops, live, log);
   const sweeper = new Sweeper(store, dispatcher, config.delivery.sweepSchedule, log);
   const purger = new Purger(store, config.storage.retention, config.storage.purgeSchedule, log);
+  let pipeline: Pipeline | undefined;
+  const loadPipeline = (next: HooksdConfig) => Pipeline.load(next, deps.configFile, pluginContext(next, deps.configFile));
   let nats: NatsHandle | undefined;
   let ingest: Ingest | undefined;
   let draining = false;
@@ -57,8 +60,10 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   return {
     store,
     async start() {
+      pipeline = await loadPipeline(config);
       await store.start();
-      await consumers.load(config);
+      await pipeline.start();
+      await consumers.load(config, pipeline);
       const url = await api.start();
       nats = await openNats(config, log);
       ops.attach(nats.nc);
@@ -71,8 +76,13 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       return url;
     },
     async reload(next) {
-      await consumers.load(next);
+      const replaced = pipeline;
+      const loaded = await loadPipeline(next);
+      await loaded.start();
+      await consumers.load(next, loaded);
+      pipeline = loaded;
       swapLiveConfig(live, next, log);
+      await replaced?.stop();
     },
     async stop() {
       draining = true;
@@ -83,6 +93,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await api.stop();
       await nats?.stop();
       await store.stop();
+      await pipeline?.stop();
       consumers.stop();
       log.info('hooksd stopped');
     },

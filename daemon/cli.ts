@@ -8,6 +8,7 @@ import { HooksdError } from './errors.js';
 import { createLogger } from './log.js';
 import { ConfigWatcher } from './reload.js';
 import { subjectForEventType } from './nats.js';
+import { Pipeline, pluginContext } from './pipeline.js';
 
 const USAGE = `usage: hooksd <command> [--config FILE]
 
@@ -47,6 +48,13 @@ async function validate(_args: string[], configFile: string): Promise<number> {
   if (config === undefined) {
     for (const problem of problems) console.error(problem);
     console.error(`${problems.length} problem${problems.length === 1 ? '' : 's'} in ${configFile}`);
+    return 1;
+  }
+  try {
+    await (await Pipeline.load(config, configFile, pluginContext(config, configFile))).stop();
+  } catch (error) {
+    if (!(error instanceof HooksdError)) throw error;
+    console.error(error.message);
     return 1;
   }
   console.log(`${configFile}: valid (${config.consumers.length} consumers, ${config.eventTypes.length} event types)`);

@@ -3,8 +3,8 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import type { ConsumerConfig, HooksdConfig } from '../config/schema.js';
-import { compileEventTypeSelector } from '../plugins/eventTypes.js';
 import { generateSecret } from '../plugins/standardWebhooks.js';
+import type { ConsumerPipeline, Pipeline } from './pipeline.js';
 import type { ConsumerState } from './records.js';
 import { effectiveSecrets, rotate, secretDigest, signingKeys, type SigningKey, type StoredSecret } from './secrets.js';
 import type { Store } from './store.js';
@@ -31,6 +31,7 @@ export interface Consumer {
   readonly signingKeys: readonly SigningKey[];
   readonly agent: { http: http.Agent; https: https.Agent };
   readonly matches: (eventType: string) => boolean;
+  readonly pipeline: ConsumerPipeline;
 }
 
 /**
@@ -46,11 +47,11 @@ export class ConsumerRegistry {
     private readonly configDir: string,
   ) {}
 
-  async load(config: HooksdConfig): Promise<void> {
+  async load(config: HooksdConfig, pipeline: Pipeline): Promise<void> {
     const next = new Map<string, Consumer>();
     const states = await this.store.getConsumerStates(config.consumers.map((c) => c.id));
     for (const [i, entry] of config.consumers.entries()) {
-      next.set(entry.id, await this.build(entry, config, states[i] ?? {}));
+      next.set(entry.id, await this.build(entry, config, states[i] ?? {}, pipeline.forConsumer(entry)));
     }
     const previous = this.byId;
     this.byId = next;
@@ -107,7 +108,7 @@ export class ConsumerRegistry {
     for (const consumer of this.byId.values()) destroyAgents(consumer);
   }
 
-  private async build(entry: ConsumerConfig, config: HooksdConfig, state: ConsumerState): Promise<Consumer> {
+  private async build(entry: ConsumerConfig, config: HooksdConfig, state: ConsumerState, pipeline: ConsumerPipeline): Promise<Consumer> {
     const concurrency = entry.concurrency ?? config.delivery.concurrency;
     const agentOptions = { keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency };
     const tls = {
@@ -132,7 +133,8 @@ export class ConsumerRegistry {
       ...(await this.secretsOf(entry)),
       configSecret: entry.secret,
       agent: { http: new http.Agent(agentOptions), https: new https.Agent({ ...agentOptions, ...tls }) },
-      matches: compileEventTypeSelector(entry.eventTypes),
+      matches: pipeline.matchesType,
+      pipeline,
     });
   }
 

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import { retryDelay } from '../plugins/schedule.js';
-import { webhookHeaders } from '../plugins/standardWebhooks.js';
+import type { Webhook } from '../plugins/contract.js';
 import type { Consumer, ConsumerRegistry } from './consumers.js';
 import type { ConsumerHealth } from './health.js';
 import { redactHeaders, sendHttp } from './http-attempt.js';
@@ -182,21 +181,26 @@ export class Dispatcher {
       return;
     }
     const startedAt = Date.now();
-    const headers = {
-      ...consumer.headers,
-      'content-type': 'application/json',
-      ...webhookHeaders(activeKeys(consumer.signingKeys, startedAt), message.id, Math.floor(startedAt / 1000), body),
-    };
-    const request = { method: 'POST' as const, url: consumer.url, headers, body };
-    const outcome = await sendHttp(consumer, request, this.live.config.delivery.maxResponseBytes, this.live.guard);
-    const attempt: AttemptRecord = {
-      messageId: message.id,
-      attempt: message.attempts + 1,
-      trigger: job.trigger,
-      startedAt,
-      ...outcome,
-      request: { method: request.method, url: request.url, headers: redactHeaders(headers) },
-    };
+    const prepared = this.prepare(consumer, body);
+    if (prepared.cancelled) {
+      await this.finishWithout(message, 'cancelled', 'a transform cancelled this message', now);
+      return;
+    }
+    let attempt: AttemptRecord;
+    const base = { messageId: message.id, attempt: message.attempts + 1, trigger: job.trigger, startedAt };
+    if (prepared.error !== undefined) {
+      attempt = { ...base, durationMs: 0, timings: {}, outcome: 'failure', errorClass: 'transform', error: prepared.error, request: { method: 'POST', url: consumer.url, headers: redactHeaders(consumer.headers) } };
+    } else {
+      const { webhook, body: sent } = prepared;
+      const headers = {
+        ...webhook.headers,
+        'content-type': 'application/json',
+        ...consumer.pipeline.sign.headers({ messageId: message.id, timestamp: Math.floor(startedAt / 1000), body: sent, keys: activeKeys(consumer.signingKeys, startedAt) }),
+      };
+      const request = { method: webhook.method, url: webhook.url, headers, body: sent };
+      const outcome = await sendHttp(consumer, request, this.live.config.delivery.maxResponseBytes, this.live.guard);
+      attempt = { ...base, ...outcome, request: { method: request.method, url: request.url, headers: redactHeaders(headers), ...(sent === body ? {} : { body: sent }) } };
+    }
     const after = this.nextState(message, attempt, consumer, Date.now());
     await this.store.write([...this.store.attemptOps(attempt), ...this.store.messageUpdateOps(message, after)]);
     await this.health.afterAttempt(consumer.id, attempt);
@@ -204,6 +208,24 @@ export class Dispatcher {
       this.ops.publish('message.failure', { messageId: after.id, eventId: after.eventId, consumerId: after.consumerId, eventType: after.eventType, attempts: after.attempts, lastStatusCode: after.lastStatusCode ?? null, lastError: after.lastError ?? null });
     }
     if (after.nextAttemptAt !== null && job.trigger === 'scheduled') this.retrySoon(after, body);
+  }
+
+  /**
+   * Runs the consumer's transforms over the request. Without transforms the envelope bytes
+   * go out as they are; with them, the body is the transformed payload serialised.
+   */
+  private prepare(consumer: Consumer, envelope: string): { webhook: Webhook; body: string; cancelled?: false; error?: undefined } | { cancelled: true; error?: undefined } | { error: string; cancelled?: false } {
+    let webhook: Webhook = { method: 'POST', url: consumer.url, headers: { ...consumer.headers }, payload: undefined, cancel: false };
+    const { transforms } = consumer.pipeline;
+    if (transforms.length === 0) return { webhook, body: envelope };
+    try {
+      webhook.payload = JSON.parse(envelope);
+      for (const transform of transforms) webhook = transform(webhook);
+    } catch (error) {
+      return { error: (error as Error).message };
+    }
+    if (webhook.cancel) return { cancelled: true };
+    return { webhook, body: JSON.stringify(webhook.payload) };
   }
 
   /** Ends a message that could not be attempted: its status says why, and it stays replayable. */
@@ -221,12 +243,11 @@ export class Dispatcher {
     if (manual) return { ...base, status: message.nextAttemptAt === null ? 'failure' : message.status };
     const scheduledAttempts = attempt.attempt - manualAttempts;
     const retryAfter = attempt.response?.headers['retry-after'];
-    const delay = retryDelay(
-      consumer.retrySchedule,
-      scheduledAttempts,
-      { statusCode: attempt.response?.statusCode, errorClass: attempt.errorClass, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined },
-      this.live.config.delivery,
-    );
+    const delay = consumer.pipeline.retry.nextDelay({
+      schedule: consumer.retrySchedule,
+      attemptsMade: scheduledAttempts,
+      failed: { statusCode: attempt.response?.statusCode, errorClass: attempt.errorClass, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined },
+    });
     if (delay === null) return { ...base, status: 'failure', nextAttemptAt: null };
     return { ...base, status: 'attempting', nextAttemptAt: now + delay };
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { JsMsg } from 'nats';
 import { EVENT_TYPE_PATTERN } from '../config/schema.js';
+import type { EventView } from '../plugins/contract.js';
 
 export interface Envelope {
   id: string;
@@ -8,7 +9,8 @@ export interface Envelope {
   generatedDate: string;
   /** The envelope as delivered: the published bytes when they already were a whole envelope. */
   body: string;
-  payload: unknown;
+  /** What filters see: the envelope's fields, payload included. */
+  view: EventView;
 }
 
 export class EnvelopeError extends Error {}
@@ -54,7 +56,7 @@ export function readEnvelope(msg: JsMsg, eventTypeFromSubject: (subject: string)
   }
   const complete = envelope.id === id && envelope.eventType === eventType && envelope.generatedDate === generatedDate;
   const body = complete ? text : JSON.stringify({ ...envelope, id, eventType, generatedDate });
-  return { id, eventType, generatedDate, body, payload: envelope.payload };
+  return { id, eventType, generatedDate, body, view: { id, eventType, generatedDate, payload: envelope.payload } };
 }
 
 function derivedId(msg: JsMsg): string {

@@ -5,6 +5,7 @@
 export const ERROR_CODES = {
   HOOKSD_CONFIG_INVALID: { status: 500, meaning: 'The configuration file has problems; each is listed with FILE:LINE:COLUMN.' },
   HOOKSD_CONFIG_UNREADABLE: { status: 500, meaning: 'The configuration file could not be read.' },
+  HOOKSD_PLUGIN_INVALID: { status: 500, meaning: 'A plugin failed to load, its options failed its schema, or it refused a consumer setting (a bad filter or transform); the message names the plugin and its place in the YAML.' },
   HOOKSD_NATS_SERVER_MISSING: { status: 500, meaning: 'No nats.servers are configured and the nats-server binary is not installed.' },
   HOOKSD_NATS_UNAVAILABLE: { status: 503, meaning: 'NATS could not be reached or did not start.' },
   HOOKSD_UNAUTHORIZED: { status: 401, meaning: 'The request has no valid bearer token.' },

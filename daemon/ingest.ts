@@ -89,9 +89,19 @@ export class Ingest {
       known.add(envelope.id);
       ops.push(...this.store.eventOps(this.eventRecord(envelope, msg.subject, receivedAt)));
       for (const consumer of this.consumers.forEventType(envelope.eventType)) {
+        let refusal: string | undefined;
+        if (consumer.pipeline.hasFilters) {
+          try {
+            if (!consumer.pipeline.accepts(envelope.view)) continue;
+          } catch (error) {
+            refusal = `a filter failed: ${(error as Error).message}`;
+          }
+        }
         const message = this.messageRecord(envelope, consumer.id, consumer.retrySchedule[0], receivedAt);
+        // A filter that fails still leaves a record: the message exists, failed, with the reason.
+        if (refusal !== undefined) Object.assign(message, { status: 'failure', nextAttemptAt: null, lastError: refusal });
         ops.push(...this.store.newMessageOps(message));
-        jobs.push({ message, body: envelope.body, trigger: 'scheduled' });
+        if (refusal === undefined) jobs.push({ message, body: envelope.body, trigger: 'scheduled' });
       }
     }
     try {
@@ -122,7 +132,7 @@ export class Ingest {
       }
       return envelope;
     }
-    const problem = this.live.catalog.check(envelope.eventType, envelope.payload);
+    const problem = this.live.catalog.check(envelope.eventType, envelope.view.payload);
     return problem === null ? envelope : `payload does not match the schema of "${envelope.eventType}": ${problem}`;
   }
 

@@ -3,7 +3,8 @@
 export type MessageStatus = 'sending' | 'attempting' | 'success' | 'failure' | 'cancelled' | 'skipped';
 export const MESSAGE_STATUSES: readonly MessageStatus[] = ['sending', 'attempting', 'success', 'failure', 'cancelled', 'skipped'];
 
-export type ErrorClass = 'timeout' | 'connect' | 'dns' | 'tls' | 'blocked' | 'http';
+/** `transform`: a transform plugin failed before anything was sent. */
+export type ErrorClass = 'timeout' | 'connect' | 'dns' | 'tls' | 'blocked' | 'http' | 'transform';
 
 export interface EventRecord {
   id: string;

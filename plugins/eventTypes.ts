@@ -1,3 +1,5 @@
+import type { PluginDefinition } from './contract.js';
+
 /**
  * Event-type selection: a consumer lists exact names (`read.completed`), prefixes ending in
  * `.*` (`connection.*` matches `connection.created` and `connection.sync.failed`), or `*`.
@@ -12,3 +14,17 @@ export function compileEventTypeSelector(selectors: readonly string[]): (eventTy
   }
   return (eventType) => exact.has(eventType) || prefixes.some((prefix) => eventType.startsWith(prefix));
 }
+
+export const eventTypesPlugin: PluginDefinition<'filter'> = {
+  name: 'eventTypes',
+  kind: 'filter',
+  description: "Delivers an event to a consumer only when its type is in the consumer's `eventTypes`: exact names, `prefix.*` for a family, `*` for everything.",
+  optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
+  example: 'pipeline: [eventTypes, payloadFilter, script, standardWebhooks, schedule]',
+  create: () => ({
+    forConsumer(consumer) {
+      const selects = compileEventTypeSelector(consumer.eventTypes);
+      return (event) => selects(event.eventType);
+    },
+  }),
+};

@@ -1,3 +1,5 @@
+import type { PluginDefinition } from './contract.js';
+
 /**
  * The retry policy. Entry n of a schedule is the delay before attempt n+1, so the first
  * entry is the delay of the first attempt ("0s": immediately). Each delay is spread by
@@ -48,3 +50,16 @@ export function parseRetryAfter(value: string, now = Date.now()): number | undef
   const date = /[A-Za-z]{3}/.test(trimmed) ? Date.parse(trimmed) : NaN;
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
+
+/** The retry plugin: the consumer's schedule (or `delivery.retrySchedule`) with the policy of `delivery`. */
+export const schedulePlugin: PluginDefinition<'retry'> = {
+  name: 'schedule',
+  kind: 'retry',
+  description:
+    "Picks the next attempt's time from the consumer's `retrySchedule` (or `delivery.retrySchedule`) with `delivery.jitter`; honours Retry-After on 429 and 503 within [delay, 2 × delay]; waits at least `delivery.overloadFloor` after a timeout or a 429; never retries a 410.",
+  optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
+  example: 'pipeline: [eventTypes, payloadFilter, script, standardWebhooks, schedule]',
+  create: (_options, context) => ({
+    nextDelay: ({ schedule, attemptsMade, failed }) => retryDelay(schedule, attemptsMade, failed, context.retryPolicy),
+  }),
+};

@@ -1,3 +1,4 @@
+import type { PluginDefinition } from './contract.js';
 import { createHmac, randomBytes } from 'node:crypto';
 
 /**
@@ -31,11 +32,23 @@ export function signatureHeader(keys: readonly Buffer[], msgId: string, timestam
   return signatures.join(' ');
 }
 
-/** The three Standard Webhooks headers of one attempt. */
-export function webhookHeaders(keys: readonly Buffer[], msgId: string, timestamp: number, body: string | Buffer) {
-  return {
-    'webhook-id': msgId,
-    'webhook-timestamp': String(timestamp),
-    'webhook-signature': signatureHeader(keys, msgId, timestamp, body),
-  };
-}
+export const standardWebhooksPlugin: PluginDefinition<'sign', { headerPrefix: 'webhook' | 'svix' }> = {
+  name: 'standardWebhooks',
+  kind: 'sign',
+  description: 'Signs each attempt the Standard Webhooks way: `webhook-id`, `webhook-timestamp` and `webhook-signature` (one `v1,` signature per active secret). `headerPrefix: svix` sends the same values as `svix-id`, `svix-timestamp` and `svix-signature`.',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { headerPrefix: { enum: ['webhook', 'svix'], default: 'webhook', description: 'Prefix of the three header names.' } },
+  },
+  example: 'pipeline: [eventTypes, payloadFilter, script, { use: standardWebhooks, options: { headerPrefix: svix } }, schedule]',
+  create: ({ headerPrefix }) => ({
+    headers({ messageId, timestamp, body, keys }) {
+      return {
+        [`${headerPrefix}-id`]: messageId,
+        [`${headerPrefix}-timestamp`]: String(timestamp),
+        [`${headerPrefix}-signature`]: signatureHeader(keys, messageId, timestamp, body),
+      };
+    },
+  }),
+};

@@ -2,7 +2,10 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
-import { decodeSecret, generateSecret, signatureHeader, webhookHeaders } from '../../plugins/standardWebhooks.js';
+import { decodeSecret, generateSecret, signatureHeader, standardWebhooksPlugin } from '../../plugins/standardWebhooks.js';
+
+const context = { configDir: '.', retryPolicy: { jitter: 0, overloadFloor: 0 } };
+const webhookHeaders = (keys: Buffer[], messageId: string, timestamp: number, body: string) => standardWebhooksPlugin.create({ headerPrefix: 'webhook' }, context).headers({ messageId, timestamp, body, keys });
 
 const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/standard-webhooks.json', import.meta.url), 'utf8'));
 
@@ -33,4 +36,12 @@ t.test('standardWebhooks - generated secrets carry 24 random bytes', async (t) =
   t.match(a, /^whsec_[A-Za-z0-9+/]{32}$/);
   t.equal(decodeSecret(a).length, 24);
   t.not(a, generateSecret());
+});
+
+t.test('standardWebhooks - headerPrefix svix sends svix-* headers that the svix library verifies', async (t) => {
+  const secret = generateSecret();
+  const body = '{"id":"e2","eventType":"read.completed","payload":{}}';
+  const headers = standardWebhooksPlugin.create({ headerPrefix: 'svix' }, context).headers({ messageId: 'msg_2', timestamp: Math.floor(Date.now() / 1000), body, keys: [decodeSecret(secret)] });
+  t.same(Object.keys(headers).sort(), ['svix-id', 'svix-signature', 'svix-timestamp']);
+  t.same(new SvixWebhook(secret).verify(body, headers), JSON.parse(body));
 });

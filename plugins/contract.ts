@@ -1,0 +1,89 @@
+import type { ConsumerConfig } from '../config/schema.js';
+import type { FailedAttempt, RetryPolicy } from './schedule.js';
+
+/**
+ * The plugin contract. Every delivery runs through the pipeline of `pipeline:` in the config
+ * (plus each consumer's `plugins:`), in order. A plugin module exports `name`, `kind`, an
+ * `optionsSchema` (JSON Schema: the single source of its option names, defaults, validation
+ * and docs/plugins.md) and `create(options, context)`, called once at start-up with options
+ * already validated and defaulted. Work that can be done once is done in `create` or in
+ * `forConsumer`, never per event.
+ *
+ * What each kind's answers mean:
+ * - filter: `forConsumer` returns null when the plugin has nothing to say about a consumer,
+ *   else a predicate over the event; false means the consumer does not get the event. A
+ *   predicate that throws still creates the message, with status `failure` and the error.
+ * - transform: `forConsumer` returns null or a function from webhook to webhook; setting
+ *   `cancel: true` records the message as `cancelled`. A thrown error fails the attempt (error
+ *   class `transform`), is recorded on it, and the retry plugin decides what comes next.
+ * - sign: `headers` returns the signature headers of one attempt, computed over the exact
+ *   body bytes that are sent. Exactly one sign plugin runs.
+ * - retry: `nextDelay` returns the delay before the next attempt after a failed one, or null
+ *   when the message has failed for good. Exactly one retry plugin runs.
+ * Nothing is ever dropped without a record: every outcome above ends on the message or an
+ * attempt. A plugin holding resources implements `start()` and `stop()`.
+ */
+
+export type PluginKind = 'filter' | 'transform' | 'sign' | 'retry';
+
+export interface PluginContext {
+  /** Folder of the config file: relative paths in options are relative to it. */
+  configDir: string;
+  /** `delivery.jitter` and `delivery.overloadFloor`. */
+  retryPolicy: RetryPolicy;
+}
+
+export interface Lifecycle {
+  start?(): Promise<void> | void;
+  stop?(): Promise<void> | void;
+}
+
+/** What a filter sees of an event: the envelope, as delivered. */
+export interface EventView {
+  id: string;
+  eventType: string;
+  generatedDate: string;
+  payload: unknown;
+}
+
+/** The request a transform may change: `payload` is the whole envelope. */
+export interface Webhook {
+  method: 'POST' | 'PUT';
+  url: string;
+  headers: Record<string, string>;
+  payload: unknown;
+  cancel: boolean;
+}
+
+export interface FilterInstance extends Lifecycle {
+  forConsumer(consumer: ConsumerConfig): ((event: EventView) => boolean) | null;
+}
+
+export interface TransformInstance extends Lifecycle {
+  forConsumer(consumer: ConsumerConfig): ((webhook: Webhook) => Webhook) | null;
+}
+
+export interface SignInstance extends Lifecycle {
+  headers(input: { messageId: string; timestamp: number; body: string; keys: readonly Buffer[] }): Record<string, string>;
+}
+
+export interface RetryInstance extends Lifecycle {
+  nextDelay(input: { schedule: readonly number[]; attemptsMade: number; failed: FailedAttempt }): number | null;
+}
+
+export interface InstanceOf {
+  filter: FilterInstance;
+  transform: TransformInstance;
+  sign: SignInstance;
+  retry: RetryInstance;
+}
+
+export interface PluginDefinition<K extends PluginKind = PluginKind, O = Record<string, unknown>> {
+  name: string;
+  kind: K;
+  description: string;
+  optionsSchema: Record<string, unknown>;
+  /** An example `pipeline:` entry, for the docs. */
+  example: string;
+  create(options: O, context: PluginContext): InstanceOf[K];
+}
