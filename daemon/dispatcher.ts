@@ -27,7 +27,7 @@ interface Lane {
 }
 
 /** Jobs a consumer may have waiting in memory; the rest wait in the store's due index. */
-export const LANE_QUEUE_LIMIT = 1000;
+const LANE_QUEUE_LIMIT = 1000;
 /** Retries due sooner than this wait on a timer; later ones wait for the sweeper. */
 const SHORT_RETRY_MS = 5000;
 const SHORT_RETRY_TIMER_LIMIT = 10_000;

@@ -24,11 +24,6 @@ export function sortableIdFloor(prefix: string, time: number): string {
   return prefix + timePart(time);
 }
 
-/** Creation time of an id made by `sortableId`. */
-export function sortableIdTime(id: string, prefix: string): number {
-  return parseInt(id.slice(prefix.length, prefix.length + TIME_WIDTH), 36);
-}
-
 function timePart(time: number): string {
   return Math.max(0, Math.floor(time)).toString(36).padStart(TIME_WIDTH, '0');
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 
 export type OpsEventType = 'consumer.disabled' | 'consumer.enabled' | 'message.failure';
 
-export const OPS_SUBJECT_PREFIX = 'hooksd.ops.';
+const OPS_SUBJECT_PREFIX = 'hooksd.ops.';
 
 /**
  * Operational events, published on `hooksd.ops.<type>` as envelopes like the events hooksd

@@ -66,7 +66,7 @@ interface PendingWrite {
 }
 
 const dueTime = (dueAt: number) => String(Math.max(0, Math.floor(dueAt))).padStart(DUE_WIDTH, '0');
-export const dueKey = (consumerId: string, dueAt: number, messageId: string) => consumerId + SEP + dueTime(dueAt) + SEP + messageId;
+const dueKey = (consumerId: string, dueAt: number, messageId: string) => consumerId + SEP + dueTime(dueAt) + SEP + messageId;
 const attemptKey = (messageId: string, attempt: number) => messageId + SEP + String(attempt).padStart(6, '0');
 
 export class Store {

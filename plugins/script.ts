@@ -4,6 +4,7 @@ import { types } from 'node:util';
 import vm from 'node:vm';
 import { DURATION_PATTERN, parseDuration } from '../config/duration.js';
 import { HEADER_NAME_PATTERN } from '../config/schema.js';
+import { isReservedHeader } from '../config/validate.js';
 import type { PluginDefinition, Webhook } from './contract.js';
 
 /**
@@ -120,8 +121,6 @@ const HEADER_NAME = new RegExp(HEADER_NAME_PATTERN);
 const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 // The rule of isReservedHeader in config/validate.ts, which cannot be imported from here:
 // loading that module compiles the whole config schema.
-const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'transfer-encoding', 'connection', 'user-agent']);
-const isReservedHeader = (name: string) => RESERVED_HEADERS.has(name.toLowerCase()) || name.toLowerCase().startsWith('webhook-');
 const MAX_DETAIL = 500;
 const WEBHOOK_FIELDS = new Set(['method', 'url', 'headers', 'payload', 'cancel']);
 
