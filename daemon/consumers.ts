@@ -30,7 +30,6 @@ export interface Consumer {
   /** Every secret's key with its expiry: use `activeKeys` to pick the ones that sign now. */
   readonly signingKeys: readonly SigningKey[];
   readonly agent: { http: http.Agent; https: https.Agent };
-  readonly matches: (eventType: string) => boolean;
   readonly pipeline: ConsumerPipeline;
 }
 
@@ -98,7 +97,7 @@ export class ConsumerRegistry {
   forEventType(eventType: string): Consumer[] {
     let found = this.byEventType.get(eventType);
     if (found === undefined) {
-      found = this.all().filter((c) => c.matches(eventType));
+      found = this.all().filter((c) => c.pipeline.matchesType(eventType));
       this.byEventType.set(eventType, found);
     }
     return found;
@@ -133,7 +132,6 @@ export class ConsumerRegistry {
       ...(await this.secretsOf(entry)),
       configSecret: entry.secret,
       agent: { http: new http.Agent(agentOptions), https: new https.Agent({ ...agentOptions, ...tls }) },
-      matches: pipeline.matchesType,
       pipeline,
     });
   }
