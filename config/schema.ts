@@ -42,7 +42,7 @@ const pluginEntrySchema = {
 
 export const DEFAULT_PIPELINE = ['eventTypes', 'payloadFilter', 'script', 'standardWebhooks', 'schedule'];
 
-const consumerSchema = {
+export const consumerSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['id', 'url'],

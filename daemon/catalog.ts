@@ -16,6 +16,10 @@ export class EventCatalog {
     return this.types.has(eventType);
   }
 
+  get(eventType: string): EventTypeConfig | undefined {
+    return this.types.get(eventType);
+  }
+
   list(): EventTypeConfig[] {
     return [...this.types.values()];
   }

@@ -6,7 +6,8 @@ import type { ConsumerConfig, HooksdConfig } from '../config/schema.js';
 import { generateSecret } from '../plugins/standardWebhooks.js';
 import type { ConsumerPipeline, Pipeline } from './pipeline.js';
 import type { ConsumerState } from './records.js';
-import { effectiveSecrets, rotate, secretDigest, signingKeys, type SigningKey, type StoredSecret } from './secrets.js';
+import { HooksdError } from './errors.js';
+import { effectiveSecrets, rotate, secretDigest, signingKeys, type SecretRecord, type SigningKey, type StoredSecret } from './secrets.js';
 import type { Store } from './store.js';
 
 /** A consumer as the delivery path uses it: settings resolved, keys decoded, agents ready. */
@@ -16,6 +17,7 @@ export interface Consumer {
   readonly description: string;
   readonly source: 'yaml' | 'api';
   readonly eventTypes: readonly string[];
+  readonly filter?: Readonly<Record<string, unknown>>;
   /** The config's `disabled`, unless the API or a health check changed it since. */
   readonly disabled: boolean;
   readonly state: Readonly<ConsumerState>;
@@ -40,23 +42,85 @@ export interface Consumer {
 export class ConsumerRegistry {
   private byId = new Map<string, Consumer>();
   private byEventType = new Map<string, Consumer[]>();
+  private config!: HooksdConfig;
+  private pipeline!: Pipeline;
 
   constructor(
     private readonly store: Store,
     private readonly configDir: string,
   ) {}
 
-  async load(config: HooksdConfig, pipeline: Pipeline): Promise<void> {
+  /**
+   * Builds the consumers of `config` and those created through the API. A YAML consumer wins
+   * over an API consumer with the same id; the ids of the API consumers it hides are returned.
+   */
+  async load(config: HooksdConfig, pipeline: Pipeline): Promise<string[]> {
+    const yamlIds = new Set(config.consumers.map((c) => c.id));
+    const fromApi: ConsumerConfig[] = await this.store.apiConsumers.values().all();
+    const hidden = fromApi.filter((c) => yamlIds.has(c.id)).map((c) => c.id);
+    const entries = [...config.consumers.map((entry) => ({ entry, source: 'yaml' as const })), ...fromApi.filter((c) => !yamlIds.has(c.id)).map((entry) => ({ entry, source: 'api' as const }))];
+    const states = await this.store.getConsumerStates(entries.map((e) => e.entry.id));
     const next = new Map<string, Consumer>();
-    const states = await this.store.getConsumerStates(config.consumers.map((c) => c.id));
-    for (const [i, entry] of config.consumers.entries()) {
-      next.set(entry.id, await this.build(entry, config, states[i] ?? {}, pipeline.forConsumer(entry)));
+    for (const [i, { entry, source }] of entries.entries()) {
+      next.set(entry.id, await this.build(entry, source, config, states[i] ?? {}, pipeline.forConsumer(entry)));
     }
     const previous = this.byId;
     this.byId = next;
     this.byEventType = new Map();
-    // In-flight attempts may still hold the old agents: close them once those must have ended.
-    setTimeout(() => previous.forEach(destroyAgents), config.delivery.timeout + 1000).unref();
+    this.config = config;
+    this.pipeline = pipeline;
+    this.retire([...previous.values()]);
+    return hidden;
+  }
+
+  /**
+   * Creates a consumer through the API and persists it. Its secret is `secret` when given,
+   * else a generated one; either way it is returned so the caller can show it once.
+   */
+  async create(entry: ConsumerConfig, secret = generateSecret()): Promise<{ consumer: Consumer; secret: string }> {
+    if (this.byId.has(entry.id)) throw new HooksdError('HOOKSD_CONSUMER_EXISTS', `a consumer with id "${entry.id}" already exists`);
+    const consumerPipeline = this.pipelineFor(entry);
+    const record: SecretRecord = { secrets: [{ secret, expiresAt: null }], configSecretHash: null };
+    await this.store.write(
+      [
+        { type: 'put', sublevel: this.store.apiConsumers, key: entry.id, value: entry },
+        { type: 'put', sublevel: this.store.secrets, key: entry.id, value: record },
+        { type: 'del', sublevel: this.store.consumerState, key: entry.id },
+      ],
+      true,
+    );
+    const consumer = await this.build(entry, 'api', this.config, {}, consumerPipeline);
+    this.set(consumer);
+    return { consumer, secret };
+  }
+
+  /** Replaces an API consumer's settings; its secrets and run-time state stay. */
+  async update(entry: ConsumerConfig): Promise<Consumer> {
+    const current = this.apiConsumer(entry.id);
+    const consumerPipeline = this.pipelineFor(entry);
+    await this.store.write([{ type: 'put', sublevel: this.store.apiConsumers, key: entry.id, value: entry }], true);
+    const consumer = await this.build(entry, 'api', this.config, current.state, consumerPipeline);
+    this.set(consumer);
+    this.retire([current]);
+    return consumer;
+  }
+
+  /** Deletes an API consumer; its messages stay, and those still due end as `skipped`. */
+  async remove(id: string): Promise<void> {
+    const current = this.apiConsumer(id);
+    await this.store.write(
+      [this.store.apiConsumers, this.store.secrets, this.store.consumerState].map((sublevel) => ({ type: 'del' as const, sublevel, key: id })),
+      true,
+    );
+    this.byId.delete(id);
+    this.byEventType = new Map();
+    this.retire([current]);
+  }
+
+  /** The stored settings of an API consumer, as created or last updated. */
+  async apiConfig(id: string): Promise<ConsumerConfig> {
+    this.apiConsumer(id);
+    return this.store.apiConsumers.get(id);
   }
 
   get(id: string): Consumer | undefined {
@@ -94,6 +158,32 @@ export class ConsumerRegistry {
     return secret;
   }
 
+  private apiConsumer(id: string): Consumer {
+    const current = this.byId.get(id);
+    if (current === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no consumer with id "${id}"`);
+    if (current.source !== 'api') throw new HooksdError('HOOKSD_CONSUMER_READ_ONLY', `consumer "${id}" comes from the config file: change it there`);
+    return current;
+  }
+
+  /** The pipeline of a consumer being created or changed; a filter the plugins refuse is the request's fault. */
+  private pipelineFor(entry: ConsumerConfig): ConsumerPipeline {
+    try {
+      return this.pipeline.forConsumer(entry);
+    } catch (error) {
+      throw new HooksdError('HOOKSD_INVALID_REQUEST', (error as Error).message);
+    }
+  }
+
+  private set(consumer: Consumer): void {
+    this.byId.set(consumer.id, consumer);
+    this.byEventType = new Map();
+  }
+
+  /** In-flight attempts may still hold the old agents: close them once those must have ended. */
+  private retire(replaced: Consumer[]): void {
+    setTimeout(() => replaced.forEach(destroyAgents), this.config.delivery.timeout + 1000).unref();
+  }
+
   forEventType(eventType: string): Consumer[] {
     let found = this.byEventType.get(eventType);
     if (found === undefined) {
@@ -107,7 +197,7 @@ export class ConsumerRegistry {
     for (const consumer of this.byId.values()) destroyAgents(consumer);
   }
 
-  private async build(entry: ConsumerConfig, config: HooksdConfig, state: ConsumerState, pipeline: ConsumerPipeline): Promise<Consumer> {
+  private async build(entry: ConsumerConfig, source: Consumer['source'], config: HooksdConfig, state: ConsumerState, pipeline: ConsumerPipeline): Promise<Consumer> {
     const concurrency = entry.concurrency ?? config.delivery.concurrency;
     const agentOptions = { keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency };
     const tls = {
@@ -119,8 +209,9 @@ export class ConsumerRegistry {
       id: entry.id,
       url: entry.url,
       description: entry.description,
-      source: 'yaml' as const,
+      source,
       eventTypes: entry.eventTypes,
+      filter: entry.filter,
       disabled: state.disabled ?? entry.disabled,
       configDisabled: entry.disabled,
       state,

@@ -5,6 +5,7 @@ import type { ConsumerHealth } from './health.js';
 import { redactHeaders, sendHttp } from './http-attempt.js';
 import type { OpsEvents } from './ops-events.js';
 import type { AttemptRecord, MessageRecord } from './records.js';
+import type { Metrics } from './metrics.js';
 import type { LiveConfig } from './reload.js';
 import { activeKeys } from './secrets.js';
 import type { Store } from './store.js';
@@ -56,6 +57,7 @@ export class Dispatcher {
     private readonly health: ConsumerHealth,
     private readonly ops: OpsEvents,
     private readonly live: LiveConfig,
+    private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {}
 
@@ -203,6 +205,7 @@ export class Dispatcher {
     }
     const after = this.nextState(message, attempt, consumer, Date.now());
     await this.store.write([...this.store.attemptOps(attempt), ...this.store.messageUpdateOps(message, after)]);
+    this.metrics.attempted(consumer.id, attempt.outcome, attempt.durationMs, message.createdAt);
     await this.health.afterAttempt(consumer.id, attempt);
     if (after.status === 'failure' && job.trigger === 'scheduled') {
       this.ops.publish('message.failure', { messageId: after.id, eventId: after.eventId, consumerId: after.consumerId, eventType: after.eventType, attempts: after.attempts, lastStatusCode: after.lastStatusCode ?? null, lastError: after.lastError ?? null });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { JsMsg } from 'nats';
 import { EVENT_TYPE_PATTERN } from '../config/schema.js';
 import type { EventView } from '../plugins/contract.js';
+import type { EventRecord } from './records.js';
 
 export interface Envelope {
   id: string;
@@ -62,4 +63,11 @@ export function readEnvelope(msg: JsMsg, eventTypeFromSubject: (subject: string)
 function derivedId(msg: JsMsg): string {
   const position = `${msg.info.stream}:${msg.seq}:${msg.info.timestampNanos}`;
   return 'evt_' + createHash('sha256').update(position).digest('base64url').slice(0, 22);
+}
+
+/** The envelope of a stored event, as filters and transforms see it. */
+export function envelopeOf(event: EventRecord): Envelope {
+  const { payload } = JSON.parse(event.body) as { payload: unknown };
+  const { id, eventType, generatedDate, body } = event;
+  return { id, eventType, generatedDate, body, view: { id, eventType, generatedDate, payload } };
 }

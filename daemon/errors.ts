@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   HOOKSD_INVALID_CURSOR: { status: 400, meaning: 'The pagination cursor is not one this API issued.' },
   HOOKSD_NOT_FOUND: { status: 404, meaning: 'No record has this id.' },
   HOOKSD_CONSUMER_READ_ONLY: { status: 409, meaning: 'The consumer comes from hooks.config.yaml: change it there (enable, disable and secret rotation work for every consumer).' },
+  HOOKSD_CONSUMER_EXISTS: { status: 409, meaning: 'A consumer with this id already exists (in the config file or created through the API).' },
   HOOKSD_CONSUMER_DISABLED: { status: 409, meaning: 'The consumer is disabled: enable it first.' },
   HOOKSD_MESSAGE_BUSY: { status: 409, meaning: 'The message is being attempted or waits in the queue right now; try again when it is done.' },
   HOOKSD_BODY_TOO_LARGE: { status: 413, meaning: 'The request body is larger than the API accepts.' },

@@ -3,9 +3,11 @@ import type { Logger } from 'pino';
 import type { ConsumerRegistry } from './consumers.js';
 import type { Dispatcher, Job } from './dispatcher.js';
 import { EnvelopeError, readEnvelope, type Envelope } from './envelope.js';
+import { dispatchDue, messageFor } from './fanout.js';
 import { sortableId } from './ids.js';
 import { eventTypeFromSubject, type NatsHandle } from './nats.js';
-import type { DeadLetterRecord, EventRecord, MessageRecord } from './records.js';
+import type { DeadLetterRecord, EventRecord } from './records.js';
+import type { Metrics } from './metrics.js';
 import type { LiveConfig } from './reload.js';
 import type { BatchOp, Store } from './store.js';
 
@@ -35,6 +37,7 @@ export class Ingest {
     private readonly consumers: ConsumerRegistry,
     private readonly dispatcher: Dispatcher,
     private readonly live: LiveConfig,
+    private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {
     const subjects = live.config.nats.subjects;
@@ -77,31 +80,29 @@ export class Ingest {
     const receivedAt = Date.now();
     const accepted: { msg: JsMsg; envelope: Envelope }[] = [];
     const ops: BatchOp[] = [];
+    let refused = 0;
     for (const msg of batch) {
       const result = this.check(msg);
-      if (typeof result === 'string') ops.push(...this.store.deadLetterOps(this.deadLetter(msg, result, receivedAt)));
-      else accepted.push({ msg, envelope: result });
+      if (typeof result === 'string') {
+        ops.push(...this.store.deadLetterOps(this.deadLetter(msg, result, receivedAt)));
+        refused += 1;
+      } else {
+        accepted.push({ msg, envelope: result });
+      }
     }
     const known = await this.store.existingEventIds(accepted.map((a) => a.envelope.id));
     const jobs: Job[] = [];
+    let stored = 0;
     for (const { envelope, msg } of accepted) {
       if (known.has(envelope.id)) continue;
       known.add(envelope.id);
+      stored += 1;
       ops.push(...this.store.eventOps(this.eventRecord(envelope, msg.subject, receivedAt)));
       for (const consumer of this.consumers.forEventType(envelope.eventType)) {
-        let refusal: string | undefined;
-        if (consumer.pipeline.hasFilters) {
-          try {
-            if (!consumer.pipeline.accepts(envelope.view)) continue;
-          } catch (error) {
-            refusal = `a filter failed: ${(error as Error).message}`;
-          }
-        }
-        const message = this.messageRecord(envelope, consumer.id, consumer.retrySchedule[0], receivedAt);
-        // A filter that fails still leaves a record: the message exists, failed, with the reason.
-        if (refusal !== undefined) Object.assign(message, { status: 'failure', nextAttemptAt: null, lastError: refusal });
-        ops.push(...this.store.newMessageOps(message));
-        if (refusal === undefined) jobs.push({ message, body: envelope.body, trigger: 'scheduled' });
+        const fanned = messageFor(envelope, consumer, receivedAt);
+        if (fanned === undefined) continue;
+        ops.push(...this.store.newMessageOps(fanned.message));
+        if (fanned.deliver) jobs.push({ message: fanned.message, body: envelope.body, trigger: 'scheduled' });
       }
     }
     try {
@@ -112,9 +113,9 @@ export class Ingest {
       return;
     }
     for (const msg of batch) msg.ack();
-    for (const job of jobs) {
-      if (job.message.nextAttemptAt !== null && job.message.nextAttemptAt <= Date.now()) this.dispatcher.enqueue(job);
-    }
+    this.metrics.eventsIngested.inc(stored);
+    this.metrics.deadLetters.inc(refused);
+    dispatchDue(this.dispatcher, jobs);
   }
 
   /** The envelope, or why the message is refused. */
@@ -145,20 +146,6 @@ export class Ingest {
       seq: sortableId('', receivedAt),
       subject,
       body: envelope.body,
-    };
-  }
-
-  private messageRecord(envelope: Envelope, consumerId: string, firstDelay: number, now: number): MessageRecord {
-    return {
-      id: sortableId('msg_', now),
-      eventId: envelope.id,
-      consumerId,
-      eventType: envelope.eventType,
-      status: 'sending',
-      createdAt: now,
-      updatedAt: now,
-      attempts: 0,
-      nextAttemptAt: now + firstDelay,
     };
   }
 

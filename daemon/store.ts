@@ -21,6 +21,8 @@ import type { AttemptRecord, ConsumerState, DeadLetterRecord, EventRecord, Messa
  *   consumerState     consumerId              → ConsumerState
  *   deadLetters       dlqId                   → DeadLetterRecord
  *   secrets           consumerId              → SecretRecord (generated and rotated secrets)
+ *   apiConsumers      consumerId              → ConsumerConfig (consumers created through the API)
+ *   tasks             taskId                  → TaskRecord (bulk recover and replay-missing)
  */
 
 const SEP = '\x00';
@@ -84,6 +86,10 @@ export class Store {
   readonly deadLetters: Sublevel;
   readonly secrets: Sublevel;
   readonly consumerState: Sublevel;
+  readonly apiConsumers: Sublevel;
+  readonly tasks: Sublevel;
+  /** Told after each write how many messages entered (+n) or left (-n) each status. */
+  onStatusCounts: ((changes: Map<string, number>) => void) | undefined;
   private pending: PendingWrite[] = [];
   private writing = false;
 
@@ -104,6 +110,8 @@ export class Store {
     this.deadLetters = sub('deadLetters');
     this.secrets = sub('secrets');
     this.consumerState = sub('consumerState');
+    this.apiConsumers = sub('apiConsumers');
+    this.tasks = sub('tasks');
   }
 
   async start(): Promise<void> {
@@ -139,12 +147,31 @@ export class Store {
       const ops = group.length === 1 ? group[0].ops : group.flatMap((w) => w.ops);
       try {
         await this.db.batch(ops as never, { sync: group.some((w) => w.sync) });
+        if (this.onStatusCounts) this.onStatusCounts(this.statusChanges(ops));
         for (const w of group) w.resolve();
       } catch (error) {
         for (const w of group) w.reject(error);
       }
     }
     this.writing = false;
+  }
+
+  /** The status index entries a write added and removed, per status. */
+  private statusChanges(ops: BatchOp[]): Map<string, number> {
+    const changes = new Map<string, number>();
+    for (const op of ops) {
+      if (op.sublevel !== this.messagesByStatus) continue;
+      const status = op.key.slice(0, op.key.indexOf(SEP));
+      changes.set(status, (changes.get(status) ?? 0) + (op.type === 'put' ? 1 : -1));
+    }
+    return changes;
+  }
+
+  /** How many messages have `status` now: one scan of that part of the status index. */
+  async countStatus(status: string): Promise<number> {
+    let count = 0;
+    for await (const _key of this.messagesByStatus.keys({ gte: status + SEP, lt: status + SEP + HIGH })) count += 1;
+    return count;
   }
 
   // ---- ops builders: pure, so callers can put several records into one atomic write ----
@@ -315,6 +342,32 @@ export class Store {
     return bodies;
   }
 
+  /**
+   * For bulk tasks, oldest first, in steps of `limit`: the consumer's messages created between
+   * `since` and `until`, continuing after the index key `after`.
+   */
+  async consumerMessagesBetween(consumerId: string, since: number, until: number, after: string | null, limit: number): Promise<{ key: string; message: MessageRecord }[]> {
+    const prefix = consumerId + SEP;
+    const keys: string[] = await this.messagesByConsumer.keys({ ...(after === null ? { gte: prefix + sortableIdFloor('msg_', since) } : { gt: after }), lt: prefix + sortableIdFloor('msg_', until + 1), limit }).all();
+    const messages = await this.getMessages(keys.map((k) => k.slice(prefix.length)));
+    return keys.flatMap((key, i) => (messages[i] === undefined ? [] : [{ key, message: messages[i] as MessageRecord }]));
+  }
+
+  /** For bulk tasks, oldest first, in steps of `limit`: events received since `since`, continuing after the index key `after`. */
+  async eventsSince(since: number, after: string | null, limit: number): Promise<{ key: string; event: EventRecord }[]> {
+    const entries: [string, string][] = await this.eventsByTime.iterator(after === null ? { gte: sortableIdFloor('', since), limit } : { gt: after, limit }).all();
+    const events: (EventRecord | undefined)[] = await this.events.getMany(entries.map(([, id]) => id));
+    return entries.flatMap(([key], i) => (events[i] === undefined ? [] : [{ key, event: events[i] as EventRecord }]));
+  }
+
+  /** The ids of the consumers an event has messages for. */
+  async consumersOfEvent(eventId: string): Promise<Set<string>> {
+    const prefix = eventId + SEP;
+    const keys: string[] = await this.messagesByEvent.keys({ gte: prefix, lt: prefix + HIGH }).all();
+    const messages = await this.getMessages(keys.map((k) => k.slice(prefix.length)));
+    return new Set(messages.flatMap((m) => (m ? [m.consumerId] : [])));
+  }
+
   /** Records created before `time`, oldest first: messages, events (by reception) and dead letters. */
   async *messagesBefore(time: number): AsyncGenerator<MessageRecord> {
     for await (const message of this.messages.values({ lt: sortableIdFloor('msg_', time) })) yield message as MessageRecord;
@@ -380,11 +433,11 @@ export class Store {
   }
 }
 
-function encodeCursor(key: string): string {
+export function encodeCursor(key: string): string {
   return Buffer.from(key, 'utf8').toString('base64url');
 }
 
-function decodeCursor(cursor: string, prefix: string): string {
+export function decodeCursor(cursor: string, prefix = ''): string {
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!key.startsWith(prefix) || key.length === prefix.length || encodeCursor(key) !== cursor) {
     throw new HooksdError('HOOKSD_INVALID_CURSOR', 'cursor is not valid for this list (use the nextCursor of the previous page with the same filters)');

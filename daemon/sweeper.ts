@@ -1,6 +1,7 @@
 import { CronJob } from 'cron';
 import type { Logger } from 'pino';
 import type { Dispatcher } from './dispatcher.js';
+import type { Metrics } from './metrics.js';
 import type { Store } from './store.js';
 
 /** Due entries handed to the dispatcher in one sweep at most; the rest wait for the next. */
@@ -21,6 +22,7 @@ export class Sweeper {
     private readonly store: Store,
     private readonly dispatcher: Dispatcher,
     schedule: string,
+    private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {
     this.job = CronJob.from({
@@ -51,6 +53,7 @@ export class Sweeper {
   private async sweep(): Promise<void> {
     const now = Date.now();
     let handed = 0;
+    let oldestDue = now;
     const finished = this.dispatcher.trackFinished();
     try {
       for await (const consumerId of this.store.consumersWithDueEntries()) {
@@ -64,12 +67,15 @@ export class Sweeper {
         for (const { message } of fresh) {
           // Read before the awaits: skip what was taken or attempted meanwhile.
           if (this.dispatcher.has(message.id) || finished.has(message.id)) continue;
-          if (this.dispatcher.enqueue({ message, body: bodies.get(message.eventId), trigger: 'scheduled' })) handed += 1;
+          if (!this.dispatcher.enqueue({ message, body: bodies.get(message.eventId), trigger: 'scheduled' })) continue;
+          handed += 1;
+          oldestDue = Math.min(oldestDue, message.nextAttemptAt ?? now);
         }
       }
     } finally {
       this.dispatcher.untrackFinished(finished);
     }
+    this.metrics.swept(now - oldestDue);
     if (handed > 0) this.log.debug({ handed }, 'sweep handed due messages to the dispatcher');
   }
 }

@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { addConfigKeywords } from '../../config/validate.js';
 import { HooksdError } from '../errors.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives as the module object.
@@ -10,6 +11,8 @@ const queryAjv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true
 const bodyAjv = new Ajv({ allErrors: true, useDefaults: true });
 addFormats(queryAjv);
 addFormats(bodyAjv);
+// Consumer bodies reuse the config schema, durations and header rules included.
+addConfigKeywords(bodyAjv);
 
 export const pageQuerySchema = {
   limit: { type: 'integer', minimum: 1, maximum: 250, default: 50 },
@@ -18,15 +21,17 @@ export const pageQuerySchema = {
   until: { type: 'string', format: 'date-time' },
 } as const;
 
-/** Times in queries arrive as ISO 8601 strings and leave as milliseconds. */
-type WithTimes<T> = Omit<T, 'since' | 'until'> & { since?: number; until?: number };
+export type Query = Record<string, unknown>;
 
-export function compileQuery<T extends object>(properties: Record<string, unknown>): (query: unknown) => WithTimes<T> {
+/** A query string validator; `since` and `until` arrive as ISO 8601 strings and leave as milliseconds. */
+export function compileQuery<T extends object>(properties: Record<string, unknown>): (query: unknown) => T {
   const validate = queryAjv.compile({ type: 'object', additionalProperties: false, properties });
   return (query) => {
-    const valid = check<T & { since?: string; until?: string }>(validate, { ...(query as object) }, 'query');
-    const { since, until, ...rest } = valid;
-    return { ...rest, since: since === undefined ? undefined : Date.parse(since), until: until === undefined ? undefined : Date.parse(until) };
+    const valid = check<Query>(validate, { ...(query as object) }, 'query');
+    for (const key of ['since', 'until']) {
+      if (typeof valid[key] === 'string') valid[key] = Date.parse(valid[key] as string);
+    }
+    return valid as T;
   };
 }
 
@@ -69,3 +74,6 @@ export function compileBody<T>(schema: Record<string, unknown>): (req: NodeJS.Re
   const validate = bodyAjv.compile(schema);
   return async (req) => check<T>(validate, await readJsonBody(req), 'body');
 }
+
+/** The body of a POST that takes no options: nothing, `{}`, or an error naming the unknown field. */
+export const emptyBodySchema = { type: 'object', additionalProperties: false, properties: {} } as const;

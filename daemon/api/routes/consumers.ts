@@ -1,18 +1,32 @@
-import { HooksdError } from '../../errors.js';
+import { EVENT_TYPE_PATTERN, type ConsumerConfig } from '../../../config/schema.js';
 import type { Consumer, ConsumerRegistry } from '../../consumers.js';
+import { HooksdError } from '../../errors.js';
 import type { ConsumerHealth } from '../../health.js';
-import { compileBody } from '../validation.js';
-import { requireScope, type ApiRouter } from '../server.js';
+import { createConsumerSchema, patchConsumerSchema } from '../consumer-schemas.js';
+import type { RouteTable } from '../route-table.js';
+import { pageByKey } from '../paging.js';
+import { emptyBodySchema, pageQuerySchema } from '../validation.js';
 
 const DAY_SECONDS = 86_400;
-const rotateBody = compileBody<{ graceSeconds: number }>({
+const rotateBody = {
   type: 'object',
   additionalProperties: false,
   properties: { graceSeconds: { type: 'integer', minimum: 0, maximum: 30 * DAY_SECONDS, default: DAY_SECONDS } },
-});
-const emptyBody = compileBody<Record<string, never>>({ type: 'object', additionalProperties: false, properties: {} });
+};
 
-/** A consumer as the API shows it: never its secrets. */
+interface ConsumersQuery {
+  limit: number;
+  cursor?: string;
+  eventType?: string;
+  disabled?: boolean;
+  source?: 'yaml' | 'api';
+  q?: string;
+}
+
+type CreateBody = Omit<ConsumerConfig, 'plugins' | 'tls' | 'transform'>;
+type PatchBody = Partial<Record<keyof CreateBody, unknown>>;
+
+/** A consumer as the API shows it: never its secrets, and only the names of its headers. */
 export function presentConsumer(consumer: Consumer) {
   return {
     id: consumer.id,
@@ -20,8 +34,9 @@ export function presentConsumer(consumer: Consumer) {
     description: consumer.description,
     source: consumer.source,
     eventTypes: consumer.eventTypes,
+    filter: consumer.filter ?? null,
     disabled: consumer.disabled,
-    disabledReason: consumer.disabled ? (consumer.state.disabledReason ?? 'disabled in the config') : null,
+    disabledReason: consumer.disabled ? (consumer.state.disabledReason ?? 'disabled in its settings') : null,
     failingSince: consumer.state.failingSince ? new Date(consumer.state.failingSince).toISOString() : null,
     headers: Object.keys(consumer.headers),
     rateLimit: consumer.rateLimit ?? null,
@@ -38,25 +53,91 @@ export function found(consumers: ConsumerRegistry, id: string): Consumer {
   return consumer;
 }
 
-export function consumerRoutes(router: ApiRouter, consumers: ConsumerRegistry, health: ConsumerHealth): void {
-  router.post('/v1/consumers/:id/enable', requireScope('admin'), async (ctx) => {
-    found(consumers, ctx.params.id);
-    await emptyBody(ctx.req);
-    await health.enable(ctx.params.id);
-    ctx.body = presentConsumer(found(consumers, ctx.params.id));
+function matches(consumer: Consumer, query: ConsumersQuery): boolean {
+  if (query.eventType !== undefined && !consumer.pipeline.matchesType(query.eventType)) return false;
+  if (query.disabled !== undefined && consumer.disabled !== query.disabled) return false;
+  if (query.source !== undefined && consumer.source !== query.source) return false;
+  if (query.q === undefined) return true;
+  const needle = query.q.toLowerCase();
+  return [consumer.id, consumer.url, consumer.description].some((text) => text.toLowerCase().includes(needle));
+}
+
+export function consumerRoutes(routes: RouteTable, consumers: ConsumerRegistry, health: ConsumerHealth): void {
+  routes.add<ConsumersQuery>(
+    {
+      method: 'get',
+      path: '/v1/consumers',
+      tag: 'consumers',
+      summary: 'Consumers from the config file and the API, by id',
+      scope: 'read',
+      query: {
+        limit: pageQuerySchema.limit,
+        cursor: pageQuerySchema.cursor,
+        eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN, description: 'only consumers subscribed to this event type' },
+        disabled: { type: 'boolean' },
+        source: { enum: ['yaml', 'api'] },
+        q: { type: 'string', minLength: 1, maxLength: 200, description: 'text found in the id, url or description (any case)' },
+      },
+      status: 200,
+    },
+    ({ query }) => {
+      const page = pageByKey(consumers.all().filter((c) => matches(c, query)), (c) => c.id, query);
+      return { data: page.data.map(presentConsumer), nextCursor: page.nextCursor };
+    },
+  );
+
+  routes.add<object, CreateBody>(
+    { method: 'post', path: '/v1/consumers', tag: 'consumers', summary: 'Create a consumer; the answer shows its secret, this once', scope: 'admin', body: createConsumerSchema, status: 201, errors: [409] },
+    async ({ body }) => {
+      const { secret: given, ...settings } = body;
+      const { consumer, secret } = await consumers.create({ ...settings, plugins: [], tls: {} }, given);
+      return { ...presentConsumer(consumer), secret };
+    },
+  );
+
+  routes.add({ method: 'get', path: '/v1/consumers/:id', tag: 'consumers', summary: 'A consumer', scope: 'read', status: 200, errors: [404] }, ({ params }) =>
+    presentConsumer(found(consumers, params.id)),
+  );
+
+  routes.add<object, PatchBody>(
+    { method: 'patch', path: '/v1/consumers/:id', tag: 'consumers', summary: 'Change an API consumer (null clears a setting); config-file consumers answer 409', scope: 'admin', body: patchConsumerSchema, status: 200, errors: [404, 409] },
+    async ({ params, body }) => {
+      const { disabled, ...changes } = body;
+      const next: Record<string, unknown> = { ...(await consumers.apiConfig(params.id)) };
+      for (const [name, value] of Object.entries(changes)) {
+        if (value === null) delete next[name];
+        else next[name] = value;
+      }
+      await consumers.update(next as unknown as ConsumerConfig);
+      // Through the health rules, so the change is recorded and announced like the enable and disable routes.
+      if (disabled === true) await health.disable(params.id, 'disabled through the API');
+      if (disabled === false) await health.enable(params.id);
+      return presentConsumer(found(consumers, params.id));
+    },
+  );
+
+  routes.add({ method: 'delete', path: '/v1/consumers/:id', tag: 'consumers', summary: "Delete an API consumer; its messages stay, and those still due end as skipped", scope: 'admin', status: 204, errors: [404, 409] }, async ({ params }) => {
+    await consumers.remove(params.id);
   });
 
-  router.post('/v1/consumers/:id/disable', requireScope('admin'), async (ctx) => {
-    found(consumers, ctx.params.id);
-    await emptyBody(ctx.req);
-    await health.disable(ctx.params.id, 'disabled through the API');
-    ctx.body = presentConsumer(found(consumers, ctx.params.id));
+  routes.add({ method: 'post', path: '/v1/consumers/:id/enable', tag: 'consumers', summary: 'Enable a consumer (config-file ones too)', scope: 'admin', body: emptyBodySchema, status: 200, errors: [404] }, async ({ params }) => {
+    found(consumers, params.id);
+    await health.enable(params.id);
+    return presentConsumer(found(consumers, params.id));
   });
 
-  router.post('/v1/consumers/:id/secret/rotate', requireScope('admin'), async (ctx) => {
-    found(consumers, ctx.params.id);
-    const { graceSeconds } = await rotateBody(ctx.req);
-    const secret = await consumers.rotateSecret(ctx.params.id, graceSeconds * 1000);
-    ctx.body = { secret, previousSecretsExpireAt: graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000).toISOString() : null };
+  routes.add({ method: 'post', path: '/v1/consumers/:id/disable', tag: 'consumers', summary: 'Disable a consumer (config-file ones too); its due messages end as skipped', scope: 'admin', body: emptyBodySchema, status: 200, errors: [404] }, async ({ params }) => {
+    found(consumers, params.id);
+    await health.disable(params.id, 'disabled through the API');
+    return presentConsumer(found(consumers, params.id));
   });
+
+  routes.add<object, { graceSeconds: number }>(
+    { method: 'post', path: '/v1/consumers/:id/secret/rotate', tag: 'consumers', summary: 'A new signing secret, shown this once; the old ones keep signing for graceSeconds', scope: 'admin', body: rotateBody, status: 200, errors: [404] },
+    async ({ params, body }) => {
+      found(consumers, params.id);
+      const secret = await consumers.rotateSecret(params.id, body.graceSeconds * 1000);
+      return { secret, previousSecretsExpireAt: body.graceSeconds > 0 ? new Date(Date.now() + body.graceSeconds * 1000).toISOString() : null };
+    },
+  );
 }

@@ -1,12 +1,10 @@
-import type { Store } from '../../store.js';
-import { compileQuery, pageQuerySchema } from '../validation.js';
-import { requireScope, type ApiRouter } from '../server.js';
+import type { PageQuery, Store } from '../../store.js';
+import { pageQuerySchema } from '../validation.js';
+import type { RouteTable } from '../route-table.js';
 
-const deadLettersQuery = compileQuery<{ limit: number; cursor?: string; since?: string; until?: string }>(pageQuerySchema);
-
-export function deadLetterRoutes(router: ApiRouter, store: Store): void {
-  router.get('/v1/dead-letters', requireScope('read'), async (ctx) => {
-    const query = deadLettersQuery(ctx.query);
-    ctx.body = await store.listDeadLetters(query);
-  });
+export function deadLetterRoutes(routes: RouteTable, store: Store): void {
+  routes.add<PageQuery>(
+    { method: 'get', path: '/v1/dead-letters', tag: 'events', summary: 'Events refused at ingest, with reasons, newest first', scope: 'read', query: pageQuerySchema, status: 200 },
+    ({ query }) => store.listDeadLetters(query),
+  );
 }

@@ -1,18 +1,43 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { JetStreamClient } from 'nats';
+import { EVENT_TYPE_PATTERN, CONSUMER_ID_PATTERN } from '../../../config/schema.js';
+import type { ConsumerRegistry } from '../../consumers.js';
+import type { Dispatcher } from '../../dispatcher.js';
+import { envelopeOf } from '../../envelope.js';
 import { HooksdError } from '../../errors.js';
+import { sendAgain } from '../../fanout.js';
+import { subjectForEventType } from '../../nats.js';
 import type { EventRecord } from '../../records.js';
-import type { Store } from '../../store.js';
-import { compileQuery, pageQuerySchema } from '../validation.js';
-import { requireScope, type ApiRouter } from '../server.js';
+import type { LiveConfig } from '../../reload.js';
+import type { PageQuery, Store } from '../../store.js';
+import type { RouteTable } from '../route-table.js';
+import { pageQuerySchema } from '../validation.js';
 
-interface EventsQuery {
-  limit: number;
-  cursor?: string;
-  since?: string;
-  until?: string;
-  eventType?: string;
+const MAX_KEY_LENGTH = 256;
+
+const publishBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['eventType', 'payload'],
+  properties: {
+    id: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\x00-\\x1f]+$' },
+    eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN },
+    generatedDate: { type: 'string', format: 'date-time' },
+    payload: {},
+  },
+};
+const replayBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { consumerIds: { type: 'array', minItems: 1, maxItems: 1000, uniqueItems: true, items: { type: 'string', pattern: CONSUMER_ID_PATTERN } } },
+};
+
+interface PublishBody {
+  id?: string;
+  eventType: string;
+  generatedDate?: string;
+  payload: unknown;
 }
-
-const eventsQuery = compileQuery<EventsQuery>({ ...pageQuerySchema, eventType: { type: 'string', minLength: 1 } });
 
 /** An event as the API shows it: the delivered envelope parsed, plus when hooksd received it. */
 function present(event: EventRecord) {
@@ -26,17 +51,74 @@ function present(event: EventRecord) {
   };
 }
 
-export function eventRoutes(router: ApiRouter, store: Store): void {
-  router.get('/v1/events', requireScope('read'), async (ctx) => {
-    const query = eventsQuery(ctx.query);
-    const page = await store.listEvents(query);
-    ctx.body = { data: page.data.map(present), nextCursor: page.nextCursor };
+/** The same key always names the same event, so a retried publish cannot make a second one. */
+function idForKey(key: string): string {
+  const hex = createHash('sha256').update(key).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+async function foundEvent(store: Store, id: string): Promise<EventRecord> {
+  const event = await store.getEvent(id);
+  if (event === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no event with id "${id}"`);
+  return event;
+}
+
+export function eventRoutes(routes: RouteTable, deps: { store: Store; consumers: ConsumerRegistry; dispatcher: Dispatcher; live: LiveConfig; jetstream: () => JetStreamClient | undefined }): void {
+  const { store, consumers, dispatcher, live } = deps;
+
+  routes.add<PageQuery & { eventType?: string }>(
+    {
+      method: 'get',
+      path: '/v1/events',
+      tag: 'events',
+      summary: 'Events received, newest first',
+      scope: 'read',
+      query: { ...pageQuerySchema, eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN } },
+      status: 200,
+    },
+    async ({ query }) => {
+      const page = await store.listEvents(query);
+      return { data: page.data.map(present), nextCursor: page.nextCursor };
+    },
+  );
+
+  routes.add({ method: 'get', path: '/v1/events/:id', tag: 'events', summary: 'An event with its messages', scope: 'read', status: 200, errors: [404] }, async ({ params }) => {
+    const event = await foundEvent(store, params.id);
+    const messages = await store.listMessages({ eventId: event.id, limit: 250 });
+    return { ...present(event), messages: messages.data };
   });
 
-  router.get('/v1/events/:id', requireScope('read'), async (ctx) => {
-    const event = await store.getEvent(ctx.params.id);
-    if (event === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no event with id "${ctx.params.id}"`);
-    const messages = await store.listMessages({ eventId: event.id, limit: 250 });
-    ctx.body = { ...present(event), messages: messages.data };
-  });
+  routes.add<object, PublishBody>(
+    { method: 'post', path: '/v1/events', tag: 'events', summary: 'Publish an event to NATS; it takes the same ingest path as any other. An Idempotency-Key header makes retries safe', scope: 'publish', body: publishBody, status: 202, errors: [503] },
+    async ({ body }, ctx) => {
+      const js = deps.jetstream();
+      if (js === undefined) throw new HooksdError('HOOKSD_NATS_UNAVAILABLE', 'not connected to NATS yet');
+      const key = ctx.get('idempotency-key') || undefined;
+      if (key !== undefined && key.length > MAX_KEY_LENGTH) throw new HooksdError('HOOKSD_INVALID_REQUEST', `the Idempotency-Key header is longer than ${MAX_KEY_LENGTH} characters`);
+      const id = body.id ?? (key === undefined ? randomUUID() : idForKey(key));
+      const envelope = { id, eventType: body.eventType, generatedDate: body.generatedDate ?? new Date().toISOString(), payload: body.payload };
+      const subject = subjectForEventType(body.eventType, live.config.nats.subjects);
+      const ack = await js.publish(subject, JSON.stringify(envelope), { msgID: key ?? id }).catch((error: Error) => {
+        throw new HooksdError('HOOKSD_NATS_UNAVAILABLE', `publishing to NATS failed: ${error.message}`);
+      });
+      return { id, subject, stream: ack.stream, sequence: ack.seq, duplicate: ack.duplicate };
+    },
+  );
+
+  routes.add<object, { consumerIds?: string[] }>(
+    { method: 'post', path: '/v1/events/:id/replay', tag: 'events', summary: 'The event again, as new messages, to every consumer it matches now (or to `consumerIds`)', scope: 'admin', body: replayBody, status: 202, errors: [404] },
+    async ({ params, body }) => {
+      const event = await foundEvent(store, params.id);
+      const chosen = body.consumerIds?.map((id) => {
+        const consumer = consumers.get(id);
+        if (consumer === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no consumer with id "${id}"`);
+        return consumer;
+      });
+      const targets = (chosen ?? consumers.all()).filter((c) => c.pipeline.matchesType(event.eventType) && !c.disabled);
+      const messages = await sendAgain(store, dispatcher, envelopeOf(event), targets);
+      const sent = new Set(messages.map((m) => m.consumerId));
+      const passedOver = (chosen ?? []).filter((c) => !sent.has(c.id)).map((c) => ({ consumerId: c.id, reason: c.disabled ? 'disabled' : 'not subscribed to this event, or its filter refuses it' }));
+      return { eventId: event.id, messages, passedOver };
+    },
+  );
 }

@@ -1,59 +1,68 @@
-import { HooksdError } from '../../errors.js';
-import { MESSAGE_STATUSES, type MessageStatus } from '../../records.js';
+import { CONSUMER_ID_PATTERN, EVENT_TYPE_PATTERN } from '../../../config/schema.js';
 import type { ConsumerRegistry } from '../../consumers.js';
 import type { Dispatcher } from '../../dispatcher.js';
-import type { Store } from '../../store.js';
-import { compileQuery, pageQuerySchema } from '../validation.js';
-import { requireScope, type ApiRouter } from '../server.js';
+import { HooksdError } from '../../errors.js';
+import { MESSAGE_STATUSES, type MessageRecord } from '../../records.js';
+import type { MessageQuery, PageQuery, Store } from '../../store.js';
+import type { RouteTable } from '../route-table.js';
+import { emptyBodySchema, pageQuerySchema } from '../validation.js';
 
-interface MessagesQuery {
-  limit: number;
-  cursor?: string;
-  since?: string;
-  until?: string;
-  consumerId?: string;
-  eventType?: string;
-  status?: MessageStatus;
+async function foundMessage(store: Store, id: string): Promise<MessageRecord> {
+  const message = await store.getMessage(id);
+  if (message === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no message with id "${id}"`);
+  return message;
 }
 
-const messagesQuery = compileQuery<MessagesQuery>({
-  ...pageQuerySchema,
-  consumerId: { type: 'string', minLength: 1 },
-  eventType: { type: 'string', minLength: 1 },
-  status: { enum: MESSAGE_STATUSES },
-});
-const attemptsQuery = compileQuery<{ limit: number; cursor?: string }>({ limit: pageQuerySchema.limit, cursor: pageQuerySchema.cursor });
+export function messageRoutes(routes: RouteTable, store: Store, consumers: ConsumerRegistry, dispatcher: Dispatcher): void {
+  routes.add<MessageQuery>(
+    {
+      method: 'get',
+      path: '/v1/messages',
+      tag: 'messages',
+      summary: 'Messages (one per event and consumer), newest first',
+      scope: 'read',
+      query: {
+        ...pageQuerySchema,
+        consumerId: { type: 'string', pattern: CONSUMER_ID_PATTERN },
+        eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN },
+        status: { enum: MESSAGE_STATUSES },
+      },
+      status: 200,
+    },
+    ({ query }) => store.listMessages(query),
+  );
 
-export function messageRoutes(router: ApiRouter, store: Store, consumers: ConsumerRegistry, dispatcher: Dispatcher): void {
-  router.get('/v1/messages', requireScope('read'), async (ctx) => {
-    const query = messagesQuery(ctx.query);
-    ctx.body = await store.listMessages(query);
-  });
+  routes.add({ method: 'get', path: '/v1/messages/:id', tag: 'messages', summary: 'A message', scope: 'read', status: 200, errors: [404] }, ({ params }) => foundMessage(store, params.id));
 
-  router.get('/v1/messages/:id', requireScope('read'), async (ctx) => {
-    const message = await store.getMessage(ctx.params.id);
-    if (message === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no message with id "${ctx.params.id}"`);
-    ctx.body = message;
-  });
+  routes.add<Pick<PageQuery, 'limit' | 'cursor'>>(
+    {
+      method: 'get',
+      path: '/v1/messages/:id/attempts',
+      tag: 'messages',
+      summary: "A message's attempts, newest first, with request, response and timings",
+      scope: 'read',
+      query: { limit: pageQuerySchema.limit, cursor: pageQuerySchema.cursor },
+      status: 200,
+      errors: [404],
+    },
+    async ({ params, query }) => {
+      const message = await foundMessage(store, params.id);
+      const page = await store.listAttempts(message.id, query);
+      const envelope = (await store.getEvent(message.eventId))?.body;
+      for (const attempt of page.data) attempt.request.body ??= envelope;
+      return page;
+    },
+  );
 
-  router.get('/v1/messages/:id/attempts', requireScope('read'), async (ctx) => {
-    const query = attemptsQuery(ctx.query);
-    const message = await store.getMessage(ctx.params.id);
-    if (message === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no message with id "${ctx.params.id}"`);
-    const page = await store.listAttempts(ctx.params.id, query);
-    const envelope = (await store.getEvent(message.eventId))?.body;
-    for (const attempt of page.data) attempt.request.body ??= envelope;
-    ctx.body = page;
-  });
-
-  router.post('/v1/messages/:id/resend', requireScope('admin'), async (ctx) => {
-    const message = await store.getMessage(ctx.params.id);
-    if (message === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no message with id "${ctx.params.id}"`);
-    const consumer = consumers.get(message.consumerId);
-    if (consumer === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `consumer "${message.consumerId}" of this message is no longer configured`);
-    if (consumer.disabled) throw new HooksdError('HOOKSD_CONSUMER_DISABLED', `consumer "${consumer.id}" is disabled: enable it before resending`);
-    if (!dispatcher.enqueue({ message, trigger: 'manual' })) throw new HooksdError('HOOKSD_MESSAGE_BUSY', `message "${message.id}" is already queued or being attempted`);
-    ctx.status = 202;
-    ctx.body = { messageId: message.id, status: 'queued' };
-  });
+  routes.add(
+    { method: 'post', path: '/v1/messages/:id/resend', tag: 'messages', summary: 'One more manual attempt of the same message (same webhook-id)', scope: 'admin', body: emptyBodySchema, status: 202, errors: [404, 409] },
+    async ({ params }) => {
+      const message = await foundMessage(store, params.id);
+      const consumer = consumers.get(message.consumerId);
+      if (consumer === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `consumer "${message.consumerId}" of this message no longer exists`);
+      if (consumer.disabled) throw new HooksdError('HOOKSD_CONSUMER_DISABLED', `consumer "${consumer.id}" is disabled: enable it before resending`);
+      if (!dispatcher.enqueue({ message, trigger: 'manual' })) throw new HooksdError('HOOKSD_MESSAGE_BUSY', `message "${message.id}" is already queued or being attempted`);
+      return { messageId: message.id, status: 'queued' };
+    },
+  );
 }

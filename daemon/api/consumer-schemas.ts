@@ -1,0 +1,29 @@
+import { consumerSchema } from '../../config/schema.js';
+
+/**
+ * API consumers take the config's consumer fields except those that name files or code on
+ * the gateway's machine (`transform`, `plugins`, `tls`): those stay in the YAML.
+ */
+const { transform: _transform, plugins: _plugins, tls: _tls, ...apiFields } = consumerSchema.properties;
+
+export const createConsumerSchema = { ...consumerSchema, properties: apiFields };
+
+/** Settings a PATCH may clear with `null`, so the global default applies again. */
+const CLEARABLE = new Set(['filter', 'rateLimit', 'concurrency', 'timeout', 'retrySchedule']);
+/** Changed through their own routes: the id never, the secret by rotation. */
+const FIXED = new Set(['id', 'secret']);
+
+/** A PATCH body: any of the create fields, none required, no defaults. */
+export const patchConsumerSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: Object.fromEntries(
+    Object.entries(apiFields)
+      .filter(([name]) => !FIXED.has(name))
+      .map(([name, schema]) => {
+        const { default: _default, ...rest } = schema as Record<string, unknown>;
+        return [name, CLEARABLE.has(name) ? { anyOf: [{ type: 'null' }, rest] } : rest];
+      }),
+  ),
+};

@@ -1,0 +1,62 @@
+import type { Context } from 'koa';
+import Router from '@koa/router';
+import type { Scope } from '../../config/schema.js';
+import { compileBody, compileQuery, type Query } from './validation.js';
+import { requireScope, type ApiState } from './server.js';
+
+export type Method = 'get' | 'post' | 'patch' | 'delete';
+
+/** What a route takes and answers: the router serves it and /openapi.json describes it from the same object. */
+export interface RouteSpec {
+  method: Method;
+  /** Koa style: `/v1/consumers/:id`. */
+  path: string;
+  summary: string;
+  tag: string;
+  /** The scope a token needs; routes without one are open (health, metrics, the API description). */
+  scope?: Scope;
+  /** JSON Schema properties of the query string. */
+  query?: Record<string, unknown>;
+  /** JSON Schema of the body. */
+  body?: Record<string, unknown>;
+  /** Status of a successful answer. */
+  status: number;
+  /** Statuses of coded errors the route can answer with besides 400, 401 and 403. */
+  errors?: number[];
+  /** Answered with `text/plain` instead of JSON. */
+  text?: boolean;
+}
+
+export interface RouteInput<Q, B> {
+  query: Q;
+  body: B;
+  params: Record<string, string>;
+}
+
+/**
+ * The API's routes in one table: each is registered on the router with its scope check and
+ * its query and body validators, and kept so /openapi.json can describe exactly what is served.
+ */
+export class RouteTable {
+  readonly router = new Router<ApiState>();
+  readonly specs: RouteSpec[] = [];
+
+  add<Q = Query, B = undefined>(spec: RouteSpec, handler: (input: RouteInput<Q, B>, ctx: Context) => unknown): void {
+    this.specs.push(spec);
+    const readQuery = compileQuery<Q & object>(spec.query ?? {});
+    const readBody = spec.body ? compileBody<B>(spec.body) : undefined;
+    const guard = spec.scope ? [requireScope(spec.scope)] : [];
+    this.router[spec.method](spec.path, ...guard, async (ctx) => {
+      const query = readQuery(ctx.query) as Q;
+      const body = (readBody ? await readBody(ctx.req) : undefined) as B;
+      const result = await handler({ query, body, params: ctx.params }, ctx);
+      // A handler that sets its own answer (readiness, metrics) keeps it.
+      if (result !== undefined) {
+        ctx.status = spec.status;
+        ctx.body = result;
+      } else if (ctx.body === undefined) {
+        ctx.status = spec.status;
+      }
+    });
+  }
+}
