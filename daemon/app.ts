@@ -36,6 +36,8 @@ export interface App {
   /** Drains in SPEC §7's order: stop intake, finish in-flight attempts, close the API, NATS and the store. */
   stop(): Promise<void>;
   readonly store: Store;
+  /** The API's routes: what the router serves and /openapi.json describes. */
+  readonly routes: RouteTable;
 }
 
 export function buildApp(config: HooksdConfig, deps: { configFile: string; log: Logger }): App {
@@ -76,6 +78,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
 
   return {
     store,
+    routes,
     async start() {
       pipeline = await loadPipeline(config);
       await store.start();
