@@ -26,7 +26,17 @@ import { Store } from './store.js';
 import { Sweeper } from './sweeper.js';
 import { Tasks } from './tasks.js';
 
-const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+/** The package's version, found from the sources (tests) or from dist/ (the built daemon). */
+function packageVersion(): string {
+  for (const up of ['../package.json', '../../package.json']) {
+    try {
+      return JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')).version;
+    } catch {
+      // not at this depth
+    }
+  }
+  return 'unknown';
+}
 
 export interface App {
   /** Opens the store, connects to NATS, starts delivering and listening; resolves to the API's URL. */
@@ -67,7 +77,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
     const checks = { store: store.isOpen, nats: nats !== undefined && !nats.nc.isClosed() && ingest !== undefined, draining };
     return { ready: checks.store && checks.nats && !draining, checks };
   });
-  descriptionRoutes(routes, metrics, VERSION);
+  descriptionRoutes(routes, metrics, packageVersion());
   eventTypeRoutes(routes, live);
   eventRoutes(routes, { store, consumers, dispatcher, live, jetstream: () => nats?.js });
   messageRoutes(routes, store, consumers, dispatcher);
