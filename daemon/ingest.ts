@@ -17,6 +17,11 @@ const PULL_BATCH = 256;
 const MAX_FLUSH = 256;
 const NAK_DELAY_MS = 5000;
 
+interface Refusal {
+  refused: string;
+  envelope?: Envelope;
+}
+
 /**
  * Reads events from the durable pull consumer. Messages that arrive together are handled as
  * one batch: their events, fan-out messages and dead letters go to LevelDB in one synced
@@ -83,7 +88,7 @@ export class Ingest {
     let refused = 0;
     for (const msg of batch) {
       const result = this.check(msg);
-      if (typeof result === 'string') {
+      if ('refused' in result) {
         ops.push(...this.store.deadLetterOps(this.deadLetter(msg, result, receivedAt)));
         refused += 1;
       } else {
@@ -118,23 +123,23 @@ export class Ingest {
     dispatchDue(this.dispatcher, jobs);
   }
 
-  /** The envelope, or why the message is refused. */
-  private check(msg: JsMsg): Envelope | string {
+  /** The envelope, or why the message is refused (with the envelope, when it could be read). */
+  private check(msg: JsMsg): Envelope | Refusal {
     let envelope: Envelope;
     try {
       envelope = readEnvelope(msg, this.typeOf);
     } catch (error) {
-      if (error instanceof EnvelopeError) return error.message;
+      if (error instanceof EnvelopeError) return { refused: error.message };
       throw error;
     }
     if (!this.live.catalog.has(envelope.eventType)) {
       if (this.live.config.ingest.unknownTypes === 'reject') {
-        return `unknown event type "${envelope.eventType}": it is not in eventTypes (set ingest.unknownTypes: deliver to accept unknown types)`;
+        return { refused: `unknown event type "${envelope.eventType}": it is not in eventTypes (set ingest.unknownTypes: deliver to accept unknown types)`, envelope };
       }
       return envelope;
     }
     const problem = this.live.catalog.check(envelope.eventType, envelope.view.payload);
-    return problem === null ? envelope : `payload does not match the schema of "${envelope.eventType}": ${problem}`;
+    return problem === null ? envelope : { refused: `payload does not match the schema of "${envelope.eventType}": ${problem}`, envelope };
   }
 
   private eventRecord(envelope: Envelope, subject: string, receivedAt: number): EventRecord {
@@ -149,7 +154,7 @@ export class Ingest {
     };
   }
 
-  private deadLetter(msg: JsMsg, reason: string, receivedAt: number): DeadLetterRecord {
+  private deadLetter(msg: JsMsg, { refused: reason, envelope }: Refusal, receivedAt: number): DeadLetterRecord {
     let data: string;
     let encoding: 'utf8' | 'base64' = 'utf8';
     try {
@@ -161,6 +166,6 @@ export class Ingest {
     const headers: Record<string, string[]> = {};
     for (const [name, values] of msg.headers ?? []) headers[name] = values;
     this.log.warn({ subject: msg.subject, streamSequence: msg.seq, reason }, 'event refused: kept in the dead-letter log');
-    return { id: sortableId('dlq_', receivedAt), receivedAt, subject: msg.subject, reason, data, encoding, headers, streamSequence: msg.seq };
+    return { id: sortableId('dlq_', receivedAt), receivedAt, subject: msg.subject, reason, data, encoding, headers, streamSequence: msg.seq, eventId: envelope?.id, eventType: envelope?.eventType };
   }
 }

@@ -282,7 +282,7 @@ export class Store {
 
   async listEvents(query: PageQuery & { eventType?: string }): Promise<Page<EventRecord>> {
     const [index, prefix] = query.eventType ? [this.eventsByType, query.eventType + SEP] : [this.eventsByTime, ''];
-    return this.page(index, prefix, query, async (ids: string[]) => this.events.getMany(ids));
+    return this.page(index, prefix, query, async (_keys: string[], ids: unknown[]) => this.events.getMany(ids as string[]));
   }
 
   async listMessages(query: MessageQuery): Promise<Page<MessageRecord>> {
