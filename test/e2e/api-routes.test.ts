@@ -5,7 +5,7 @@ import pino from 'pino';
 import { buildApp } from '../../daemon/app.js';
 import { loadConfig } from '../../config/loader.js';
 import { startDaemon, tempDir, writeConfig } from '../helpers/hooksd.js';
-import { startNats } from '../helpers/nats.js';
+import { freePort, startNats } from '../helpers/nats.js';
 
 const TOKENS = { read: 'tok-read-0123456789', admin: 'tok-admin-0123456789', publish: 'tok-publish-0123456789' };
 const tokens = Object.entries(TOKENS).map(([scope, token]) => ({ name: scope, token, scopes: [scope] }));
@@ -117,4 +117,14 @@ t.test('auth - every route answers 401 without a valid token, 403 with the wrong
   const noRoute = await daemon.api('/v1/nothing-here', { headers: { authorization: `Bearer ${TOKENS.read}` } });
   t.same([noRoute.status, noRoute.body.code], [404, 'HOOKSD_ROUTE_NOT_FOUND']);
   t.notMatch(daemon.output(), /tok-(read|admin|publish)-0123456789/, 'tokens never reach the log');
+});
+
+t.test('auth - with no tokens configured the API binds to loopback only, whatever server.listen says, and logs it', async (t) => {
+  const nats = await startNats(t);
+  const port = await freePort();
+  const file = await writeConfig(tempDir(t), { nats: { servers: [nats.url] }, server: { listen: `0.0.0.0:${port}` }, eventTypes: [{ name: 'a.b' }] });
+  const daemon = await startDaemon(t, file);
+  t.equal(daemon.url, `http://127.0.0.1:${port}`);
+  t.ok(daemon.logs().some((l) => /loopback only/.test(String(l.msg)) && l.requested === '0.0.0.0'), 'the log says why');
+  t.equal((await daemon.api('/v1/consumers')).status, 200, 'and loopback callers need no token');
 });
