@@ -164,8 +164,9 @@ export class Dispatcher {
     }
   }
 
+  /** Forgets an idle lane, unless its rate limit still holds back the next request. */
   private dropIfIdle(consumerId: string, lane: Lane): void {
-    if (lane.queue.length === 0 && lane.active === 0 && lane.onTimer === 0 && lane.wake === undefined) this.lanes.delete(consumerId);
+    if (lane.queue.length === 0 && lane.active === 0 && lane.onTimer === 0 && lane.wake === undefined && lane.nextSlot <= Date.now()) this.lanes.delete(consumerId);
   }
 
   private async run(job: Job, consumer: Consumer | undefined): Promise<void> {

@@ -54,6 +54,14 @@ export interface MessageQuery extends PageQuery {
   eventId?: string;
 }
 
+/** A step of a bulk scan: the records found, and whether the index goes on past them (a record missing under its index entry is left out). */
+export interface Step<T> {
+  items: T[];
+  more: boolean;
+  /** The last index key read: where the next step starts. */
+  lastKey: string | null;
+}
+
 /** A due index entry: the message as it was when it was scheduled, so a sweep needs no reads. */
 export interface DueEntry {
   key: string;
@@ -346,18 +354,18 @@ export class Store {
    * For bulk tasks, oldest first, in steps of `limit`: the consumer's messages created between
    * `since` and `until`, continuing after the index key `after`.
    */
-  async consumerMessagesBetween(consumerId: string, since: number, until: number, after: string | null, limit: number): Promise<{ key: string; message: MessageRecord }[]> {
+  async consumerMessagesBetween(consumerId: string, since: number, until: number, after: string | null, limit: number): Promise<Step<{ key: string; message: MessageRecord }>> {
     const prefix = consumerId + SEP;
     const keys: string[] = await this.messagesByConsumer.keys({ ...(after === null ? { gte: prefix + sortableIdFloor('msg_', since) } : { gt: after }), lt: prefix + sortableIdFloor('msg_', until + 1), limit }).all();
     const messages = await this.getMessages(keys.map((k) => k.slice(prefix.length)));
-    return keys.flatMap((key, i) => (messages[i] === undefined ? [] : [{ key, message: messages[i] as MessageRecord }]));
+    return { items: keys.flatMap((key, i) => (messages[i] === undefined ? [] : [{ key, message: messages[i] as MessageRecord }])), more: keys.length === limit, lastKey: keys.at(-1) ?? null };
   }
 
   /** For bulk tasks, oldest first, in steps of `limit`: events received since `since`, continuing after the index key `after`. */
-  async eventsSince(since: number, after: string | null, limit: number): Promise<{ key: string; event: EventRecord }[]> {
+  async eventsSince(since: number, after: string | null, limit: number): Promise<Step<{ key: string; event: EventRecord }>> {
     const entries: [string, string][] = await this.eventsByTime.iterator(after === null ? { gte: sortableIdFloor('', since), limit } : { gt: after, limit }).all();
     const events: (EventRecord | undefined)[] = await this.events.getMany(entries.map(([, id]) => id));
-    return entries.flatMap(([key], i) => (events[i] === undefined ? [] : [{ key, event: events[i] as EventRecord }]));
+    return { items: entries.flatMap(([key], i) => (events[i] === undefined ? [] : [{ key, event: events[i] as EventRecord }])), more: entries.length === limit, lastKey: entries.at(-1)?.[0] ?? null };
   }
 
   /** The ids of the consumers an event has messages for. */

@@ -3,9 +3,10 @@ import type { Consumer, ConsumerRegistry } from './consumers.js';
 import type { Dispatcher } from './dispatcher.js';
 import { envelopeOf } from './envelope.js';
 import { HooksdError } from './errors.js';
-import { MOCK_EVENT_SUBJECT, sendAgain } from './fanout.js';
+import { MOCK_EVENT_SUBJECT, messageFor, sendAgain } from './fanout.js';
 import { sortableId } from './ids.js';
-import type { Store } from './store.js';
+import type { EventRecord, MessageRecord } from './records.js';
+import type { Step, Store } from './store.js';
 
 export type TaskKind = 'recover' | 'replay-missing';
 
@@ -22,6 +23,8 @@ export interface TaskRecord {
   finishedAt: number | null;
   /** Index key of the last record looked at: a resumed task carries on after it. */
   position: string | null;
+  /** Messages handed over whose attempt had not finished when the task was last saved (absent in tasks saved by older versions). */
+  pending?: string[];
   /** Records looked at: the consumer's messages (recover) or events (replay-missing). */
   examined: number;
   /** Messages resent (recover) or created (replay-missing). */
@@ -32,12 +35,39 @@ export interface TaskRecord {
 const STEP = 100;
 const WAIT_MS = 25;
 
+/** A record a task looks at: one of the consumer's messages (recover) or an event (replay-missing). */
+type Item = ({ key: string; message: MessageRecord } | { key: string; event: EventRecord }) & { wanted?: boolean };
+
+/** A task's state in this process, beyond what it saves. */
+interface Run {
+  task: TaskRecord;
+  /** Records read past `task.position`, not dealt with yet. */
+  ahead: Item[];
+  /** The last read came back short: nothing is left past `ahead`. */
+  exhausted: boolean;
+  /** Messages handed over whose attempt has not finished yet. */
+  inFlight: Set<string>;
+  /** recover: messages handed over before that are to be handed over again if still failed. */
+  again: string[];
+  /** Earliest time of the next hand-over under the consumer's rateLimit. */
+  nextSlot: number;
+}
+
 /**
- * Runs `recover` and `replay-missing` in the background, a step at a time, saving where each
- * step ended. Work is handed to the consumer's lane only when the lane has caught up, so the
- * consumer's concurrency and rateLimit pace a task and it never crowds out new deliveries.
- * Tasks still running at shutdown carry on from their last step after a restart (a step cut
- * short may be handed over again; a message already delivered since is not resent).
+ * Runs `recover` and `replay-missing` in the background. A message is handed to the
+ * consumer's lane only while the lane holds fewer than the consumer's concurrency and, with a
+ * rateLimit, no sooner than one interval after the previous one, so a task is paced by the
+ * consumer and never crowds out new deliveries. A task is done when it has looked at every
+ * record of its range and every attempt it started has finished.
+ *
+ * Progress is saved as it goes: the index key of the last record looked at, the counts, and
+ * the messages handed over whose attempt has not finished. Tasks still running at shutdown
+ * carry on after a restart: recover hands those messages over again if they are still failed
+ * (attempts in flight at SIGTERM finish and are recorded first, so a message is sent twice
+ * only when hooksd is killed or its shutdown timeout cuts an attempt short); replay-missing
+ * needs nothing of the kind, since the messages it creates are durable and stay due. After a
+ * crash the records looked at since the last save are looked at again; a message delivered
+ * since is not resent and an event that has a message now is not sent again.
  */
 export class Tasks {
   private readonly running = new Map<string, Promise<void>>();
@@ -54,7 +84,7 @@ export class Tasks {
   async start(): Promise<void> {
     const tasks: TaskRecord[] = await this.store.tasks.values().all();
     for (const task of tasks.filter((t) => t.status === 'running')) {
-      this.log.info({ taskId: task.id, kind: task.kind, examined: task.examined }, 'resuming task');
+      this.log.info({ taskId: task.id, kind: task.kind, examined: task.examined, sent: task.sent }, 'resuming task');
       this.run(task);
     }
   }
@@ -66,9 +96,9 @@ export class Tasks {
 
   async create(kind: TaskKind, consumerId: string, since: number, until: number | null): Promise<TaskRecord> {
     const now = Date.now();
-    const task: TaskRecord = { id: sortableId('task_', now), kind, consumerId, since, until, status: 'running', createdAt: now, updatedAt: now, finishedAt: null, position: null, examined: 0, sent: 0, error: null };
+    const task: TaskRecord = { id: sortableId('task_', now), kind, consumerId, since, until, status: 'running', createdAt: now, updatedAt: now, finishedAt: null, position: null, pending: [], examined: 0, sent: 0, error: null };
     await this.save(task);
-    this.run(task);
+    this.run({ ...task });
     return task;
   }
 
@@ -89,53 +119,127 @@ export class Tasks {
   }
 
   private async steps(task: TaskRecord): Promise<void> {
+    const run: Run = { task, ahead: [], exhausted: false, inFlight: new Set(), again: task.kind === 'recover' ? [...(task.pending ?? [])] : [], nextSlot: 0 };
     while (!this.stopping) {
       const consumer = this.consumers.get(task.consumerId);
       if (consumer === undefined) throw new Error(`consumer "${task.consumerId}" no longer exists`);
-      if (!(await this.caughtUp(consumer))) continue;
-      const more = task.kind === 'recover' ? await this.recoverStep(task, consumer) : await this.replayStep(task, consumer);
-      task.updatedAt = Date.now();
-      if (!more) {
-        task.status = 'done';
-        task.finishedAt = task.updatedAt;
+      const settled = this.settle(run, consumer);
+      const moved = await this.handOver(run, consumer);
+      const finished = run.exhausted && run.ahead.length === 0 && run.again.length === 0 && run.inFlight.size === 0;
+      if (settled || moved || finished) {
+        task.pending = [...run.again, ...run.inFlight];
+        task.updatedAt = Date.now();
+        if (finished) {
+          task.status = 'done';
+          task.finishedAt = task.updatedAt;
+        }
+        await this.save(task);
       }
-      await this.save(task);
-      if (!more) {
+      if (finished) {
         this.log.info({ taskId: task.id, kind: task.kind, examined: task.examined, sent: task.sent }, 'task done');
         return;
       }
+      if (!moved) await new Promise((resolve) => setTimeout(resolve, this.pause(run, consumer)));
     }
   }
 
-  /** Waits a moment unless the consumer has room for a step: a disabled consumer holds the task until it is enabled. */
-  private async caughtUp(consumer: Consumer): Promise<boolean> {
-    if (!consumer.disabled && this.dispatcher.heldCount(consumer.id) < consumer.concurrency) return true;
-    await new Promise((resolve) => setTimeout(resolve, WAIT_MS));
-    return false;
+  /**
+   * Forgets the messages whose attempt has finished; true when there were any. A manual
+   * attempt is not sent to a disabled consumer: recover hands such a message over again once
+   * the consumer is enabled (if it is still failed then).
+   */
+  private settle(run: Run, consumer: Consumer): boolean {
+    let settled = false;
+    for (const id of run.inFlight) {
+      if (this.dispatcher.has(id)) continue;
+      run.inFlight.delete(id);
+      if (consumer.disabled && run.task.kind === 'recover') run.again.push(id);
+      settled = true;
+    }
+    return settled;
   }
 
-  /** Resends the consumer's failed messages as manual attempts (same webhook-id); false when none are left. */
-  private async recoverStep(task: TaskRecord, consumer: Consumer): Promise<boolean> {
-    const found = await this.store.consumerMessagesBetween(consumer.id, task.since, task.until ?? Date.now(), task.position, STEP);
-    for (const { key, message } of found) {
-      task.position = key;
-      task.examined += 1;
-      if (message.status === 'failure' && this.dispatcher.enqueue({ message, trigger: 'manual' })) task.sent += 1;
+  /** Hands over what the consumer has room for and passes the records needing nothing; true when the task moved on. */
+  private async handOver(run: Run, consumer: Consumer): Promise<boolean> {
+    let moved = false;
+    while (run.again.length > 0) {
+      if (!this.mayHandOver(run, consumer)) return moved;
+      const message = await this.store.getMessage(run.again.shift() as string);
+      moved = true;
+      if (message?.status === 'failure' && this.dispatcher.enqueue({ message, trigger: 'manual' })) this.handed(run, consumer, [message.id]);
     }
-    return found.length === STEP;
+    for (let looked = 0; looked < STEP; looked++) {
+      if (run.ahead.length === 0) {
+        if (run.exhausted) break;
+        await this.readAhead(run);
+        if (run.ahead.length === 0) break;
+      }
+      const item = run.ahead[0] as Item;
+      item.wanted ??= await this.wanted(consumer, item);
+      if (item.wanted && !this.mayHandOver(run, consumer)) break;
+      run.ahead.shift();
+      run.task.position = item.key;
+      run.task.examined += 1;
+      moved = true;
+      if (item.wanted) await this.send(run, consumer, item);
+    }
+    return moved;
   }
 
-  /** Sends the consumer the events it has no message for, as new messages; false when none are left. */
-  private async replayStep(task: TaskRecord, consumer: Consumer): Promise<boolean> {
-    const found = await this.store.eventsSince(task.since, task.position, STEP);
-    for (const { key, event } of found) {
-      task.position = key;
-      task.examined += 1;
-      if (event.subject === MOCK_EVENT_SUBJECT || !consumer.pipeline.matchesType(event.eventType)) continue;
-      if ((await this.store.consumersOfEvent(event.id)).has(consumer.id)) continue;
-      task.sent += (await sendAgain(this.store, this.dispatcher, envelopeOf(event), [consumer])).length;
+  /** The next records of the task's range, after the last one looked at. */
+  private async readAhead(run: Run): Promise<void> {
+    const { task } = run;
+    for (let after = task.position; ; ) {
+      const step: Step<Item> =
+        task.kind === 'recover'
+          ? await this.store.consumerMessagesBetween(task.consumerId, task.since, task.until ?? task.createdAt, after, STEP)
+          : await this.store.eventsSince(task.since, after, STEP);
+      run.ahead = step.items;
+      run.exhausted = !step.more;
+      // A step whose records were all purged under it: read on past it.
+      if (run.ahead.length > 0 || run.exhausted) return;
+      after = step.lastKey;
     }
-    return found.length === STEP;
+  }
+
+  /** recover: a failed message; replay-missing: an event the consumer takes but has no message for. */
+  private async wanted(consumer: Consumer, item: Item): Promise<boolean> {
+    if ('message' in item) return item.message.status === 'failure';
+    const { event } = item;
+    if (event.subject === MOCK_EVENT_SUBJECT || !consumer.pipeline.matchesType(event.eventType)) return false;
+    if ((await this.store.consumersOfEvent(event.id)).has(consumer.id)) return false;
+    return messageFor(envelopeOf(event), consumer, Date.now()) !== undefined;
+  }
+
+  /** recover: one manual attempt of the message (same webhook-id), if it is still failed; replay-missing: a new message of the event. */
+  private async send(run: Run, consumer: Consumer, item: Item): Promise<void> {
+    if ('message' in item) {
+      const message = await this.store.getMessage(item.message.id);
+      if (message?.status !== 'failure' || !this.dispatcher.enqueue({ message, trigger: 'manual' })) return;
+      run.task.sent += 1;
+      this.handed(run, consumer, [message.id]);
+      return;
+    }
+    const created = await sendAgain(this.store, this.dispatcher, envelopeOf(item.event), [consumer]);
+    run.task.sent += created.length;
+    this.handed(run, consumer, created.map((m) => m.id));
+  }
+
+  /** May a message be handed to the consumer's lane now? Never while it is disabled. */
+  private mayHandOver(run: Run, consumer: Consumer): boolean {
+    if (consumer.disabled || this.dispatcher.heldCount(consumer.id) >= consumer.concurrency) return false;
+    return consumer.rateLimit === undefined || Date.now() >= run.nextSlot;
+  }
+
+  private handed(run: Run, consumer: Consumer, ids: string[]): void {
+    for (const id of ids) if (this.dispatcher.has(id)) run.inFlight.add(id);
+    if (consumer.rateLimit !== undefined && ids.length > 0) run.nextSlot = Date.now() + (ids.length * 1000) / consumer.rateLimit;
+  }
+
+  /** How long to wait before looking again: until the next rate slot, at most WAIT_MS. */
+  private pause(run: Run, consumer: Consumer): number {
+    const untilSlot = consumer.rateLimit === undefined ? WAIT_MS : run.nextSlot - Date.now();
+    return Math.max(1, Math.min(WAIT_MS, untilSlot > 0 ? untilSlot : WAIT_MS));
   }
 
   private async save(task: TaskRecord): Promise<void> {

@@ -23,6 +23,29 @@ t.test('rate limit - 10 requests per second for 5 s lands within 10 % of 50 requ
   t.ok(inWindow >= 45 && inWindow <= 55, `${inWindow} requests in the first 5 s`);
 });
 
+t.test('rate limit - holds when events trickle in one at a time, not only when they queue', async (t) => {
+  const nats = await startNats(t);
+  const receiver = await startReceiver(t);
+  const file = await writeConfig(tempDir(t), {
+    nats: { servers: [nats.url] },
+    eventTypes: [{ name: 'company.created' }],
+    consumers: [{ id: 'limited', url: receiver.url, rateLimit: 4 }],
+  });
+  await startDaemon(t, file);
+  const js = (await natsClient(t, nats.url)).jetstream();
+  // A first request opens the connection, so later arrival gaps show the spacing, not the set-up.
+  await js.publish('events.company.created', JSON.stringify({ id: randomUUID(), payload: {} }));
+  await receiver.waitFor(1);
+  await sleep(300);
+  for (let i = 0; i < 8; i += 1) {
+    await js.publish('events.company.created', JSON.stringify({ id: randomUUID(), payload: {} }));
+    await sleep(100);
+  }
+  const arrivals = (await receiver.waitFor(9)).slice(1).map((r) => r.at);
+  const gaps = arrivals.slice(1).map((at, i) => at - arrivals[i]);
+  t.ok(Math.min(...gaps) >= 230, `gaps between requests ${gaps.join(', ')} ms: none under 250 ms (less timer slack)`);
+});
+
 function p50(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -58,6 +81,7 @@ t.test('isolation - a consumer hanging until its timeout does not slow another c
   const alone = p50(await phase('alone.sent', 300));
   const shared = p50(await phase('shared.sent', 300));
   t.ok(hanging.received.length >= 8, `the hanging consumer had its lane full (${hanging.received.length} requests hanging)`);
-  // Ratios of a few milliseconds are noise-prone: 1 ms of slack on top of the 20 %.
-  t.ok(shared <= alone * 1.2 + 1, `p50 ${shared} ms with a consumer hanging, ${alone} ms without`);
+  // A lane blocked by the hanging consumer would cost seconds; a shared, busy machine moves a
+  // p50 of a few milliseconds by a few more, so the margin is 20 % plus 5 ms.
+  t.ok(shared <= alone * 1.2 + 5, `p50 ${shared} ms with a consumer hanging, ${alone} ms without`);
 });

@@ -17,7 +17,7 @@ const testBody = { type: 'object', additionalProperties: false, required: ['even
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 function presentTask(task: TaskRecord) {
-  const { position: _position, ...shown } = task;
+  const { position: _position, pending: _pending, ...shown } = task;
   return { ...shown, since: iso(task.since), until: iso(task.until), createdAt: iso(task.createdAt), updatedAt: iso(task.updatedAt), finishedAt: iso(task.finishedAt) };
 }
 
