@@ -5,10 +5,14 @@ import path from 'node:path';
 import type { ConsumerConfig, HooksdConfig } from '../config/schema.js';
 import { generateSecret } from '../plugins/standardWebhooks.js';
 import type { ConsumerPipeline, Pipeline } from './pipeline.js';
-import type { ConsumerState } from './records.js';
+import type { ConsumerState, MessageRecord } from './records.js';
 import { HooksdError } from './errors.js';
 import { effectiveSecrets, rotate, secretDigest, signingKeys, type SecretRecord, type SigningKey, type StoredSecret } from './secrets.js';
 import type { Store } from './store.js';
+
+/** Later than any due time (the due index holds 15 digits of milliseconds). */
+const END_OF_TIME = 9e14;
+const DELETE_STEP = 500;
 
 /** A consumer as the delivery path uses it: settings resolved, keys decoded, agents ready. */
 export interface Consumer {
@@ -105,7 +109,10 @@ export class ConsumerRegistry {
     return consumer;
   }
 
-  /** Deletes an API consumer; its messages stay, and those still due end as `skipped`. */
+  /**
+   * Deletes an API consumer. Its messages stay; those still due end as `skipped` now, so a
+   * consumer created later with the same id never receives them.
+   */
   async remove(id: string): Promise<void> {
     const current = this.apiConsumer(id);
     await this.store.write(
@@ -115,6 +122,13 @@ export class ConsumerRegistry {
     this.byId.delete(id);
     this.byEventType = new Map();
     this.retire([current]);
+    for (;;) {
+      const due = await this.store.dueFor(id, END_OF_TIME, DELETE_STEP);
+      if (due.length === 0) return;
+      const now = Date.now();
+      const skipped = (message: MessageRecord): MessageRecord => ({ ...message, status: 'skipped', nextAttemptAt: null, updatedAt: now, lastError: `consumer "${id}" was deleted` });
+      await this.store.write(due.flatMap(({ message }) => this.store.messageUpdateOps(message, skipped(message))), true);
+    }
   }
 
   /** The stored settings of an API consumer, as created or last updated. */

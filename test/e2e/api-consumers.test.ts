@@ -89,6 +89,16 @@ t.test('api consumers - create, read, update, delete; deliveries follow each cha
   t.equal(moved.received.length, before, 'a deleted consumer gets nothing more');
   const messages = await daemon.api('/v1/messages?consumerId=crm');
   t.equal(messages.body.data.length, 3, 'its messages are kept');
+
+  const down = await startReceiver(t, () => ({ status: 500 }));
+  await daemon.api('/v1/consumers', json('POST', { id: 'flaky', url: down.url, eventTypes: ['read.completed'], retrySchedule: ['0s', '1h'] }));
+  await publish('read.completed', {});
+  await down.waitFor(1);
+  const pending = await eventually(async () => (await daemon.api('/v1/messages?consumerId=flaky&status=attempting')).body.data[0]);
+  t.equal((await daemon.api('/v1/consumers/flaky', { method: 'DELETE' })).status, 204);
+  t.match((await daemon.api(`/v1/messages/${pending.id}`)).body, { status: 'skipped', nextAttemptAt: null, lastError: 'consumer "flaky" was deleted' }, 'a retry still due ends skipped at deletion');
+  await daemon.api('/v1/consumers', json('POST', { id: 'flaky', url: down.url, eventTypes: ['nothing.here'] }));
+  t.equal((await daemon.api('/v1/messages?consumerId=flaky&status=attempting')).body.data.length, 0, 'so a new consumer with the same id inherits no retries');
 });
 
 t.test('api consumers - list filters and a cursor walk that stays right while consumers are added', async (t) => {
