@@ -21,6 +21,8 @@ export interface BenchContext {
   /** A folder for this run's files (hooksd's config and store). */
   dir: string;
   quick: boolean;
+  /** Events per run instead of the scenario's own count. */
+  events?: number;
   /** Write a CPU profile of hooksd into this folder. */
   cpuProfDir?: string;
   progress(text: string): void;
@@ -70,7 +72,7 @@ async function startSystem(ctx: BenchContext, system: System, scenario: Scenario
 }
 
 export async function runOnce(ctx: BenchContext, system: System, scenario: Scenario): Promise<RunResult> {
-  const events = ctx.quick ? scenario.events.quick : scenario.events.full;
+  const events = ctx.events ?? (ctx.quick ? scenario.events.quick : scenario.events.full);
   const expected = expectedDeliveries(scenario, events);
   await resetStream(ctx.jsm);
   ctx.receiver.configure(scenario.receiverDelayMs, scenario.consumers.filter((c) => c.fails).map((c) => c.path));

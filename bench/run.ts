@@ -8,6 +8,8 @@
  *   --scenario a,b       only these scenarios (names in bench/scenarios.ts); "backlog" included
  *   --systems a,b        only these of hooksd, got, http
  *   --backlog 10000,...  backlog levels (default 10k, 100k, 1M; quick 10k)
+ *   --events N           events per scenario run, and due messages per backlog step (overrides the defaults)
+ *   --out FILE           where to write the JSON (default bench/results/<time>.json)
  *   --profile            run hooksd under node --cpu-prof; profiles go to bench/results/profiles
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +30,8 @@ const { values: options } = parseArgs({
     scenario: { type: 'string' },
     systems: { type: 'string' },
     backlog: { type: 'string' },
+    events: { type: 'string' },
+    out: { type: 'string' },
     profile: { type: 'boolean', default: false },
   },
 });
@@ -36,6 +40,7 @@ const rounds = Number(options.rounds ?? (quick ? 1 : 3));
 const only = options.scenario?.split(',');
 const systems = (options.systems?.split(',') ?? ['hooksd', 'got', 'http']) as System[];
 const backlogLevels = options.backlog?.split(',').map(Number) ?? (quick ? [10_000] : [10_000, 100_000, 1_000_000]);
+const eventsOverride = options.events === undefined ? undefined : Number(options.events);
 const scenarios = SCENARIOS.filter((s) => (only ? only.includes(s.name) : !quick || s.quick));
 const runBacklogScenario = only ? only.includes('backlog') : true;
 const resultsDir = path.join(REPO, 'bench', 'results');
@@ -79,6 +84,7 @@ async function main(): Promise<void> {
     receiver,
     dir: path.join(tmp, `run-${++runNumber}`),
     quick,
+    events: eventsOverride,
     cpuProfDir,
     progress,
   });
@@ -102,7 +108,7 @@ async function main(): Promise<void> {
     }
     if (runBacklogScenario) {
       const ctx = context();
-      backlog = await runBacklog(ctx, backlogLevels, quick ? 1000 : 5000);
+      backlog = await runBacklog(ctx, backlogLevels, eventsOverride ?? (quick ? 1000 : 5000));
       rmSync(ctx.dir, { recursive: true, force: true });
     }
   } finally {
@@ -112,7 +118,7 @@ async function main(): Promise<void> {
     rmSync(tmp, { recursive: true, force: true });
   }
   const summary = summarise(runs);
-  const file = path.join(resultsDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
+  const file = options.out ?? path.join(resultsDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
   writeFileSync(file, JSON.stringify({ startedAt, machine: machine(), quick, rounds, summary, backlog, runs }, null, 2) + '\n');
   say('');
   printTable(summary, backlog);
