@@ -1,0 +1,126 @@
+/**
+ * One measured run: a fresh stream, one system under test (hooksd or a baseline loop) in its
+ * own process, one scenario's events published, and the receiver's view of what arrived.
+ */
+import { mkdirSync } from 'node:fs';
+import type { JetStreamClient, JetStreamManager } from 'nats';
+import { cpuPerThousand, cpuSeconds, memoryMb } from './process-stats.js';
+import { startBaseline, startHooksd, writeHooksdConfig, type BaselineKind, type Child, type ReceiverProcess } from './processes.js';
+import { publishAtRate, publishFullSpeed } from './publisher.js';
+import { expectedDeliveries, type Scenario } from './scenarios.js';
+import { latency, ratePerSecond, type Latency } from './stats.js';
+
+export const STREAM = 'HOOKS_EVENTS';
+export type System = 'hooksd' | BaselineKind;
+
+export interface BenchContext {
+  natsUrl: string;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  receiver: ReceiverProcess;
+  /** A folder for this run's files (hooksd's config and store). */
+  dir: string;
+  quick: boolean;
+  /** Events per run instead of the scenario's own count. */
+  events?: number;
+  /** Write a CPU profile of hooksd into this folder. */
+  cpuProfDir?: string;
+  progress(text: string): void;
+}
+
+export interface RunResult {
+  system: System;
+  scenario: string;
+  events: number;
+  expected: number;
+  delivered: number;
+  /** Sustained deliveries per second to the consumers that answer 2xx. */
+  deliveriesPerSec: number;
+  latencyMs: Latency;
+  cpuSecondsPer1000: number;
+  peakRssMb: number;
+  /** Requests the failing consumer got (attempts and retries), when the scenario has one. */
+  failingRequests?: number;
+  timedOut: boolean;
+}
+
+/** Deletes and recreates the stream, so that each run starts from nothing. */
+export async function resetStream(jsm: JetStreamManager): Promise<void> {
+  try {
+    await jsm.streams.delete(STREAM);
+  } catch (error) {
+    if (!/not found/i.test((error as Error).message)) throw error;
+  }
+  await jsm.streams.add({ name: STREAM, subjects: ['events.>'] });
+}
+
+async function startSystem(ctx: BenchContext, system: System, scenario: Scenario): Promise<Child> {
+  if (system === 'hooksd') {
+    mkdirSync(ctx.dir, { recursive: true });
+    const config = await writeHooksdConfig({ dir: ctx.dir, natsUrl: ctx.natsUrl, receiverUrl: ctx.receiver.url, scenario });
+    return startHooksd(config, ctx.cpuProfDir);
+  }
+  return startBaseline(system, {
+    natsUrl: ctx.natsUrl,
+    stream: STREAM,
+    durable: `baseline_${system}`,
+    scenario: scenario.name,
+    receiverUrl: ctx.receiver.url,
+    concurrency: 32,
+    maxAckPending: 4096,
+  });
+}
+
+export async function runOnce(ctx: BenchContext, system: System, scenario: Scenario): Promise<RunResult> {
+  const events = ctx.events ?? (ctx.quick ? scenario.events.quick : scenario.events.full);
+  const expected = expectedDeliveries(scenario, events);
+  await resetStream(ctx.jsm);
+  ctx.receiver.configure(scenario.receiverDelayMs, scenario.consumers.filter((c) => c.fails).map((c) => c.path));
+  ctx.receiver.reset();
+  const child = await startSystem(ctx, system, scenario);
+  let timedOut = false;
+  try {
+    const cpuBefore = cpuSeconds(child.pid);
+    const started = Date.now();
+    const publishing =
+      scenario.rate === undefined ? publishFullSpeed(ctx.js, events, scenario.event) : publishAtRate(ctx.js, events, scenario.rate, scenario.event);
+    // Slow enough to cover a system at a tenth of the target rate, and the 200 ms scenario.
+    const deadline = started + 30_000 + expected * 2;
+    let delivered = 0;
+    for (;;) {
+      delivered = await ctx.receiver.count();
+      const seconds = (Date.now() - started) / 1000;
+      ctx.progress(`${scenario.name} ${system}: ${delivered}/${expected} delivered, ${seconds.toFixed(1)} s`);
+      if (delivered >= expected) break;
+      if (Date.now() > deadline) {
+        timedOut = true;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await publishing;
+    const cpuAfter = cpuSeconds(child.pid);
+    const peakRssMb = memoryMb(child.pid, 'VmHWM');
+    const paths = await ctx.receiver.report();
+    const measured = scenario.consumers.filter((c) => !c.fails).map((c) => paths[c.path]).filter((p) => p !== undefined);
+    const count = measured.reduce((n, p) => n + p.count, 0);
+    const firstAt = Math.min(...measured.map((p) => p.firstAt));
+    const lastAt = Math.max(...measured.map((p) => p.lastAt));
+    const failing = scenario.consumers.find((c) => c.fails);
+    return {
+      system,
+      scenario: scenario.name,
+      events,
+      expected,
+      delivered: count,
+      deliveriesPerSec: ratePerSecond(count, firstAt, lastAt),
+      latencyMs: latency(measured.flatMap((p) => p.latencies)),
+      cpuSecondsPer1000: cpuPerThousand(cpuBefore, cpuAfter, count),
+      peakRssMb,
+      ...(failing ? { failingRequests: paths[failing.path]?.failed ?? 0 } : {}),
+      timedOut,
+    };
+  } finally {
+    await child.stop();
+  }
+}

@@ -1,0 +1,60 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { cpuPerThousand, cpuSeconds, memoryMb } from '../bench/process-stats.js';
+import { latency, median, percentile, ratePerSecond, ratio } from '../bench/stats.js';
+import { REPO, tempDir } from './helpers/hooksd.js';
+
+t.test('bench stats - percentiles, medians and rates', async (t) => {
+  const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+  t.equal(percentile(sorted, 50), 50);
+  t.equal(percentile(sorted, 99), 99);
+  t.equal(percentile(sorted, 100), 100);
+  t.ok(Number.isNaN(percentile([], 50)), 'no samples, no percentile');
+  t.equal(median([5, 1, 3]), 3);
+  t.equal(median([4, 1, 3, 2]), 2.5);
+  t.equal(median([Number.NaN, 7]), 7, 'missing figures are left out of a median');
+  t.same(latency([3, 1, 2]), { count: 3, p50: 2, p95: 3, p99: 3, max: 3 });
+  t.equal(ratePerSecond(11, 1000, 2000), 10, '11 arrivals over one second are 10 intervals: 10/s');
+  t.equal(ratio(800, 1000), 0.8);
+  t.ok(Number.isNaN(ratio(1, Number.NaN)));
+});
+
+t.test('bench process stats - CPU time and memory of a real process from /proc', async (t) => {
+  const before = cpuSeconds(process.pid);
+  const until = Date.now() + 300;
+  let spin = 0;
+  while (Date.now() < until) spin += Math.sqrt(spin + 1);
+  const after = cpuSeconds(process.pid);
+  t.ok(after - before >= 0.2, `300 ms of spinning shows as CPU time (${(after - before).toFixed(2)} s)`);
+  t.ok(memoryMb(process.pid, 'VmHWM') >= memoryMb(process.pid, 'VmRSS'), 'peak resident memory is at least the current one');
+  t.equal(cpuPerThousand(1, 3, 4000), 0.5);
+});
+
+t.test('bench harness - a small quick run measures hooksd, a baseline loop and the backlog, and writes every figure', { timeout: 90_000 }, async (t) => {
+  const out = path.join(tempDir(t, 'bench'), 'result.json');
+  const args = ['dist/bench/run.js', '--quick', '--scenario', 'one-consumer,backlog', '--systems', 'hooksd,http', '--events', '300', '--backlog', '2000', '--out', out];
+  const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  t.equal(code, 0, `npm run bench exits 0:\n${output}`);
+  t.match(output, /\| one-consumer +\|/, 'the summary table is printed');
+  const result = JSON.parse(readFileSync(out, 'utf8'));
+  t.equal(result.runs.length, 2, 'one run of hooksd and one of the http loop');
+  for (const run of result.runs) {
+    t.equal(run.delivered, 300, `${run.system} delivered every event`);
+    t.notOk(run.timedOut);
+    t.ok(run.deliveriesPerSec > 0 && run.cpuSecondsPer1000 > 0 && run.peakRssMb > 0, `${run.system} has a rate, a CPU cost and a peak RSS`);
+    t.ok(run.latencyMs.p99 >= run.latencyMs.p50 && run.latencyMs.p50 > 0, `${run.system} has latency percentiles`);
+  }
+  t.ok(result.summary[0].hooksdVsHttp > 0, 'the headline ratio is computed');
+  t.equal(result.backlog.length, 1, 'one backlog step');
+  t.equal(result.backlog[0].pending, 2000);
+  t.ok(result.backlog[0].sweepCpuMsPerDue > 0 && result.backlog[0].rssMb > 0, 'the backlog step has a sweep cost and RSS');
+});
