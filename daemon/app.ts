@@ -60,6 +60,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const health = new ConsumerHealth(consumers, ops, live, log);
   const dispatcher = new Dispatcher(store, consumers, health, ops, live, metrics, log);
   const sweeper = new Sweeper(store, dispatcher, config.delivery.sweepSchedule, metrics, log);
+  dispatcher.refill = () => sweeper.sweepSoon();
   const purger = new Purger(store, config.storage.retention, config.storage.purgeSchedule, log);
   const tasks = new Tasks(store, consumers, dispatcher, log);
   let pipeline: Pipeline | undefined;

@@ -19,7 +19,10 @@ export interface Job {
 
 interface Lane {
   queue: Job[];
+  /** Requests in flight: at most the consumer's concurrency. */
   active: number;
+  /** Attempts answered whose record is being written. */
+  recording: number;
   /** Messages of this lane waiting on a short retry timer. */
   onTimer: number;
   /** Earliest time the next request may start under the consumer's rateLimit. */
@@ -47,6 +50,10 @@ export class Dispatcher {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Sets collecting the messages whose attempt finished while a sweep runs. */
   private readonly finishedTrackers = new Set<Set<string>>();
+  /** Consumers whose due messages did not all fit in their lane. */
+  private readonly backlogged = new Set<string>();
+  /** Fetches more due messages; set by whoever owns the sweeper. */
+  refill: (() => void) | undefined;
   private inFlight = 0;
   private stopping = false;
   private idle: (() => void) | undefined;
@@ -88,13 +95,26 @@ export class Dispatcher {
   /** Messages of the consumer held in memory (queued, in flight or on a timer). */
   heldCount(consumerId: string): number {
     const lane = this.lanes.get(consumerId);
-    return lane === undefined ? 0 : lane.queue.length + lane.active + lane.onTimer;
+    return lane === undefined ? 0 : lane.queue.length + lane.active + lane.recording + lane.onTimer;
+  }
+
+  /**
+   * Says the consumer has more due messages in the store than its lane took: once the lane
+   * has drained to half, `refill` is called (the sweeper fetches more) instead of waiting for
+   * the next scheduled sweep.
+   */
+  markBacklog(consumerId: string): void {
+    this.backlogged.add(consumerId);
   }
 
   /** Queues a job; false when it was not taken (it stays due in the store for the sweeper). */
   enqueue(job: Job): boolean {
     const { id, consumerId } = job.message;
-    if (this.has(id) || this.room(consumerId) <= 0) return false;
+    if (this.has(id)) return false;
+    if (this.room(consumerId) <= 0) {
+      this.backlogged.add(consumerId);
+      return false;
+    }
     this.held.add(id);
     const lane = this.lane(consumerId);
     lane.queue.push(job);
@@ -125,7 +145,7 @@ export class Dispatcher {
   private lane(consumerId: string): Lane {
     let lane = this.lanes.get(consumerId);
     if (lane === undefined) {
-      lane = { queue: [], active: 0, onTimer: 0, nextSlot: 0, wake: undefined };
+      lane = { queue: [], active: 0, recording: 0, onTimer: 0, nextSlot: 0, wake: undefined };
       this.lanes.set(consumerId, lane);
     }
     return lane;
@@ -148,12 +168,23 @@ export class Dispatcher {
         lane.nextSlot = Math.max(lane.nextSlot, now) + 1000 / consumer.rateLimit;
       }
       const job = lane.queue.shift() as Job;
+      if (lane.queue.length < LANE_QUEUE_LIMIT / 2 && this.backlogged.delete(consumerId)) this.refill?.();
       lane.active += 1;
       this.inFlight += 1;
-      this.run(job, consumer)
+      // The request's slot frees as soon as the answer is in; the message stays held until its record is written.
+      let answered = false;
+      const release = () => {
+        if (answered) return;
+        answered = true;
+        lane.active -= 1;
+        lane.recording += 1;
+        this.pump(consumerId, lane);
+      };
+      this.run(job, consumer, release)
         .catch((error) => this.log.error({ err: error, messageId: job.message.id }, 'attempt could not be recorded; it stays due and will be retried'))
         .finally(() => {
-          lane.active -= 1;
+          if (answered) lane.recording -= 1;
+          else lane.active -= 1;
           this.inFlight -= 1;
           this.held.delete(job.message.id);
           for (const finished of this.finishedTrackers) finished.add(job.message.id);
@@ -166,10 +197,11 @@ export class Dispatcher {
 
   /** Forgets an idle lane, unless its rate limit still holds back the next request. */
   private dropIfIdle(consumerId: string, lane: Lane): void {
-    if (lane.queue.length === 0 && lane.active === 0 && lane.onTimer === 0 && lane.wake === undefined && lane.nextSlot <= Date.now()) this.lanes.delete(consumerId);
+    if (lane.queue.length === 0 && lane.active === 0 && lane.recording === 0 && lane.onTimer === 0 && lane.wake === undefined && lane.nextSlot <= Date.now()) this.lanes.delete(consumerId);
   }
 
-  private async run(job: Job, consumer: Consumer | undefined): Promise<void> {
+  /** One attempt of the job, recorded; `answered` is called once no request is open any more. */
+  private async run(job: Job, consumer: Consumer | undefined, answered: () => void): Promise<void> {
     const { message } = job;
     const now = Date.now();
     if (consumer === undefined || consumer.disabled) {
@@ -202,6 +234,7 @@ export class Dispatcher {
       };
       const request = { method: webhook.method, url: webhook.url, headers, body: sent };
       const outcome = await sendHttp(consumer, request, this.live.config.delivery.maxResponseBytes, this.live.guard);
+      answered();
       attempt = { ...base, ...outcome, request: { method: request.method, url: request.url, headers: redactHeaders(headers), ...(sent === body ? {} : { body: sent }) } };
     }
     const after = this.nextState(message, attempt, consumer, Date.now());

@@ -76,6 +76,8 @@ const IPV6_RANGES: readonly Range[] = [
   range('::/8', 'a reserved address'),
 ];
 
+const CHECKED_URLS_LIMIT = 10_000;
+
 /**
  * Decides which IP addresses outgoing deliveries may reach (SPEC §4): everything public, plus
  * what `delivery.network` allows. Built once at start-up from that config slice.
@@ -88,6 +90,8 @@ export class NetworkGuard {
   private readonly allowedV4 = new BlockList();
   private readonly allowedV6 = new BlockList();
   private readonly resolve: Resolve;
+  /** URL checks already made: the answer for a URL never changes under one guard. */
+  private readonly checkedUrls = new Map<string, string | null>();
 
   /** Throws an Error naming the entry when an `allowCidrs` entry is not a CIDR or address. */
   constructor(options: NetworkGuardOptions) {
@@ -111,8 +115,15 @@ export class NetworkGuard {
    * Throws a TypeError when `url` is not a URL.
    */
   checkUrl(url: string): string | null {
-    const host = new URL(url).hostname;
-    return isIP(unbracket(host)) === 0 ? null : this.check(host);
+    let answer = this.checkedUrls.get(url);
+    if (answer === undefined) {
+      const host = new URL(url).hostname;
+      answer = isIP(unbracket(host)) === 0 ? null : this.check(host);
+      // Consumers have a handful of URLs each (transforms may add some): bounded all the same.
+      if (this.checkedUrls.size >= CHECKED_URLS_LIMIT) this.checkedUrls.clear();
+      this.checkedUrls.set(url, answer);
+    }
+    return answer;
   }
 
   /**

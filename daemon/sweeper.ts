@@ -17,6 +17,7 @@ const SWEEP_BUDGET = 20_000;
 export class Sweeper {
   private readonly job: CronJob;
   private running: Promise<void> | undefined;
+  private again = false;
 
   constructor(
     private readonly store: Store,
@@ -50,6 +51,20 @@ export class Sweeper {
     return this.running;
   }
 
+  /** A sweep as soon as possible: now, or right after the one in progress (which may have passed the consumer that asked). */
+  sweepSoon(): void {
+    if (this.running === undefined) {
+      void this.sweepOnce().catch((error) => this.log.error({ err: error }, 'sweep failed; the next sweep tries again'));
+      return;
+    }
+    if (this.again) return;
+    this.again = true;
+    void this.running.finally(() => {
+      this.again = false;
+      this.sweepSoon();
+    });
+  }
+
   private async sweep(): Promise<void> {
     const now = Date.now();
     let handed = 0;
@@ -58,9 +73,14 @@ export class Sweeper {
     try {
       for await (const consumerId of this.store.consumersWithDueEntries()) {
         const room = Math.min(this.dispatcher.room(consumerId), SWEEP_BUDGET - handed);
-        if (room <= 0) continue;
+        if (room <= 0) {
+          this.dispatcher.markBacklog(consumerId);
+          continue;
+        }
         // Entries the dispatcher already holds are due too: read past them.
-        const entries = await this.store.dueFor(consumerId, now, room + this.dispatcher.heldCount(consumerId));
+        const wanted = room + this.dispatcher.heldCount(consumerId);
+        const entries = await this.store.dueFor(consumerId, now, wanted);
+        if (entries.length === wanted) this.dispatcher.markBacklog(consumerId);
         const fresh = entries.filter((e) => !this.dispatcher.has(e.message.id));
         if (fresh.length === 0) continue;
         const bodies = await this.store.eventBodies(fresh.map((e) => e.message.eventId));

@@ -95,3 +95,21 @@ t.test('delivery - 500 published events reach each matching consumer once, byte 
   t.equal(success.body.data.length, 250);
   t.type(success.body.nextCursor, 'string', 'more pages follow');
 });
+
+t.test('delivery - more due messages than a lane holds are fetched as the lane drains, not at the next scheduled sweep', async (t) => {
+  const nats = await startNats(t);
+  // Slow enough answers that ingest outruns delivery and the lane (1,000 jobs) overflows into the store.
+  const receiver = await startReceiver(t, () => ({ status: 200, delayMs: 5 }));
+  const file = await writeConfig(tempDir(t), {
+    nats: { servers: [nats.url] },
+    eventTypes: [{ name: 'bulk.sent' }],
+    consumers: [{ id: 'bulk', url: receiver.url, concurrency: 8 }],
+    delivery: { network: { allowCidrs: ['127.0.0.0/8'] }, sweepSchedule: '0 0 * * * *' },
+  });
+  await startDaemon(t, file);
+  const js = (await natsClient(t, nats.url)).jetstream();
+  await Promise.all(Array.from({ length: 3000 }, (_, i) => js.publish('events.bulk.sent', JSON.stringify({ id: `bulk-${i}`, payload: {} }))));
+  // With sweeps only on the hour, the 2,000 that did not fit would wait for it.
+  const received = await receiver.waitFor(3000, 60_000);
+  t.equal(new Set(received.map((r) => r.headers['webhook-id'])).size, 3000, 'all 3,000 delivered, each once, long before the next scheduled sweep');
+});
