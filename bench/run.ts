@@ -38,6 +38,16 @@ const { values: options } = parseArgs({
 const quick = options.quick as boolean;
 const rounds = Number(options.rounds ?? (quick ? 1 : 3));
 const only = options.scenario?.split(',');
+const unknownScenarios = only?.filter((name) => name !== 'backlog' && !SCENARIOS.some((s) => s.name === name)) ?? [];
+if (unknownScenarios.length > 0) {
+  console.error(`bench: no scenario ${unknownScenarios.map((n) => `"${n}"`).join(', ')} (known: ${[...SCENARIOS.map((s) => s.name), 'backlog'].join(', ')})`);
+  process.exit(2);
+}
+const unknownSystems = options.systems?.split(',').filter((name) => !['hooksd', 'got', 'http'].includes(name)) ?? [];
+if (unknownSystems.length > 0) {
+  console.error(`bench: no system ${unknownSystems.map((n) => `"${n}"`).join(', ')} (known: hooksd, got, http)`);
+  process.exit(2);
+}
 const systems = (options.systems?.split(',') ?? ['hooksd', 'got', 'http']) as System[];
 const backlogLevels = options.backlog?.split(',').map(Number) ?? (quick ? [10_000] : [10_000, 100_000, 1_000_000]);
 const eventsOverride = options.events === undefined ? undefined : Number(options.events);
