@@ -5,6 +5,7 @@
  * as hooksd. Run in its own process by baseline-got.ts and baseline-http.ts, which supply
  * the POST; settings come as JSON in $BENCH_BASELINE.
  */
+import http from 'node:http';
 import { AckPolicy, DeliverPolicy, connect, type JsMsg } from 'nats';
 import { scenarioNamed, targets, type BenchEvent } from './scenarios.js';
 
@@ -18,8 +19,19 @@ export interface BaselineSettings {
   maxAckPending: number;
 }
 
-/** Sends one POST and resolves when the answer has been read; `target` keys a connection pool. */
-export type Post = (target: string, url: string, body: string) => Promise<void>;
+/** Sends one POST through `agent` (one keep-alive pool per consumer) and resolves when the answer has been read. */
+export type Post = (agent: http.Agent, url: string, body: string) => Promise<void>;
+
+const agents = new Map<string, http.Agent>();
+
+function agentFor(consumerId: string, concurrency: number): http.Agent {
+  let agent = agents.get(consumerId);
+  if (agent === undefined) {
+    agent = new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
+    agents.set(consumerId, agent);
+  }
+  return agent;
+}
 
 interface Lane {
   active: number;
@@ -64,7 +76,7 @@ export async function runBaselineLoop(post: Post): Promise<void> {
         lanes.set(target.id, lane);
       }
       lane.queue.push(() =>
-        post(target.id, settings.receiverUrl + target.path, body)
+        post(agentFor(target.id, settings.concurrency), settings.receiverUrl + target.path, body)
           .catch(() => undefined)
           .then(() => {
             left -= 1;
