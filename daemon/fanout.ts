@@ -25,6 +25,12 @@ export function messageFor(envelope: Envelope, consumer: Consumer, now: number):
   return { message, deliver: refusal === undefined };
 }
 
+/** The stored record of an event received (or made) at `receivedAt`. */
+export function eventRecord(envelope: Pick<Envelope, 'id' | 'eventType' | 'generatedDate' | 'body'>, subject: string, receivedAt: number): EventRecord {
+  const { id, eventType, generatedDate, body } = envelope;
+  return { id, eventType, generatedDate, receivedAt, seq: sortableId('', receivedAt), subject, body };
+}
+
 function newMessage(envelope: Pick<Envelope, 'id' | 'eventType'>, consumer: Consumer, now: number): MessageRecord {
   return {
     id: sortableId('msg_', now),
@@ -70,7 +76,7 @@ export async function sendMockEvent(store: Store, dispatcher: Dispatcher, consum
   const now = Date.now();
   const id = randomUUID();
   const generatedDate = new Date(now).toISOString();
-  const event: EventRecord = { id, eventType, generatedDate, receivedAt: now, seq: sortableId('', now), subject: MOCK_EVENT_SUBJECT, body: JSON.stringify({ id, eventType, generatedDate, payload }) };
+  const event = eventRecord({ id, eventType, generatedDate, body: JSON.stringify({ id, eventType, generatedDate, payload }) }, MOCK_EVENT_SUBJECT, now);
   const message = newMessage(event, consumer, now);
   await store.write([...store.eventOps(event), ...store.newMessageOps(message)], true);
   dispatchDue(dispatcher, [{ message, body: event.body, trigger: 'scheduled' }]);

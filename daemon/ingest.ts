@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import type { ConsumerRegistry } from './consumers.js';
 import type { Dispatcher, Job } from './dispatcher.js';
 import { EnvelopeError, readEnvelope, type Envelope } from './envelope.js';
-import { dispatchDue, messageFor } from './fanout.js';
+import { dispatchDue, eventRecord, messageFor } from './fanout.js';
 import { sortableId } from './ids.js';
 import { eventTypeFromSubject, type NatsHandle } from './nats.js';
-import type { DeadLetterRecord, EventRecord } from './records.js';
+import type { DeadLetterRecord } from './records.js';
 import type { Metrics } from './metrics.js';
 import type { LiveConfig } from './reload.js';
 import type { BatchOp, Store } from './store.js';
@@ -102,7 +102,7 @@ export class Ingest {
       if (known.has(envelope.id)) continue;
       known.add(envelope.id);
       stored += 1;
-      ops.push(...this.store.eventOps(this.eventRecord(envelope, msg.subject, receivedAt)));
+      ops.push(...this.store.eventOps(eventRecord(envelope, msg.subject, receivedAt)));
       for (const consumer of this.consumers.forEventType(envelope.eventType)) {
         const fanned = messageFor(envelope, consumer, receivedAt);
         if (fanned === undefined) continue;
@@ -140,18 +140,6 @@ export class Ingest {
     }
     const problem = this.live.catalog.check(envelope.eventType, envelope.view.payload);
     return problem === null ? envelope : { refused: `payload does not match the schema of "${envelope.eventType}": ${problem}`, envelope };
-  }
-
-  private eventRecord(envelope: Envelope, subject: string, receivedAt: number): EventRecord {
-    return {
-      id: envelope.id,
-      eventType: envelope.eventType,
-      generatedDate: envelope.generatedDate,
-      receivedAt,
-      seq: sortableId('', receivedAt),
-      subject,
-      body: envelope.body,
-    };
   }
 
   private deadLetter(msg: JsMsg, { refused: reason, envelope }: Refusal, receivedAt: number): DeadLetterRecord {

@@ -1,5 +1,6 @@
 import { CronJob } from 'cron';
 import type { Logger } from 'pino';
+import { deadLetterKeysBefore, eventsBefore, messagesBefore } from './scans.js';
 import type { BatchOp, Store } from './store.js';
 
 const PURGE_BATCH = 500;
@@ -18,14 +19,14 @@ export async function purgeOlderThan(store: Store, cutoff: number, log: Logger):
       ops = [];
     }
   };
-  for await (const message of store.messagesBefore(cutoff)) {
+  for await (const message of messagesBefore(store, cutoff)) {
     if (message.nextAttemptAt !== null) continue;
     ops.push(...(await store.messageDeleteOps(message)));
     counts.messages += 1;
     await flushIfFull();
   }
   await flushIfFull(true);
-  for await (const event of store.eventsBefore(cutoff)) {
+  for await (const event of eventsBefore(store, cutoff)) {
     // Old finished messages are gone by now: what remains is pending or newer (a replay).
     const remaining = await store.listMessages({ eventId: event.id, limit: 1 });
     if (remaining.data.length > 0) continue;
@@ -33,7 +34,7 @@ export async function purgeOlderThan(store: Store, cutoff: number, log: Logger):
     counts.events += 1;
     await flushIfFull();
   }
-  for await (const key of store.deadLetterKeysBefore(cutoff)) {
+  for await (const key of deadLetterKeysBefore(store, cutoff)) {
     ops.push({ type: 'del', sublevel: store.deadLetters, key });
     counts.deadLetters += 1;
     await flushIfFull();

@@ -25,8 +25,8 @@ import type { AttemptRecord, ConsumerState, DeadLetterRecord, EventRecord, Messa
  *   tasks             taskId                  → TaskRecord (bulk recover and replay-missing)
  */
 
-const SEP = '\x00';
-const HIGH = '\xff';
+export const SEP = '\x00';
+export const HIGH = '\xff';
 const DUE_WIDTH = 15;
 const MAX_SCAN_FACTOR = 20;
 
@@ -52,14 +52,6 @@ export interface MessageQuery extends PageQuery {
   eventType?: string;
   status?: MessageStatus;
   eventId?: string;
-}
-
-/** A step of a bulk scan: the records found, and whether the index goes on past them (a record missing under its index entry is left out). */
-export interface Step<T> {
-  items: T[];
-  more: boolean;
-  /** The last index key read: where the next step starts. */
-  lastKey: string | null;
 }
 
 /** A due index entry: the message as it was when it was scheduled, so a sweep needs no reads. */
@@ -348,48 +340,6 @@ export class Store {
     const bodies = new Map<string, string>();
     events.forEach((event, i) => event && bodies.set(unique[i], event.body));
     return bodies;
-  }
-
-  /**
-   * For bulk tasks, oldest first, in steps of `limit`: the consumer's messages created between
-   * `since` and `until`, continuing after the index key `after`.
-   */
-  async consumerMessagesBetween(consumerId: string, since: number, until: number, after: string | null, limit: number): Promise<Step<{ key: string; message: MessageRecord }>> {
-    const prefix = consumerId + SEP;
-    const keys: string[] = await this.messagesByConsumer.keys({ ...(after === null ? { gte: prefix + sortableIdFloor('msg_', since) } : { gt: after }), lt: prefix + sortableIdFloor('msg_', until + 1), limit }).all();
-    const messages = await this.getMessages(keys.map((k) => k.slice(prefix.length)));
-    return { items: keys.flatMap((key, i) => (messages[i] === undefined ? [] : [{ key, message: messages[i] as MessageRecord }])), more: keys.length === limit, lastKey: keys.at(-1) ?? null };
-  }
-
-  /** For bulk tasks, oldest first, in steps of `limit`: events received since `since`, continuing after the index key `after`. */
-  async eventsSince(since: number, after: string | null, limit: number): Promise<Step<{ key: string; event: EventRecord }>> {
-    const entries: [string, string][] = await this.eventsByTime.iterator(after === null ? { gte: sortableIdFloor('', since), limit } : { gt: after, limit }).all();
-    const events: (EventRecord | undefined)[] = await this.events.getMany(entries.map(([, id]) => id));
-    return { items: entries.flatMap(([key], i) => (events[i] === undefined ? [] : [{ key, event: events[i] as EventRecord }])), more: entries.length === limit, lastKey: entries.at(-1)?.[0] ?? null };
-  }
-
-  /** The ids of the consumers an event has messages for. */
-  async consumersOfEvent(eventId: string): Promise<Set<string>> {
-    const prefix = eventId + SEP;
-    const keys: string[] = await this.messagesByEvent.keys({ gte: prefix, lt: prefix + HIGH }).all();
-    const messages = await this.getMessages(keys.map((k) => k.slice(prefix.length)));
-    return new Set(messages.flatMap((m) => (m ? [m.consumerId] : [])));
-  }
-
-  /** Records created before `time`, oldest first: messages, events (by reception) and dead letters. */
-  async *messagesBefore(time: number): AsyncGenerator<MessageRecord> {
-    for await (const message of this.messages.values({ lt: sortableIdFloor('msg_', time) })) yield message as MessageRecord;
-  }
-
-  async *eventsBefore(time: number): AsyncGenerator<EventRecord> {
-    for await (const id of this.eventsByTime.values({ lt: sortableIdFloor('', time) })) {
-      const event = await this.getEvent(id as string);
-      if (event !== undefined) yield event;
-    }
-  }
-
-  async *deadLetterKeysBefore(time: number): AsyncGenerator<string> {
-    for await (const key of this.deadLetters.keys({ lt: sortableIdFloor('dlq_', time) })) yield key as string;
   }
 
   /**

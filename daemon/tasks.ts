@@ -6,7 +6,8 @@ import { HooksdError } from './errors.js';
 import { MOCK_EVENT_SUBJECT, messageFor, sendAgain } from './fanout.js';
 import { sortableId } from './ids.js';
 import type { EventRecord, MessageRecord } from './records.js';
-import type { Step, Store } from './store.js';
+import { consumerMessagesBetween, consumersOfEvent, eventsSince, type Step } from './scans.js';
+import type { Store } from './store.js';
 
 export type TaskKind = 'recover' | 'replay-missing';
 
@@ -23,8 +24,8 @@ export interface TaskRecord {
   finishedAt: number | null;
   /** Index key of the last record looked at: a resumed task carries on after it. */
   position: string | null;
-  /** Messages handed over whose attempt had not finished when the task was last saved (absent in tasks saved by older versions). */
-  pending?: string[];
+  /** Messages handed over whose attempt had not finished when the task was last saved. */
+  pending: string[];
   /** Records looked at: the consumer's messages (recover) or events (replay-missing). */
   examined: number;
   /** Messages resent (recover) or created (replay-missing). */
@@ -119,7 +120,7 @@ export class Tasks {
   }
 
   private async steps(task: TaskRecord): Promise<void> {
-    const run: Run = { task, ahead: [], exhausted: false, inFlight: new Set(), again: task.kind === 'recover' ? [...(task.pending ?? [])] : [], nextSlot: 0 };
+    const run: Run = { task, ahead: [], exhausted: false, inFlight: new Set(), again: task.kind === 'recover' ? [...task.pending] : [], nextSlot: 0 };
     while (!this.stopping) {
       const consumer = this.consumers.get(task.consumerId);
       if (consumer === undefined) throw new Error(`consumer "${task.consumerId}" no longer exists`);
@@ -192,8 +193,8 @@ export class Tasks {
     for (let after = task.position; ; ) {
       const step: Step<Item> =
         task.kind === 'recover'
-          ? await this.store.consumerMessagesBetween(task.consumerId, task.since, task.until ?? task.createdAt, after, STEP)
-          : await this.store.eventsSince(task.since, after, STEP);
+          ? await consumerMessagesBetween(this.store, task.consumerId, task.since, task.until ?? task.createdAt, after, STEP)
+          : await eventsSince(this.store, task.since, after, STEP);
       run.ahead = step.items;
       run.exhausted = !step.more;
       // A step whose records were all purged under it: read on past it.
@@ -207,7 +208,7 @@ export class Tasks {
     if ('message' in item) return item.message.status === 'failure';
     const { event } = item;
     if (event.subject === MOCK_EVENT_SUBJECT || !consumer.pipeline.matchesType(event.eventType)) return false;
-    if ((await this.store.consumersOfEvent(event.id)).has(consumer.id)) return false;
+    if ((await consumersOfEvent(this.store, event.id)).has(consumer.id)) return false;
     return messageFor(envelopeOf(event), consumer, Date.now()) !== undefined;
   }
 
