@@ -173,11 +173,13 @@ export async function writeHooksdConfig(settings: HooksdSettings): Promise<strin
 export async function startHooksd(configFile: string, cpuProfDir?: string): Promise<Child & { url: string }> {
   const bin = path.join(REPO, 'bin', 'hooksd.js');
   // $BENCH_HOOKSD_NODE_FLAGS replaces the shebang's heap flags, to try other V8 settings.
-  const nodeFlags = process.env.BENCH_HOOKSD_NODE_FLAGS?.split(' ').filter(Boolean) ?? ['--max-old-space-size=256', '--max-semi-space-size=8'];
+  const nodeFlags = process.env.BENCH_HOOKSD_NODE_FLAGS?.split(' ').filter(Boolean) ?? ['--max-old-space-size=256', '--max-semi-space-size=32'];
   const profiling = cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir];
   const [command, args] =
     cpuProfDir === undefined && process.env.BENCH_HOOKSD_NODE_FLAGS === undefined ? [bin, []] : [process.execPath, [...profiling, ...nodeFlags, bin]];
-  const child = track(spawn(command, [...args, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  // The shebang's environment, for when node is started directly.
+  const env = { ...process.env, MALLOC_ARENA_MAX: '2' };
+  const child = track(spawn(command, [...args, 'start', '--config', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   const ready = await waitForLine(child, (line) => line.msg === 'hooksd ready', 'hooksd');
   return { ...child, url: ready.url as string };
 }

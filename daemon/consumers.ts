@@ -127,7 +127,7 @@ export class ConsumerRegistry {
       if (due.length === 0) return;
       const now = Date.now();
       const skipped = (message: MessageRecord): MessageRecord => ({ ...message, status: 'skipped', nextAttemptAt: null, updatedAt: now, lastError: `consumer "${id}" was deleted` });
-      await this.store.write(due.flatMap(({ message }) => this.store.messageUpdateOps(message, skipped(message))), true);
+      await this.store.write(due.flatMap(({ key, message }) => (message === undefined ? [{ type: 'del' as const, sublevel: this.store.due, key }] : this.store.messageUpdateOps(message, skipped(message)))), true);
     }
   }
 

@@ -17,7 +17,7 @@ import type { AttemptRecord, ConsumerState, DeadLetterRecord, EventRecord, Messa
  *   messages          msgId                   → MessageRecord       (msgIds sort by time)
  *   messagesBy*       consumer|status|type|event \0 msgId → ''
  *   attempts          msgId \0 attemptNo      → AttemptRecord
- *   due               consumerId \0 dueAt \0 msgId → MessageRecord (kept equal to `messages`)
+ *   due               consumerId \0 dueAt \0 msgId → ''  (the message's nextAttemptAt, as a key)
  *   consumerState     consumerId              → ConsumerState
  *   deadLetters       dlqId                   → DeadLetterRecord
  *   secrets           consumerId              → SecretRecord (generated and rotated secrets)
@@ -54,10 +54,10 @@ export interface MessageQuery extends PageQuery {
   eventId?: string;
 }
 
-/** A due index entry: the message as it was when it was scheduled, so a sweep needs no reads. */
+/** A due index entry with its message; no message when the message no longer has that due time (a stale entry, to delete). */
 export interface DueEntry {
   key: string;
-  message: MessageRecord;
+  message: MessageRecord | undefined;
 }
 
 interface PendingWrite {
@@ -69,6 +69,8 @@ interface PendingWrite {
 
 const dueTime = (dueAt: number) => String(Math.max(0, Math.floor(dueAt))).padStart(DUE_WIDTH, '0');
 const dueKey = (consumerId: string, dueAt: number, messageId: string) => consumerId + SEP + dueTime(dueAt) + SEP + messageId;
+/** The message id at the end of a due key. */
+export const dueMessageId = (key: string) => key.slice(key.lastIndexOf(SEP) + 1);
 const attemptKey = (messageId: string, attempt: number) => messageId + SEP + String(attempt).padStart(6, '0');
 
 export class Store {
@@ -241,7 +243,7 @@ export class Store {
 
   private dueOp(type: 'put' | 'del', message: MessageRecord): BatchOp {
     const key = dueKey(message.consumerId, message.nextAttemptAt as number, message.id);
-    return type === 'put' ? { type, sublevel: this.due, key, value: message } : { type, sublevel: this.due, key };
+    return type === 'put' ? { type, sublevel: this.due, key, value: '' } : { type, sublevel: this.due, key };
   }
 
   // ---- reads ----
@@ -328,9 +330,28 @@ export class Store {
 
   /** Up to `limit` of the consumer's due entries with a due time at or before `now`, oldest first. */
   async dueFor(consumerId: string, now: number, limit: number): Promise<DueEntry[]> {
+    return this.dueMessages(await this.dueKeys(consumerId, now, limit));
+  }
+
+  /** The keys of up to `limit` of the consumer's due entries at or before `now`, oldest first: a cheap read, no values. */
+  async dueKeys(consumerId: string, now: number, limit: number): Promise<string[]> {
     const prefix = consumerId + SEP;
-    const entries: [string, MessageRecord][] = await this.due.iterator({ gte: prefix, lt: prefix + dueTime(now + 1), limit }).all();
-    return entries.map(([key, message]) => ({ key, message }));
+    return this.due.keys({ gte: prefix, lt: prefix + dueTime(now + 1), limit }).all();
+  }
+
+  /** The messages of due entries, in one read; an entry whose message is gone or due at another time is stale. */
+  async dueMessages(keys: string[]): Promise<DueEntry[]> {
+    const found: (MessageRecord | undefined)[] = await this.messages.getMany(keys.map(dueMessageId));
+    return keys.map((key, i) => {
+      const message = found[i];
+      const current = message !== undefined && message.nextAttemptAt !== null && dueKey(message.consumerId, message.nextAttemptAt, message.id) === key;
+      return { key, message: current ? message : undefined };
+    });
+  }
+
+  /** Deletes due entries found stale (see dueMessages). */
+  async dropDueEntries(keys: string[]): Promise<void> {
+    await this.write(keys.map((key) => ({ type: 'del', sublevel: this.due, key })));
   }
 
   /** Event bodies by id, in one read. */

@@ -2,7 +2,8 @@ import { CronJob } from 'cron';
 import type { Logger } from 'pino';
 import type { Dispatcher } from './dispatcher.js';
 import type { Metrics } from './metrics.js';
-import type { Store } from './store.js';
+import type { MessageRecord } from './records.js';
+import { dueMessageId, type Store } from './store.js';
 
 /** Due entries handed to the dispatcher in one sweep at most; the rest wait for the next. */
 const SWEEP_BUDGET = 20_000;
@@ -77,14 +78,21 @@ export class Sweeper {
           this.dispatcher.markBacklog(consumerId);
           continue;
         }
-        // Entries the dispatcher already holds are due too: read past them.
+        // Entries the dispatcher already holds are due too: read past them (keys only).
         const wanted = room + this.dispatcher.heldCount(consumerId);
-        const entries = await this.store.dueFor(consumerId, now, wanted);
-        if (entries.length === wanted) this.dispatcher.markBacklog(consumerId);
-        const fresh = entries.filter((e) => !this.dispatcher.has(e.message.id));
+        const keys = await this.store.dueKeys(consumerId, now, wanted);
+        if (keys.length === wanted) this.dispatcher.markBacklog(consumerId);
+        const entries = await this.store.dueMessages(keys.filter((key) => !this.dispatcher.has(dueMessageId(key))));
+        const fresh: MessageRecord[] = [];
+        const stale: string[] = [];
+        for (const { key, message } of entries) {
+          if (message === undefined) stale.push(key);
+          else fresh.push(message);
+        }
+        if (stale.length > 0) await this.store.dropDueEntries(stale);
         if (fresh.length === 0) continue;
-        const bodies = await this.store.eventBodies(fresh.map((e) => e.message.eventId));
-        for (const { message } of fresh) {
+        const bodies = await this.store.eventBodies(fresh.map((m) => m.eventId));
+        for (const message of fresh) {
           // Read before the awaits: skip what was taken or attempted meanwhile.
           if (this.dispatcher.has(message.id) || finished.has(message.id)) continue;
           if (!this.dispatcher.enqueue({ message, body: bodies.get(message.eventId), trigger: 'scheduled' })) continue;

@@ -367,7 +367,7 @@ t.test('Dockerfile - the entrypoint, config and data folder are where the runtim
   t.ok(entrypoint?.args.startsWith('['), 'ENTRYPOINT is in exec form, so signals reach node');
   const [script] = entrypoint?.args.startsWith('[') ? words(entrypoint.args) : [];
   t.equal(script, 'bin/hooksd.js', 'the entrypoint runs the package bin, whose shebang carries the heap settings');
-  t.match(readRepoFile('bin/hooksd.js').split('\n')[0], /^#!\/usr\/bin\/env -S node --max-old-space-size=\d+/, 'the package bin sets its heap limit');
+  t.match(readRepoFile('bin/hooksd.js').split('\n')[0], /^#!\/usr\/bin\/env -S (MALLOC_ARENA_MAX=\d+ )?node --max-old-space-size=\d+/, 'the package bin sets its heap limit');
   const scriptFound = script ? lookup(finalStage, posix.resolve(workdir, script)) : null;
   t.equal(scriptFound?.kind, 'file', `${script ?? 'the entrypoint script'} is in the image${scriptFound ? ` (${scriptFound.origin})` : ''}`);
   if (script && existsSync(join(repoRoot, script))) {

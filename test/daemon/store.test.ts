@@ -80,15 +80,39 @@ t.test('store - the due index yields, per consumer, only what is due, oldest fir
   const consumers = [];
   for await (const id of store.consumersWithDueEntries()) consumers.push(id);
   t.same(consumers, ['a', 'b'], 'each consumer with pending work, once');
-  t.same((await store.dueFor('a', now, 10)).map((d) => [d.message.id, d.message.nextAttemptAt]), [
+  t.same((await store.dueFor('a', now, 10)).map((d) => [d.message?.id, d.message?.nextAttemptAt]), [
     [early.id, now - 3000],
     [late.id, now - 1000],
   ]);
-  t.same((await store.dueFor('a', now, 1)).map((d) => d.message.id), [early.id], 'no more than asked for');
-  t.same((await store.dueFor('b', now, 10)).map((d) => d.message.consumerId), ['b']);
-  t.same((await store.dueFor('b', now, 10))[0].message, other, 'the entry holds the message as scheduled');
+  t.same((await store.dueFor('a', now, 1)).map((d) => d.message?.id), [early.id], 'no more than asked for');
+  t.same((await store.dueFor('b', now, 10)).map((d) => d.message?.consumerId), ['b']);
+  t.same((await store.dueFor('b', now, 10))[0].message, other, 'the entry comes with its message');
   await store.write(store.messageUpdateOps(early, { ...early, nextAttemptAt: null, status: 'success' }));
-  t.same((await store.dueFor('a', now + 120_000, 10)).map((d) => d.message.id), [late.id, future.id]);
+  t.same((await store.dueFor('a', now + 120_000, 10)).map((d) => d.message?.id), [late.id, future.id]);
+  const [first] = await store.dueFor('a', now + 120_000, 1);
+  t.same(await store.dueKeys('a', now + 120_000, 1), [first.key], 'dueKeys reads the same entries, keys only');
+});
+
+t.test('store - a due entry whose message is gone or due at another time comes back stale, and can be dropped', async (t) => {
+  const store = await openStore(t);
+  const now = Date.now();
+  const gone = message('a', now - 5000, { nextAttemptAt: now - 2000 });
+  const moved = message('a', now - 4000, { nextAttemptAt: now - 1000 });
+  const kept = message('a', now - 3000, { nextAttemptAt: now - 500 });
+  await store.write([gone, moved, kept].flatMap((m) => store.newMessageOps(m)));
+  // Records changed behind the index's back, as a bug or a crash between two writes would leave them.
+  await store.write([
+    { type: 'del', sublevel: store.messages, key: gone.id },
+    { type: 'put', sublevel: store.messages, key: moved.id, value: { ...moved, nextAttemptAt: now + 60_000 } },
+  ]);
+  const entries = await store.dueFor('a', now, 10);
+  t.same(
+    entries.map((e) => e.message?.id),
+    [undefined, undefined, kept.id],
+    'the missing and the rescheduled message are stale, the third is current',
+  );
+  await store.dropDueEntries(entries.filter((e) => e.message === undefined).map((e) => e.key));
+  t.same((await store.dueFor('a', now, 10)).map((e) => e.message?.id), [kept.id], 'only the current entry is left');
 });
 
 t.test('store - attempts list newest first; bad cursors are refused with a code', async (t) => {
