@@ -7,7 +7,7 @@ import type { JetStreamClient, JetStreamManager } from 'nats';
 import { cpuPerThousand, cpuSeconds, memoryMb } from './process-stats.js';
 import { startBaseline, startHooksd, writeHooksdConfig, type BaselineKind, type Child, type ReceiverProcess } from './processes.js';
 import { publishAtRate, publishFullSpeed } from './publisher.js';
-import { expectedDeliveries, type Scenario } from './scenarios.js';
+import { eventOfRun, expectedDeliveries, type Scenario } from './scenarios.js';
 import { latency, ratePerSecond, type Latency } from './stats.js';
 
 export const STREAM = 'HOOKS_EVENTS';
@@ -32,6 +32,8 @@ export interface RunResult {
   system: System;
   scenario: string;
   events: number;
+  /** Events published before `events`, at the same rate, whose latencies are left out. */
+  warmupEvents: number;
   expected: number;
   delivered: number;
   /** Sustained deliveries per second to the consumers that answer 2xx. */
@@ -73,7 +75,9 @@ async function startSystem(ctx: BenchContext, system: System, scenario: Scenario
 
 export async function runOnce(ctx: BenchContext, system: System, scenario: Scenario): Promise<RunResult> {
   const events = ctx.events ?? (ctx.quick ? scenario.events.quick : scenario.events.full);
-  const expected = expectedDeliveries(scenario, events);
+  const warmup = scenario.warmup === undefined ? 0 : ctx.quick ? scenario.warmup.quick : scenario.warmup.full;
+  const expected = expectedDeliveries(scenario, events + warmup);
+  const eventFor = (i: number) => eventOfRun(scenario, warmup, i);
   await resetStream(ctx.jsm);
   ctx.receiver.configure(scenario.receiverDelayMs, scenario.consumers.filter((c) => c.fails).map((c) => c.path));
   ctx.receiver.reset();
@@ -83,7 +87,7 @@ export async function runOnce(ctx: BenchContext, system: System, scenario: Scena
     const cpuBefore = cpuSeconds(child.pid);
     const started = Date.now();
     const publishing =
-      scenario.rate === undefined ? publishFullSpeed(ctx.js, events, scenario.event) : publishAtRate(ctx.js, events, scenario.rate, scenario.event);
+      scenario.rate === undefined ? publishFullSpeed(ctx.js, events, eventFor) : publishAtRate(ctx.js, events + warmup, scenario.rate, eventFor);
     // Slow enough to cover a system at a tenth of the target rate, and the 200 ms scenario.
     const deadline = started + 30_000 + expected * 2;
     let delivered = 0;
@@ -111,6 +115,7 @@ export async function runOnce(ctx: BenchContext, system: System, scenario: Scena
       system,
       scenario: scenario.name,
       events,
+      warmupEvents: warmup,
       expected,
       delivered: count,
       deliveriesPerSec: ratePerSecond(count, firstAt, lastAt),

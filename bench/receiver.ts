@@ -15,7 +15,7 @@ export interface PathReport {
   failed: number;
   firstAt: number;
   lastAt: number;
-  /** Publish-to-delivery latencies in ms of the successful requests. */
+  /** Publish-to-delivery latencies in ms of the successful requests, warm-up events left out. */
   latencies: number[];
 }
 
@@ -23,6 +23,8 @@ export type ReceiverCommand = { type: 'configure'; delayMs: number; failPaths: s
 export type ReceiverReply = { type: 'ready'; url: string } | { type: 'count'; total: number } | { type: 'report'; paths: Record<string, PathReport> };
 
 const SENT_AT = /"sentAt":([0-9.]+)/;
+/** Warm-up events count as deliveries, but their latency is not recorded. */
+const WARMUP = '"warmup":true';
 const now = () => performance.timeOrigin + performance.now();
 
 let delayMs = 0;
@@ -44,6 +46,7 @@ function record(path: string, body: string, failed: boolean): void {
   }
   entry.count += 1;
   total += 1;
+  if (body.includes(WARMUP)) return;
   const sentAt = SENT_AT.exec(body);
   if (sentAt !== null) entry.latencies.push(at - Number(sentAt[1]));
 }

@@ -33,6 +33,12 @@ export interface Scenario {
   /** Events published: at full speed, or at `rate` per second. */
   events: { full: number; quick: number };
   rate?: number;
+  /**
+   * Events published first, at the same rate, whose latencies are left out: the first seconds
+   * of a run measure a cold start (JIT compilation, connections, the queue that builds while
+   * code is cold and then drains), not the sustained rate.
+   */
+  warmup?: { full: number; quick: number };
   receiverDelayMs: number;
   /** Whether the quick mode runs it. */
   quick: boolean;
@@ -77,6 +83,7 @@ export const SCENARIOS: Scenario[] = [
     event: plain('bench.one'),
     events: { full: 10_000, quick: 2_000 },
     rate: 1000,
+    warmup: { full: 5_000, quick: 1_000 },
     receiverDelayMs: 0,
     quick: true,
   },
@@ -132,6 +139,13 @@ export function expectedDeliveries(scenario: Scenario, events: number): number {
   let total = 0;
   for (let i = 0; i < events; i++) total += targets(scenario, scenario.event(i)).filter((c) => !c.fails).length;
   return total;
+}
+
+/** The `i`-th event of a run that starts with `warmup` warm-up events (marked `warmup: true` in the payload). */
+export function eventOfRun(scenario: Scenario, warmup: number, i: number): BenchEvent {
+  if (i >= warmup) return scenario.event(i - warmup);
+  const event = scenario.event(i);
+  return { ...event, payload: { ...event.payload, warmup: true } };
 }
 
 export function scenarioNamed(name: string): Scenario {

@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cpuPerThousand, cpuSeconds, memoryMb } from '../bench/process-stats.js';
+import { startReceiver } from '../bench/processes.js';
+import { eventOfRun, scenarioNamed, type BenchEvent } from '../bench/scenarios.js';
 import { latency, median, percentile, ratePerSecond, ratio } from '../bench/stats.js';
 import { REPO, tempDir } from './helpers/hooksd.js';
 
@@ -32,6 +34,22 @@ t.test('bench process stats - CPU time and memory of a real process from /proc',
   const resident = memoryMb(process.pid, 'VmRSS');
   t.ok(resident > 0 && memoryMb(process.pid, 'VmHWM') >= resident, 'peak resident memory is at least the current one');
   t.equal(cpuPerThousand(1, 3, 4000), 0.5);
+});
+
+t.test('bench warm-up - warm-up events count as deliveries, but only the measured ones have a latency', async (t) => {
+  const scenario = scenarioNamed('latency-1000');
+  t.ok(scenario.warmup !== undefined && scenario.warmup.full > 0, 'the fixed-rate scenario warms up');
+  t.equal(eventOfRun(scenario, 2, 1).payload.warmup, true, 'events before the warm-up count are marked');
+  t.same(eventOfRun(scenario, 2, 2), scenario.event(0), 'the measured events are the scenario\'s own, from the first');
+  const receiver = await startReceiver();
+  t.teardown(() => receiver.stop());
+  receiver.reset();
+  const post = (event: BenchEvent) =>
+    fetch(receiver.url + '/one', { method: 'POST', body: JSON.stringify({ payload: { ...event.payload, sentAt: performance.timeOrigin + performance.now() } }) });
+  for (let i = 0; i < 3; i++) await post(eventOfRun(scenario, 2, i));
+  const report = (await receiver.report())['/one'];
+  t.equal(report.count, 3, 'all three arrived and are counted');
+  t.equal(report.latencies.length, 1, 'only the measured event has a latency');
 });
 
 t.test('bench harness - a small quick run measures hooksd, a baseline loop and the backlog, and writes every figure', { timeout: 90_000 }, async (t) => {
