@@ -134,7 +134,16 @@ t.test('store - attempts list newest first; bad cursors are refused with a code'
 
 t.test('store - concurrent writes are merged into group commits', async (t) => {
   const store = await openStore(t);
+  // onStatusCounts is told once per LevelDB batch, with the status entries that batch added.
+  let batches = 0;
+  let sending = 0;
+  store.onStatusCounts = (changes) => {
+    batches += 1;
+    sending += changes.get('sending') ?? 0;
+  };
   const writes = Array.from({ length: 200 }, (_, i) => store.write(store.newMessageOps(message('a', Date.now() + i)), true));
   await Promise.all(writes);
+  t.equal(batches, 2, 'the first write goes alone; the 199 made while it was in progress go in one batch');
+  t.equal(sending, 200, 'every write is in one of them');
   t.equal((await store.listMessages({ limit: 250 })).data.length, 200);
 });
