@@ -83,7 +83,8 @@ t.test('restart - retries pending when hooksd is killed are delivered after it s
   const file = await writeConfig(tempDir(t), {
     nats: { servers: [nats.url] },
     eventTypes: [{ name: 'company.created' }],
-    delivery: { jitter: 0 },
+    // Only the sweep at start-up runs, so the sweeper lag it reports stays to be read.
+    delivery: { jitter: 0, sweepSchedule: '0 0 * * * *' },
     consumers: [{ id: 'later', url: receiver.url, retrySchedule: ['0s', '2s'] }],
   });
   const first = await startDaemon(t, file);
@@ -93,6 +94,9 @@ t.test('restart - retries pending when hooksd is killed are delivered after it s
   await receiver.waitFor(3);
   await eventually(async () => ((await first.api('/v1/messages?status=attempting')).body.data.length === 3 ? true : undefined));
   t.equal(await first.stop('SIGKILL'), null, 'hooksd was killed');
+  const killedAt = Date.now();
+  // Down for 3 s: the retries, due 2 s after their failures, are overdue by at least 1 s.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
 
   failing = false;
   const second = await startDaemon(t, file);
@@ -104,4 +108,8 @@ t.test('restart - retries pending when hooksd is killed are delivered after it s
     return body.data.length === 3 ? body.data : undefined;
   });
   t.same(done.map((m: any) => m.attempts), [2, 2, 2]);
+  const metrics = await (await fetch(`${second.url}/metrics`)).text();
+  const lag = Number(/^hooksd_sweeper_lag_seconds (\S+)$/m.exec(metrics)?.[1]);
+  const atLeast = (Date.now() - killedAt) / 1000;
+  t.ok(lag >= 0.95 && lag < atLeast, `the start-up sweep handed the retries over ${lag} s late (down 3 s, retries due 2 s after failing)`);
 });
