@@ -1,5 +1,5 @@
 import t from 'tap';
-import { FilterError, compilePayloadFilter } from '../../plugins/payloadFilter.js';
+import { compilePayloadFilter } from '../../plugins/payloadFilter.js';
 import { compileError, matches } from '../helpers/payload-filter.js';
 
 t.test('payloadFilter - paths with __proto__, constructor or prototype segments are refused', async (t) => {
