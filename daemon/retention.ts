@@ -1,5 +1,6 @@
 import { CronJob } from 'cron';
 import type { Logger } from 'pino';
+import { listMessages } from './lists.js';
 import { deadLetterKeysBefore, eventsBefore, messagesBefore } from './scans.js';
 import type { BatchOp, Store } from './store.js';
 
@@ -28,7 +29,7 @@ export async function purgeOlderThan(store: Store, cutoff: number, log: Logger):
   await flushIfFull(true);
   for await (const event of eventsBefore(store, cutoff)) {
     // Old finished messages are gone by now: what remains is pending or newer (a replay).
-    const remaining = await store.listMessages({ eventId: event.id, limit: 1 });
+    const remaining = await listMessages(store, { eventId: event.id, limit: 1 });
     if (remaining.data.length > 0) continue;
     ops.push(...store.eventDeleteOps(event));
     counts.events += 1;

@@ -1,14 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { Level } from 'level';
-import { HooksdError } from './errors.js';
-import { sortableIdFloor } from './ids.js';
 import type { SecretRecord } from './secrets.js';
-import type { AttemptRecord, ConsumerState, DeadLetterRecord, EventRecord, MessageRecord, MessageStatus } from './records.js';
+import type { AttemptRecord, ConsumerState, DeadLetterRecord, EventRecord, MessageRecord } from './records.js';
 
 /**
  * hooksd's LevelDB keyspace. Primary records live in `events`, `messages`, `attempts` and
  * `deadLetters`; the other sublevels are indexes whose keys end in a sortable id, so every
- * list is a reverse range scan that stops after one page, and the due index lets the sweeper
+ * list is a reverse range scan that stops after one page (lists.ts), and the due index lets the sweeper
  * read only what has fallen due, consumer by consumer, and only as much as each can take.
  *
  *   events            eventId                 → EventRecord
@@ -28,31 +26,11 @@ import type { AttemptRecord, ConsumerState, DeadLetterRecord, EventRecord, Messa
 export const SEP = '\x00';
 export const HIGH = '\xff';
 const DUE_WIDTH = 15;
-const MAX_SCAN_FACTOR = 20;
 
 // The abstract-level typings do not follow sublevel value types through a root batch, so ops stay loose.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Sublevel = any;
+export type Sublevel = any;
 export type BatchOp = { type: 'put'; sublevel: Sublevel; key: string; value: unknown } | { type: 'del'; sublevel: Sublevel; key: string };
-
-export interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
-
-export interface PageQuery {
-  limit: number;
-  cursor?: string;
-  since?: number;
-  until?: number;
-}
-
-export interface MessageQuery extends PageQuery {
-  consumerId?: string;
-  eventType?: string;
-  status?: MessageStatus;
-  eventId?: string;
-}
 
 /** A due index entry with its message; no message when the message no longer has that due time (a stale entry, to delete). */
 export interface DueEntry {
@@ -282,36 +260,6 @@ export class Store {
     return this.messages.getMany(ids);
   }
 
-  async listEvents(query: PageQuery & { eventType?: string }): Promise<Page<EventRecord>> {
-    const [index, prefix] = query.eventType ? [this.eventsByType, query.eventType + SEP] : [this.eventsByTime, ''];
-    return this.page(index, prefix, query, async (_keys: string[], ids: unknown[]) => this.events.getMany(ids as string[]));
-  }
-
-  async listMessages(query: MessageQuery): Promise<Page<MessageRecord>> {
-    const choice: [Sublevel, string][] = [
-      [this.messagesByEvent, query.eventId],
-      [this.messagesByConsumer, query.consumerId],
-      [this.messagesByStatus, query.status],
-      [this.messagesByType, query.eventType],
-    ].filter(([, value]) => value !== undefined) as [Sublevel, string][];
-    const load = (keys: string[], values: unknown[]) => this.getMessages(choice.length > 0 ? keys.map((k) => k.slice(k.indexOf(SEP) + 1)) : keys).then((found) => (choice.length > 0 ? found : (values as MessageRecord[])));
-    const matches = (m: MessageRecord) =>
-      (query.consumerId === undefined || m.consumerId === query.consumerId) &&
-      (query.status === undefined || m.status === query.status) &&
-      (query.eventType === undefined || m.eventType === query.eventType) &&
-      (query.eventId === undefined || m.eventId === query.eventId);
-    const [index, value] = choice[0] ?? [this.messages, undefined];
-    return this.page(index, value === undefined ? '' : value + SEP, query, load, matches, 'msg_');
-  }
-
-  async listAttempts(messageId: string, query: PageQuery): Promise<Page<AttemptRecord>> {
-    return this.page(this.attempts, messageId + SEP, query, async (_keys: string[], values: unknown[]) => values as AttemptRecord[], undefined, null);
-  }
-
-  async listDeadLetters(query: PageQuery): Promise<Page<DeadLetterRecord>> {
-    return this.page(this.deadLetters, '', query, async (_keys: string[], values: unknown[]) => values as DeadLetterRecord[], undefined, 'dlq_');
-  }
-
   /** The consumers that have due entries (pending work), found by skipping from one consumer's entries to the next. */
   async *consumersWithDueEntries(): AsyncGenerator<string> {
     const iterator = this.due.keys();
@@ -362,64 +310,4 @@ export class Store {
     events.forEach((event, i) => event && bodies.set(unique[i], event.body));
     return bodies;
   }
-
-  /**
-   * One page of a reverse scan over `index` within `prefix`. Keys after the prefix are
-   * sortable ids beginning with `idPrefix` (null: not time-sortable, so since/until do not
-   * apply). At most limit × MAX_SCAN_FACTOR entries are read; when filters reject them all,
-   * the page is short and its cursor continues the scan.
-   */
-  private async page<T>(
-    index: Sublevel,
-    prefix: string,
-    query: PageQuery,
-    load: (keys: string[], values: unknown[]) => Promise<(T | undefined)[]>,
-    matches: (record: T) => boolean = () => true,
-    idPrefix: string | null = '',
-  ): Promise<Page<T>> {
-    const range: { gte: string; lt: string } = { gte: prefix, lt: prefix + HIGH };
-    if (idPrefix !== null && query.since !== undefined) range.gte = prefix + sortableIdFloor(idPrefix, query.since);
-    if (idPrefix !== null && query.until !== undefined) range.lt = prefix + sortableIdFloor(idPrefix, query.until);
-    if (query.cursor !== undefined) {
-      const after = decodeCursor(query.cursor, prefix);
-      if (after < range.lt) range.lt = after;
-    }
-    const data: T[] = [];
-    let lastKey: string | undefined;
-    let scanned = 0;
-    const maxScan = query.limit * MAX_SCAN_FACTOR;
-    const iterator = index.iterator({ ...range, reverse: true });
-    try {
-      while (data.length < query.limit && scanned < maxScan) {
-        const entries: [string, unknown][] = await iterator.nextv(Math.min(query.limit - data.length + 8, maxScan - scanned));
-        if (entries.length === 0) return { data, nextCursor: null };
-        const records = await load(
-          entries.map(([k]) => k),
-          entries.map(([, v]) => v),
-        );
-        for (let i = 0; i < entries.length; i++) {
-          scanned += 1;
-          lastKey = entries[i][0];
-          const record = records[i];
-          if (record !== undefined && matches(record)) data.push(record);
-          if (data.length === query.limit) break;
-        }
-      }
-    } finally {
-      await iterator.close();
-    }
-    return { data, nextCursor: lastKey === undefined ? null : encodeCursor(lastKey) };
-  }
-}
-
-export function encodeCursor(key: string): string {
-  return Buffer.from(key, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string, prefix = ''): string {
-  const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!key.startsWith(prefix) || key.length === prefix.length || encodeCursor(key) !== cursor) {
-    throw new HooksdError('HOOKSD_INVALID_CURSOR', 'cursor is not valid for this list (use the nextCursor of the previous page with the same filters)');
-  }
-  return key;
 }

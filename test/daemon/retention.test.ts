@@ -1,6 +1,7 @@
 import t from 'tap';
 import pino from 'pino';
 import { sortableId } from '../../daemon/ids.js';
+import { listAttempts, listDeadLetters, listMessages } from '../../daemon/lists.js';
 import type { EventRecord, MessageRecord } from '../../daemon/records.js';
 import { purgeOlderThan } from '../../daemon/retention.js';
 import { Store } from '../../daemon/store.js';
@@ -41,10 +42,10 @@ t.test('retention - purges finished records past the cutoff and never pending wo
   t.same(counts, { messages: 1, events: 1, deadLetters: 1 });
   t.equal(await store.getEvent('old'), undefined);
   t.equal(await store.getMessage(oldDone.id), undefined);
-  t.same((await store.listAttempts(oldDone.id, { limit: 10 })).data, [], 'its attempts are gone');
+  t.same((await listAttempts(store, oldDone.id, { limit: 10 })).data, [], 'its attempts are gone');
   t.ok(await store.getEvent('old-pending'), 'an event with a pending message stays');
   t.ok(await store.getMessage(oldPending.id), 'a pending message stays');
   t.ok(await store.getEvent('fresh'));
-  t.equal((await store.listMessages({ limit: 10, status: 'success' })).data.length, 1, 'the status index lost the purged entry');
-  t.equal((await store.listDeadLetters({ limit: 10 })).data.length, 1);
+  t.equal((await listMessages(store, { limit: 10, status: 'success' })).data.length, 1, 'the status index lost the purged entry');
+  t.equal((await listDeadLetters(store, { limit: 10 })).data.length, 1);
 });

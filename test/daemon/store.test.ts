@@ -1,5 +1,6 @@
 import t from 'tap';
 import { sortableId } from '../../daemon/ids.js';
+import { listAttempts, listMessages } from '../../daemon/lists.js';
 import type { MessageRecord } from '../../daemon/records.js';
 import { Store } from '../../daemon/store.js';
 import { tempDir } from '../helpers/hooksd.js';
@@ -36,7 +37,7 @@ t.test('store - walking the cursor while new messages arrive gives no duplicates
   let cursor: string | undefined;
   let added = 0;
   do {
-    const page = await store.listMessages({ limit: 70, cursor });
+    const page = await listMessages(store, { limit: 70, cursor });
     seen.push(...page.data.map((m) => m.id));
     cursor = page.nextCursor ?? undefined;
     const fresh = message('a', Date.now());
@@ -53,18 +54,18 @@ t.test('store - lists by consumer, status and time through indexes, and moves th
   const base = Date.now() - 100_000;
   const messages = Array.from({ length: 30 }, (_, i) => message(i % 2 === 0 ? 'even' : 'odd', base + i * 1000));
   await store.write(messages.flatMap((m) => store.newMessageOps(m)));
-  const byConsumer = await store.listMessages({ limit: 50, consumerId: 'odd' });
+  const byConsumer = await listMessages(store, { limit: 50, consumerId: 'odd' });
   t.equal(byConsumer.data.length, 15);
   t.ok(byConsumer.data.every((m) => m.consumerId === 'odd'));
   t.equal(byConsumer.nextCursor, null);
 
   const done = { ...messages[3], status: 'success' as const, nextAttemptAt: null };
   await store.write(store.messageUpdateOps(messages[3], done));
-  t.same((await store.listMessages({ limit: 50, status: 'success' })).data.map((m) => m.id), [done.id]);
-  t.equal((await store.listMessages({ limit: 50, status: 'sending' })).data.length, 29, 'the old status entry is gone');
-  t.same((await store.listMessages({ limit: 50, status: 'success', consumerId: 'even' })).data.length, 0, 'filters combine');
+  t.same((await listMessages(store, { limit: 50, status: 'success' })).data.map((m) => m.id), [done.id]);
+  t.equal((await listMessages(store, { limit: 50, status: 'sending' })).data.length, 29, 'the old status entry is gone');
+  t.same((await listMessages(store, { limit: 50, status: 'success', consumerId: 'even' })).data.length, 0, 'filters combine');
 
-  const window = await store.listMessages({ limit: 50, since: base + 10_000, until: base + 15_000 });
+  const window = await listMessages(store, { limit: 50, since: base + 10_000, until: base + 15_000 });
   t.same(window.data.map((m) => m.createdAt), [14, 13, 12, 11, 10].map((i) => base + i * 1000), 'since is inclusive, until exclusive');
 });
 
@@ -123,13 +124,13 @@ t.test('store - attempts list newest first; bad cursors are refused with a code'
       store.attemptOps({ messageId: m.id, attempt, trigger: 'scheduled', startedAt: attempt, durationMs: 1, timings: {}, request: { method: 'POST', url: 'http://x', headers: {}, body: '' }, outcome: 'failure' }),
     );
   }
-  const page = await store.listAttempts(m.id, { limit: 5 });
+  const page = await listAttempts(store, m.id, { limit: 5 });
   t.same(page.data.map((a) => a.attempt), [12, 11, 10, 9, 8]);
-  const next = await store.listAttempts(m.id, { limit: 10, cursor: page.nextCursor! });
+  const next = await listAttempts(store, m.id, { limit: 10, cursor: page.nextCursor! });
   t.same(next.data.map((a) => a.attempt), [7, 6, 5, 4, 3, 2, 1]);
   t.equal(next.nextCursor, null);
-  await t.rejects(store.listAttempts(m.id, { limit: 5, cursor: 'garbage!' }), { code: 'HOOKSD_INVALID_CURSOR' });
-  await t.rejects(store.listMessages({ limit: 5, consumerId: 'a', cursor: page.nextCursor! }), { code: 'HOOKSD_INVALID_CURSOR' }, 'a cursor of another list is refused');
+  await t.rejects(listAttempts(store, m.id, { limit: 5, cursor: 'garbage!' }), { code: 'HOOKSD_INVALID_CURSOR' });
+  await t.rejects(listMessages(store, { limit: 5, consumerId: 'a', cursor: page.nextCursor! }), { code: 'HOOKSD_INVALID_CURSOR' }, 'a cursor of another list is refused');
 });
 
 t.test('store - concurrent writes are merged into group commits', async (t) => {
@@ -145,5 +146,5 @@ t.test('store - concurrent writes are merged into group commits', async (t) => {
   await Promise.all(writes);
   t.equal(batches, 2, 'the first write goes alone; the 199 made while it was in progress go in one batch');
   t.equal(sending, 200, 'every write is in one of them');
-  t.equal((await store.listMessages({ limit: 250 })).data.length, 200);
+  t.equal((await listMessages(store, { limit: 250 })).data.length, 200);
 });

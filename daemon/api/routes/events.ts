@@ -6,10 +6,11 @@ import type { Dispatcher } from '../../dispatcher.js';
 import { envelopeOf } from '../../envelope.js';
 import { HooksdError } from '../../errors.js';
 import { sendAgain } from '../../fanout.js';
+import { listEvents, listMessages, type PageQuery } from '../../lists.js';
 import { subjectForEventType } from '../../nats.js';
 import type { EventRecord } from '../../records.js';
 import type { LiveConfig } from '../../reload.js';
-import type { PageQuery, Store } from '../../store.js';
+import type { Store } from '../../store.js';
 import type { RouteTable } from '../route-table.js';
 import { pageQuerySchema } from '../validation.js';
 
@@ -77,14 +78,14 @@ export function eventRoutes(routes: RouteTable, deps: { store: Store; consumers:
       status: 200,
     },
     async ({ query }) => {
-      const page = await store.listEvents(query);
+      const page = await listEvents(store, query);
       return { data: page.data.map(present), nextCursor: page.nextCursor };
     },
   );
 
   routes.add({ method: 'get', path: '/v1/events/:id', tag: 'events', summary: 'An event with its messages', scope: 'read', status: 200, errors: [404] }, async ({ params }) => {
     const event = await foundEvent(store, params.id);
-    const messages = await store.listMessages({ eventId: event.id, limit: 250 });
+    const messages = await listMessages(store, { eventId: event.id, limit: 250 });
     return { ...present(event), messages: messages.data };
   });
 

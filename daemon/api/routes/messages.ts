@@ -2,8 +2,9 @@ import { CONSUMER_ID_PATTERN, EVENT_TYPE_PATTERN } from '../../../config/schema.
 import type { ConsumerRegistry } from '../../consumers.js';
 import type { Dispatcher } from '../../dispatcher.js';
 import { HooksdError } from '../../errors.js';
+import { listAttempts, listMessages, type MessageQuery, type PageQuery } from '../../lists.js';
 import { MESSAGE_STATUSES, type MessageRecord } from '../../records.js';
-import type { MessageQuery, PageQuery, Store } from '../../store.js';
+import type { Store } from '../../store.js';
 import type { RouteTable } from '../route-table.js';
 import { emptyBodySchema, pageQuerySchema } from '../validation.js';
 
@@ -29,7 +30,7 @@ export function messageRoutes(routes: RouteTable, store: Store, consumers: Consu
       },
       status: 200,
     },
-    ({ query }) => store.listMessages(query),
+    ({ query }) => listMessages(store, query),
   );
 
   routes.add({ method: 'get', path: '/v1/messages/:id', tag: 'messages', summary: 'A message', scope: 'read', status: 200, errors: [404] }, ({ params }) => foundMessage(store, params.id));
@@ -47,7 +48,7 @@ export function messageRoutes(routes: RouteTable, store: Store, consumers: Consu
     },
     async ({ params, query }) => {
       const message = await foundMessage(store, params.id);
-      const page = await store.listAttempts(message.id, query);
+      const page = await listAttempts(store, message.id, query);
       const envelope = (await store.getEvent(message.eventId))?.body;
       for (const attempt of page.data) attempt.request.body ??= envelope;
       return page;
