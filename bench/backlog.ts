@@ -55,11 +55,21 @@ export async function runBacklog(ctx: BenchContext, levels: number[], dueCount: 
   ctx.receiver.configure(0, []);
   ctx.receiver.reset();
   const consumers: ConsumerSpec[] = [
-    ...Array.from({ length: PARKED }, (_, i) => ({ id: `park${i}`, path: `/park${i}`, eventTypes: ['bench.park'], retrySchedule: ['1h'] })),
+    ...Array.from({ length: PARKED }, (_, i) => ({
+      id: `park${i}`,
+      path: `/park${i}`,
+      eventTypes: ['bench.park'],
+      retrySchedule: ['1h'],
+    })),
     { id: 'late', path: '/late', eventTypes: ['bench.due'], retrySchedule: [DUE_DELAY] },
   ];
   mkdirSync(ctx.dir, { recursive: true });
-  const config = await writeHooksdConfig({ dir: ctx.dir, natsUrl: ctx.natsUrl, receiverUrl: ctx.receiver.url, scenario: { eventTypes: ['bench.park', 'bench.due'], consumers } });
+  const config = await writeHooksdConfig({
+    dir: ctx.dir,
+    natsUrl: ctx.natsUrl,
+    receiverUrl: ctx.receiver.url,
+    scenario: { eventTypes: ['bench.park', 'bench.due'], consumers },
+  });
   const hooksd = await startHooksd(config, ctx.cpuProfDir);
   const steps: BacklogStep[] = [];
   let pending = 0;

@@ -5,7 +5,14 @@
 import { mkdirSync } from 'node:fs';
 import type { JetStreamClient, JetStreamManager } from 'nats';
 import { cpuPerThousand, cpuSeconds, memoryMb } from './process-stats.js';
-import { startBaseline, startHooksd, writeHooksdConfig, type BaselineKind, type Child, type ReceiverProcess } from './processes.js';
+import {
+  startBaseline,
+  startHooksd,
+  writeHooksdConfig,
+  type BaselineKind,
+  type Child,
+  type ReceiverProcess,
+} from './processes.js';
 import { publishAtRate, publishFullSpeed } from './publisher.js';
 import { eventOfRun, expectedDeliveries, type Scenario } from './scenarios.js';
 import { latency, ratePerSecond, type Latency } from './stats.js';
@@ -59,7 +66,12 @@ export async function resetStream(jsm: JetStreamManager): Promise<void> {
 async function startSystem(ctx: BenchContext, system: System, scenario: Scenario): Promise<Child> {
   if (system === 'hooksd') {
     mkdirSync(ctx.dir, { recursive: true });
-    const config = await writeHooksdConfig({ dir: ctx.dir, natsUrl: ctx.natsUrl, receiverUrl: ctx.receiver.url, scenario });
+    const config = await writeHooksdConfig({
+      dir: ctx.dir,
+      natsUrl: ctx.natsUrl,
+      receiverUrl: ctx.receiver.url,
+      scenario,
+    });
     return startHooksd(config, ctx.cpuProfDir);
   }
   return startBaseline(system, {
@@ -79,7 +91,10 @@ export async function runOnce(ctx: BenchContext, system: System, scenario: Scena
   const expected = expectedDeliveries(scenario, events + warmup);
   const eventFor = (i: number) => eventOfRun(scenario, warmup, i);
   await resetStream(ctx.jsm);
-  ctx.receiver.configure(scenario.receiverDelayMs, scenario.consumers.filter((c) => c.fails).map((c) => c.path));
+  ctx.receiver.configure(
+    scenario.receiverDelayMs,
+    scenario.consumers.filter((c) => c.fails).map((c) => c.path),
+  );
   ctx.receiver.reset();
   const child = await startSystem(ctx, system, scenario);
   let timedOut = false;
@@ -87,7 +102,9 @@ export async function runOnce(ctx: BenchContext, system: System, scenario: Scena
     const cpuBefore = cpuSeconds(child.pid);
     const started = Date.now();
     const publishing =
-      scenario.rate === undefined ? publishFullSpeed(ctx.js, events, eventFor) : publishAtRate(ctx.js, events + warmup, scenario.rate, eventFor);
+      scenario.rate === undefined
+        ? publishFullSpeed(ctx.js, events, eventFor)
+        : publishAtRate(ctx.js, events + warmup, scenario.rate, eventFor);
     // Slow enough to cover a system at a tenth of the target rate, and the 200 ms scenario.
     const deadline = started + 30_000 + expected * 2;
     let delivered = 0;
@@ -106,7 +123,10 @@ export async function runOnce(ctx: BenchContext, system: System, scenario: Scena
     const cpuAfter = cpuSeconds(child.pid);
     const peakRssMb = memoryMb(child.pid, 'VmHWM');
     const paths = await ctx.receiver.report();
-    const measured = scenario.consumers.filter((c) => !c.fails).map((c) => paths[c.path]).filter((p) => p !== undefined);
+    const measured = scenario.consumers
+      .filter((c) => !c.fails)
+      .map((c) => paths[c.path])
+      .filter((p) => p !== undefined);
     const count = measured.reduce((n, p) => n + p.count, 0);
     const firstAt = Math.min(...measured.map((p) => p.firstAt));
     const lastAt = Math.max(...measured.map((p) => p.lastAt));

@@ -56,7 +56,12 @@ function track(child: ChildProcess): Child & { exited: Promise<void>; lines: () 
   };
 }
 
-async function waitForLine(child: ReturnType<typeof track>, test: (line: Record<string, unknown>) => boolean, what: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+async function waitForLine(
+  child: ReturnType<typeof track>,
+  test: (line: Record<string, unknown>) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   let done = false;
   void child.exited.then(() => (done = true));
@@ -79,7 +84,11 @@ async function waitForLine(child: ReturnType<typeof track>, test: (line: Record<
 /** nats-server with JetStream, its store in `dir`, on a free loopback port. */
 export async function startNatsServer(dir: string): Promise<Child & { url: string }> {
   const port = await freePort();
-  const child = track(spawn('nats-server', ['-js', '-sd', dir, '-p', String(port), '-a', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(
+    spawn('nats-server', ['-js', '-sd', dir, '-p', String(port), '-a', '127.0.0.1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const url = `nats://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -89,7 +98,8 @@ export async function startNatsServer(dir: string): Promise<Child & { url: strin
       await nc.close();
       return { ...child, url };
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`nats-server did not start: ${(error as Error).message}\n${child.output()}`);
+      if (Date.now() > deadline)
+        throw new Error(`nats-server did not start: ${(error as Error).message}\n${child.output()}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -173,13 +183,20 @@ export async function writeHooksdConfig(settings: HooksdSettings): Promise<strin
 export async function startHooksd(configFile: string, cpuProfDir?: string): Promise<Child & { url: string }> {
   const bin = path.join(REPO, 'bin', 'hooksd.js');
   // $BENCH_HOOKSD_NODE_FLAGS replaces the shebang's heap flags, to try other V8 settings.
-  const nodeFlags = process.env.BENCH_HOOKSD_NODE_FLAGS?.split(' ').filter(Boolean) ?? ['--max-old-space-size=256', '--max-semi-space-size=32'];
+  const nodeFlags = process.env.BENCH_HOOKSD_NODE_FLAGS?.split(' ').filter(Boolean) ?? [
+    '--max-old-space-size=256',
+    '--max-semi-space-size=32',
+  ];
   const profiling = cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir];
   const [command, args] =
-    cpuProfDir === undefined && process.env.BENCH_HOOKSD_NODE_FLAGS === undefined ? [bin, []] : [process.execPath, [...profiling, ...nodeFlags, bin]];
+    cpuProfDir === undefined && process.env.BENCH_HOOKSD_NODE_FLAGS === undefined
+      ? [bin, []]
+      : [process.execPath, [...profiling, ...nodeFlags, bin]];
   // The shebang's environment, for when node is started directly.
   const env = { ...process.env, MALLOC_ARENA_MAX: '2' };
-  const child = track(spawn(command, [...args, 'start', '--config', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(
+    spawn(command, [...args, 'start', '--config', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   const ready = await waitForLine(child, (line) => line.msg === 'hooksd ready', 'hooksd');
   return { ...child, url: ready.url as string };
 }

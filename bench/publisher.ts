@@ -13,7 +13,12 @@ const WINDOW = 1000;
 const clock = () => performance.timeOrigin + performance.now();
 
 function envelope(event: BenchEvent): string {
-  return JSON.stringify({ id: randomUUID(), eventType: event.eventType, generatedDate: new Date().toISOString(), payload: { ...event.payload, sentAt: clock() } });
+  return JSON.stringify({
+    id: randomUUID(),
+    eventType: event.eventType,
+    generatedDate: new Date().toISOString(),
+    payload: { ...event.payload, sentAt: clock() },
+  });
 }
 
 function publishOne(js: JetStreamClient, event: BenchEvent): Promise<unknown> {
@@ -21,7 +26,12 @@ function publishOne(js: JetStreamClient, event: BenchEvent): Promise<unknown> {
 }
 
 /** Publishes `count` events as fast as JetStream acknowledges them. */
-export async function publishFullSpeed(js: JetStreamClient, count: number, eventFor: (i: number) => BenchEvent, onProgress?: (published: number) => void): Promise<void> {
+export async function publishFullSpeed(
+  js: JetStreamClient,
+  count: number,
+  eventFor: (i: number) => BenchEvent,
+  onProgress?: (published: number) => void,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < count) {
@@ -34,7 +44,13 @@ export async function publishFullSpeed(js: JetStreamClient, count: number, event
 }
 
 /** Publishes `count` events at `rate` per second, spread evenly (checked every millisecond). */
-export async function publishAtRate(js: JetStreamClient, count: number, rate: number, eventFor: (i: number) => BenchEvent, onProgress?: (published: number) => void): Promise<void> {
+export async function publishAtRate(
+  js: JetStreamClient,
+  count: number,
+  rate: number,
+  eventFor: (i: number) => BenchEvent,
+  onProgress?: (published: number) => void,
+): Promise<void> {
   const started = performance.now();
   const pending: Promise<unknown>[] = [];
   let sent = 0;

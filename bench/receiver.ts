@@ -19,8 +19,15 @@ export interface PathReport {
   latencies: number[];
 }
 
-export type ReceiverCommand = { type: 'configure'; delayMs: number; failPaths: string[] } | { type: 'reset' } | { type: 'count' } | { type: 'report' };
-export type ReceiverReply = { type: 'ready'; url: string } | { type: 'count'; total: number } | { type: 'report'; paths: Record<string, PathReport> };
+export type ReceiverCommand =
+  | { type: 'configure'; delayMs: number; failPaths: string[] }
+  | { type: 'reset' }
+  | { type: 'count' }
+  | { type: 'report' };
+export type ReceiverReply =
+  | { type: 'ready'; url: string }
+  | { type: 'count'; total: number }
+  | { type: 'report'; paths: Record<string, PathReport> };
 
 const SENT_AT = /"sentAt":([0-9.]+)/;
 /** Warm-up events count as deliveries, but their latency is not recorded. */
@@ -93,4 +100,6 @@ process.on('message', (command: ReceiverCommand) => {
 });
 process.on('disconnect', () => process.exit(0));
 
-server.listen(0, '127.0.0.1', () => reply({ type: 'ready', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
+server.listen(0, '127.0.0.1', () =>
+  reply({ type: 'ready', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
+);

@@ -40,7 +40,9 @@ const rounds = Number(options.rounds ?? (quick ? 1 : 3));
 const only = options.scenario?.split(',');
 const unknownScenarios = only?.filter((name) => name !== 'backlog' && !SCENARIOS.some((s) => s.name === name)) ?? [];
 if (unknownScenarios.length > 0) {
-  console.error(`bench: no scenario ${unknownScenarios.map((n) => `"${n}"`).join(', ')} (known: ${[...SCENARIOS.map((s) => s.name), 'backlog'].join(', ')})`);
+  console.error(
+    `bench: no scenario ${unknownScenarios.map((n) => `"${n}"`).join(', ')} (known: ${[...SCENARIOS.map((s) => s.name), 'backlog'].join(', ')})`,
+  );
   process.exit(2);
 }
 const unknownSystems = options.systems?.split(',').filter((name) => !['hooksd', 'got', 'http'].includes(name)) ?? [];
@@ -73,7 +75,13 @@ function say(text: string): void {
 
 function machine() {
   const cpus = os.cpus();
-  return { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, kernel: os.release() };
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    kernel: os.release(),
+  };
 }
 
 async function main(): Promise<void> {
@@ -128,8 +136,13 @@ async function main(): Promise<void> {
     rmSync(tmp, { recursive: true, force: true });
   }
   const summary = summarise(runs);
-  const file = options.out ?? path.join(resultsDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
-  writeFileSync(file, JSON.stringify({ startedAt, machine: machine(), quick, rounds, summary, backlog, runs }, null, 2) + '\n');
+  const file =
+    options.out ??
+    path.join(resultsDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({ startedAt, machine: machine(), quick, rounds, summary, backlog, runs }, null, 2) + '\n',
+  );
   say('');
   printTable(summary, backlog);
   say(`\nAll figures: ${path.relative(process.cwd(), file)}`);
@@ -153,7 +166,8 @@ interface ScenarioSummary {
 function summarise(runs: RunResult[]): ScenarioSummary[] {
   return scenarios.map((scenario) => {
     const of = (system: System) => runs.filter((r) => r.scenario === scenario.name && r.system === system);
-    const med = (pick: (r: RunResult) => number) => Object.fromEntries(systems.map((s) => [s, median(of(s).map(pick))]));
+    const med = (pick: (r: RunResult) => number) =>
+      Object.fromEntries(systems.map((s) => [s, median(of(s).map(pick))]));
     const perSecond = med((r) => r.deliveriesPerSec);
     return {
       scenario: scenario.name,
@@ -173,15 +187,34 @@ function summarise(runs: RunResult[]): ScenarioSummary[] {
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
-  return [line(header), '|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|', ...rows.map(line)].join('\n');
+  const line = (cells: string[]) =>
+    '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  return [
+    line(header),
+    '|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|',
+    ...rows.map(line),
+  ].join('\n');
 }
 
 function printTable(summary: ScenarioSummary[], backlog: BacklogStep[]): void {
   say(`Medians of ${rounds} round(s); deliveries/s counted at the receiver, first to last arrival.\n`);
   say(
     table(
-      ['scenario', 'hooksd/s', 'got/s', 'http/s', 'hooksd/got', 'hooksd/http', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU s/1k hooksd', 'got', 'http', 'RSS MB'],
+      [
+        'scenario',
+        'hooksd/s',
+        'got/s',
+        'http/s',
+        'hooksd/got',
+        'hooksd/http',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'CPU s/1k hooksd',
+        'got',
+        'http',
+        'RSS MB',
+      ],
       summary.map((s) => [
         s.scenario + (s.incompleteRuns > 0 ? ` (${s.incompleteRuns} incomplete)` : ''),
         fmt(s.perSecond.hooksd),
@@ -200,13 +233,36 @@ function printTable(summary: ScenarioSummary[], backlog: BacklogStep[]): void {
     ),
   );
   const latencyRow = summary.find((s) => s.scenario === 'latency-1000');
-  if (latencyRow) say(`\nLatency at 1,000 events/s (p50/p95/p99 ms): hooksd ${fmt(latencyRow.p50.hooksd, 1)}/${fmt(latencyRow.p95.hooksd, 1)}/${fmt(latencyRow.p99.hooksd, 1)}, got-loop ${fmt(latencyRow.p50.got, 1)}/${fmt(latencyRow.p95.got, 1)}/${fmt(latencyRow.p99.got, 1)}, http-loop ${fmt(latencyRow.p50.http, 1)}/${fmt(latencyRow.p95.http, 1)}/${fmt(latencyRow.p99.http, 1)}`);
+  if (latencyRow)
+    say(
+      `\nLatency at 1,000 events/s (p50/p95/p99 ms): hooksd ${fmt(latencyRow.p50.hooksd, 1)}/${fmt(latencyRow.p95.hooksd, 1)}/${fmt(latencyRow.p99.hooksd, 1)}, got-loop ${fmt(latencyRow.p50.got, 1)}/${fmt(latencyRow.p95.got, 1)}/${fmt(latencyRow.p99.got, 1)}, http-loop ${fmt(latencyRow.p50.http, 1)}/${fmt(latencyRow.p95.http, 1)}/${fmt(latencyRow.p99.http, 1)}`,
+    );
   if (backlog.length > 0) {
     say('\nBacklog (hooksd only): messages pending, not yet due; a batch falls due and is swept.\n');
     say(
       table(
-        ['pending', 'parked/s', 'idle CPU ms/s', 'due', 'sweep CPU ms/due', 'due delivered/s', 'RSS MB', 'peak RSS MB', 'store MB'],
-        backlog.map((b) => [String(b.pending), fmt(b.parkedPerSec), fmt(b.idleCpuMsPerSec, 1), String(b.due), fmt(b.sweepCpuMsPerDue, 3), fmt(b.dueDeliveredPerSec), fmt(b.rssMb), fmt(b.peakRssMb), fmt(b.storeMb)]),
+        [
+          'pending',
+          'parked/s',
+          'idle CPU ms/s',
+          'due',
+          'sweep CPU ms/due',
+          'due delivered/s',
+          'RSS MB',
+          'peak RSS MB',
+          'store MB',
+        ],
+        backlog.map((b) => [
+          String(b.pending),
+          fmt(b.parkedPerSec),
+          fmt(b.idleCpuMsPerSec, 1),
+          String(b.due),
+          fmt(b.sweepCpuMsPerDue, 3),
+          fmt(b.dueDeliveredPerSec),
+          fmt(b.rssMb),
+          fmt(b.peakRssMb),
+          fmt(b.storeMb),
+        ]),
       ),
     );
   }

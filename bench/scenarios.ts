@@ -47,7 +47,9 @@ export interface Scenario {
 const PAD = 'x'.repeat(160);
 const single = (id: string, eventType: string): ConsumerSpec => ({ id, path: `/${id}`, eventTypes: [eventType] });
 const tenConsumers = (eventType: string) => Array.from({ length: 10 }, (_, i) => single(`c${i}`, eventType));
-const plain = (eventType: string) => (i: number): BenchEvent => ({ eventType, payload: { n: i, pad: PAD } });
+const plain =
+  (eventType: string) =>
+  (i: number): BenchEvent => ({ eventType, payload: { n: i, pad: PAD } });
 
 /** 100 consumers: ten per event type, each taking two of ten shards, so each event reaches two. */
 function shardedConsumers(): ConsumerSpec[] {
@@ -131,7 +133,9 @@ export const SCENARIOS: Scenario[] = [
 
 /** The consumers an event goes to, as hooksd routes it (exact types only: the scenarios use no wildcards). */
 export function targets(scenario: Scenario, event: BenchEvent): ConsumerSpec[] {
-  return scenario.consumers.filter((c) => c.eventTypes.includes(event.eventType) && (c.matches === undefined || c.matches(event)));
+  return scenario.consumers.filter(
+    (c) => c.eventTypes.includes(event.eventType) && (c.matches === undefined || c.matches(event)),
+  );
 }
 
 /** Deliveries a scenario must see, counting only consumers that answer 2xx. */

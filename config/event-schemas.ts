@@ -74,7 +74,9 @@ export function tryCompileEventSchemas(eventTypes: readonly EventTypeConfig[]): 
         draft2020 ??= withFormats(new Ajv2020(AJV_OPTIONS));
         validators.set(eventType.name, draft2020.compile(schema));
       } else {
-        throw new Error(`unsupported $schema ${JSON.stringify(dialect)}: leave it out for draft-07 or use "${DRAFT_2020_12_URI}"`);
+        throw new Error(
+          `unsupported $schema ${JSON.stringify(dialect)}: leave it out for draft-07 or use "${DRAFT_2020_12_URI}"`,
+        );
       }
     } catch (error) {
       failures.push({ index, eventType: eventType.name, message: (error as Error).message });
@@ -94,7 +96,10 @@ const MAX_REASONS = 5;
  * One line out of ajv errors, for dead-letter reasons and API answers:
  * `payload/connection: must have required property 'id'; payload/dataType: must be string`.
  */
-export function describeValidationErrors(errors: readonly ErrorObject[] | null | undefined, dataName = 'payload'): string {
+export function describeValidationErrors(
+  errors: readonly ErrorObject[] | null | undefined,
+  dataName = 'payload',
+): string {
   if (!errors || errors.length === 0) return `${dataName}: is invalid`;
   const reasons = errors
     .slice(0, MAX_REASONS)
@@ -106,7 +111,8 @@ export function describeValidationErrors(errors: readonly ErrorObject[] | null |
 /** One ajv error's message, naming the offending property or the allowed values. */
 export function describeValidationError(error: ErrorObject): string {
   const message = error.message ?? `fails "${error.keyword}"`;
-  if (error.keyword === 'additionalProperties') return `${message} (${JSON.stringify(error.params.additionalProperty)})`;
+  if (error.keyword === 'additionalProperties')
+    return `${message} (${JSON.stringify(error.params.additionalProperty)})`;
   if (error.keyword === 'const') return `must be ${JSON.stringify(error.params.allowedValue)}`;
   if (error.keyword === 'enum') {
     return `must be one of ${(error.params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;

@@ -6,7 +6,17 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Alias, type Document, type Scalar } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Alias,
+  type Document,
+  type Scalar,
+} from 'yaml';
 import { HooksdError } from '../daemon/errors.js';
 import { formatPath, isRecord, Locator, type Problem, type Segment } from './locator.js';
 import { catalogProblems, duplicateConsumerProblems, schemaProblem } from './problems.js';
@@ -66,7 +76,11 @@ function checkConfigText(file: string, text: string, env: NodeJS.ProcessEnv): Co
     const { line, col } = offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(offset);
     return { line, column: col };
   };
-  const problems: Problem[] = doc.errors.map((error) => ({ ...at(error.pos[0]), path: 'syntax error', message: error.message }));
+  const problems: Problem[] = doc.errors.map((error) => ({
+    ...at(error.pos[0]),
+    path: 'syntax error',
+    message: error.message,
+  }));
   if (problems.length > 0) return { problems: formatProblems(file, problems) };
 
   const unsetPaths = new Set<string>();
@@ -107,7 +121,10 @@ function checkConfigText(file: string, text: string, env: NodeJS.ProcessEnv): Co
 function formatProblems(file: string, problems: Problem[]): string[] {
   return problems
     .sort((a, b) => a.line - b.line || a.column - b.column)
-    .map(({ line, column, path: pathText, message }) => `${file}:${line}:${column} ${pathText || '(top level)'}: ${message}`);
+    .map(
+      ({ line, column, path: pathText, message }) =>
+        `${file}:${line}:${column} ${pathText || '(top level)'}: ${message}`,
+    );
 }
 
 interface ValueVisitor {
@@ -116,7 +133,13 @@ interface ValueVisitor {
 }
 
 /** Visits every string value (not keys), and every alias that would make the data a cycle. */
-function walkValues(doc: Document, node: unknown, segments: Segment[], ancestors: unknown[], visitor: ValueVisitor): void {
+function walkValues(
+  doc: Document,
+  node: unknown,
+  segments: Segment[],
+  ancestors: unknown[],
+  visitor: ValueVisitor,
+): void {
   const inside = [...ancestors, node];
   if (isMap(node)) {
     for (const pair of node.items) {
@@ -137,14 +160,17 @@ const ENV_REFERENCE = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /** `${NAME}`, and `${NAME:-default}` when NAME is unset or empty, as in a shell. */
 function substituteEnvironment(text: string, env: NodeJS.ProcessEnv, onUnset: (name: string) => void): string {
-  return text.replace(ENV_REFERENCE, (reference, escaped: string | undefined, name: string, fallback: string | undefined) => {
-    if (escaped) return reference.slice(1);
-    const value = env[name];
-    if (value !== undefined && (value !== '' || fallback === undefined)) return value;
-    if (fallback !== undefined) return fallback;
-    onUnset(name);
-    return '';
-  });
+  return text.replace(
+    ENV_REFERENCE,
+    (reference, escaped: string | undefined, name: string, fallback: string | undefined) => {
+      if (escaped) return reference.slice(1);
+      const value = env[name];
+      if (value !== undefined && (value !== '' || fallback === undefined)) return value;
+      if (fallback !== undefined) return fallback;
+      onUnset(name);
+      return '';
+    },
+  );
 }
 
 /**
@@ -175,9 +201,11 @@ function dropEmptySections(data: unknown, schema: unknown): void {
 
 /** Paths in the file are relative to the file, not to wherever hooksd was started from. */
 function resolveRelativePaths(config: HooksdConfig, directory: string): void {
-  const relativeModule = (specifier: string) => (/^\.\.?\//.test(specifier) ? path.resolve(directory, specifier) : specifier);
+  const relativeModule = (specifier: string) =>
+    /^\.\.?\//.test(specifier) ? path.resolve(directory, specifier) : specifier;
   config.storage.path = path.resolve(directory, config.storage.path);
-  const relativePlugin = (entry: PluginEntry): PluginEntry => (typeof entry === 'string' ? relativeModule(entry) : { ...entry, use: relativeModule(entry.use) });
+  const relativePlugin = (entry: PluginEntry): PluginEntry =>
+    typeof entry === 'string' ? relativeModule(entry) : { ...entry, use: relativeModule(entry.use) };
   config.pipeline = config.pipeline.map(relativePlugin);
   for (const consumer of config.consumers) {
     consumer.plugins = consumer.plugins.map(relativePlugin);
@@ -197,4 +225,3 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
-

@@ -50,7 +50,9 @@ export class Locator {
       if (isAlias(node)) node = node.resolve(this.doc);
       let next: unknown;
       if (isMap(node)) {
-        const pair = node.items.find((item) => String(isScalar(item.key) ? item.key.value : item.key) === String(segment));
+        const pair = node.items.find(
+          (item) => String(isScalar(item.key) ? item.key.value : item.key) === String(segment),
+        );
         if (pair && atKey && index === segments.length - 1) next = pair.key;
         else next = pair?.value;
       } else if (isSeq(node) && typeof segment === 'number') {

@@ -6,7 +6,14 @@
 import type { ErrorObject } from 'ajv';
 import { describeValidationError, describeValidationErrors, tryCompileEventSchemas } from './event-schemas.js';
 import { formatPath, isRecord, problemAt, type Locator, type Problem } from './locator.js';
-import { CONSUMER_ID_PATTERN, EVENT_TYPE_PATTERN, EVENT_TYPE_SELECTOR_PATTERN, HEADER_NAME_PATTERN, SECRET_PATTERN, type EventTypeConfig } from './schema.js';
+import {
+  CONSUMER_ID_PATTERN,
+  EVENT_TYPE_PATTERN,
+  EVENT_TYPE_SELECTOR_PATTERN,
+  HEADER_NAME_PATTERN,
+  SECRET_PATTERN,
+  type EventTypeConfig,
+} from './schema.js';
 
 // Patterns a reader should not have to decipher.
 const PATTERN_MEANINGS: Record<string, string> = {
@@ -31,13 +38,19 @@ export function schemaProblem(error: ErrorObject, locator: Locator): Problem | u
   }
   if (error.propertyName !== undefined) {
     const nameSegments = [...segments, error.propertyName];
-    return { ...locator.position(nameSegments, true), path: formatPath(nameSegments), message: describeSchemaError(error) };
+    return {
+      ...locator.position(nameSegments, true),
+      path: formatPath(nameSegments),
+      message: describeSchemaError(error),
+    };
   }
   return { ...locator.position(segments), path: formatPath(segments), message: describeSchemaError(error) };
 }
 
 function describeSchemaError(error: ErrorObject): string {
-  return (error.keyword === 'pattern' && PATTERN_MEANINGS[String(error.params.pattern)]) || describeValidationError(error);
+  return (
+    (error.keyword === 'pattern' && PATTERN_MEANINGS[String(error.params.pattern)]) || describeValidationError(error)
+  );
 }
 
 /** The known key closest to `name`, if one is within two edits. */
@@ -126,4 +139,3 @@ export function duplicateConsumerProblems(data: unknown, locator: Locator): Prob
   });
   return problems;
 }
-

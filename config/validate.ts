@@ -12,7 +12,14 @@ import { configSchema, type HooksdConfig } from './schema.js';
 
 const DURATION_MESSAGE = 'must be a duration like "250ms", "5s", "5m", "2h", "5d"';
 
-const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'transfer-encoding', 'connection', 'user-agent']);
+const RESERVED_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'host',
+  'transfer-encoding',
+  'connection',
+  'user-agent',
+]);
 
 /** Headers hooksd writes on every request itself: the transport's and the `webhook-*` signature set. */
 export function isReservedHeader(name: string): boolean {
@@ -77,7 +84,13 @@ export function addConfigKeywords(ajv: Ajv): Ajv {
     if (!enabled || typeof expression !== 'string') return true;
     const { valid, error } = validateCronExpression(expression);
     if (valid) return true;
-    cron.errors = [{ keyword: 'cron', params: {}, message: `must be a cron expression with seconds, like "*/5 * * * * *" (${error?.message ?? 'invalid'})` }];
+    cron.errors = [
+      {
+        keyword: 'cron',
+        params: {},
+        message: `must be a cron expression with seconds, like "*/5 * * * * *" (${error?.message ?? 'invalid'})`,
+      },
+    ];
     return false;
   };
   ajv.addKeyword({ keyword: 'cron', type: 'string', schemaType: 'boolean', validate: cron });

@@ -64,10 +64,15 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const purger = new Purger(store, config.storage.retention, config.storage.purgeSchedule, log);
   const tasks = new Tasks(store, consumers, dispatcher, log);
   let pipeline: Pipeline | undefined;
-  const loadPipeline = (next: HooksdConfig) => Pipeline.load(next, deps.configFile, pluginContext(next, deps.configFile));
+  const loadPipeline = (next: HooksdConfig) =>
+    Pipeline.load(next, deps.configFile, pluginContext(next, deps.configFile));
   const loadConsumers = async (next: HooksdConfig, loaded: Pipeline) => {
     const hidden = await consumers.load(next, loaded);
-    if (hidden.length > 0) log.warn({ consumers: hidden }, 'the config file defines consumers with the ids of API consumers: the config file wins, the API ones are hidden');
+    if (hidden.length > 0)
+      log.warn(
+        { consumers: hidden },
+        'the config file defines consumers with the ids of API consumers: the config file wins, the API ones are hidden',
+      );
   };
   let nats: NatsHandle | undefined;
   let ingest: Ingest | undefined;
@@ -75,7 +80,11 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
 
   const routes = new RouteTable();
   healthRoutes(routes, () => {
-    const checks = { store: store.isOpen, nats: nats !== undefined && !nats.nc.isClosed() && ingest !== undefined, draining };
+    const checks = {
+      store: store.isOpen,
+      nats: nats !== undefined && !nats.nc.isClosed() && ingest !== undefined,
+      draining,
+    };
     return { ready: checks.store && checks.nats && !draining, checks };
   });
   descriptionRoutes(routes, metrics, packageVersion());
@@ -85,7 +94,12 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   consumerRoutes(routes, consumers, health);
   taskRoutes(routes, { store, consumers, dispatcher, tasks, live });
   deadLetterRoutes(routes, store);
-  const api = buildApiServer({ listen: config.server.listen, tokens: config.server.auth.tokens, router: routes.router, log });
+  const api = buildApiServer({
+    listen: config.server.listen,
+    tokens: config.server.auth.tokens,
+    router: routes.router,
+    log,
+  });
 
   return {
     store,

@@ -24,7 +24,11 @@ type Command = (args: string[], configFile: string) => Promise<number>;
 const commands: Record<string, Command> = { start, validate, publish };
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+  });
   const [name, ...args] = positionals;
   const command = name === undefined ? undefined : commands[name];
   if (values.help || command === undefined) {
@@ -114,12 +118,17 @@ async function publish(args: string[], configFile: string): Promise<number> {
   const config = loadConfig(configFile);
   const servers = config.nats.servers ?? [`nats://127.0.0.1:${config.nats.embeddedPort}`];
   const nc = await connect({ servers }).catch((error: Error) => {
-    throw new HooksdError('HOOKSD_NATS_UNAVAILABLE', `cannot connect to NATS at ${servers.join(', ')} (is hooksd running?): ${error.message}`);
+    throw new HooksdError(
+      'HOOKSD_NATS_UNAVAILABLE',
+      `cannot connect to NATS at ${servers.join(', ')} (is hooksd running?): ${error.message}`,
+    );
   });
   try {
     const id = randomUUID();
     const envelope = { id, eventType, generatedDate: new Date().toISOString(), payload };
-    const ack = await nc.jetstream().publish(subjectForEventType(eventType, config.nats.subjects), JSON.stringify(envelope), { msgID: id });
+    const ack = await nc
+      .jetstream()
+      .publish(subjectForEventType(eventType, config.nats.subjects), JSON.stringify(envelope), { msgID: id });
     console.log(JSON.stringify({ id, stream: ack.stream, seq: ack.seq }));
     return 0;
   } finally {

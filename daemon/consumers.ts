@@ -7,7 +7,15 @@ import { generateSecret } from '../plugins/standardWebhooks.js';
 import type { ConsumerPipeline, Pipeline } from './pipeline.js';
 import type { ConsumerState, MessageRecord } from './records.js';
 import { HooksdError } from './errors.js';
-import { effectiveSecrets, rotate, secretDigest, signingKeys, type SecretRecord, type SigningKey, type StoredSecret } from './secrets.js';
+import {
+  effectiveSecrets,
+  rotate,
+  secretDigest,
+  signingKeys,
+  type SecretRecord,
+  type SigningKey,
+  type StoredSecret,
+} from './secrets.js';
 import type { Store } from './store.js';
 
 /** Later than any due time (the due index holds 15 digits of milliseconds). */
@@ -62,7 +70,10 @@ export class ConsumerRegistry {
     const yamlIds = new Set(config.consumers.map((c) => c.id));
     const fromApi: ConsumerConfig[] = await this.store.apiConsumers.values().all();
     const hidden = fromApi.filter((c) => yamlIds.has(c.id)).map((c) => c.id);
-    const entries = [...config.consumers.map((entry) => ({ entry, source: 'yaml' as const })), ...fromApi.filter((c) => !yamlIds.has(c.id)).map((entry) => ({ entry, source: 'api' as const }))];
+    const entries = [
+      ...config.consumers.map((entry) => ({ entry, source: 'yaml' as const })),
+      ...fromApi.filter((c) => !yamlIds.has(c.id)).map((entry) => ({ entry, source: 'api' as const })),
+    ];
     const states = await this.store.getConsumerStates(entries.map((e) => e.entry.id));
     const next = new Map<string, Consumer>();
     for (const [i, { entry, source }] of entries.entries()) {
@@ -82,7 +93,8 @@ export class ConsumerRegistry {
    * else a generated one; either way it is returned so the caller can show it once.
    */
   async create(entry: ConsumerConfig, secret = generateSecret()): Promise<{ consumer: Consumer; secret: string }> {
-    if (this.byId.has(entry.id)) throw new HooksdError('HOOKSD_CONSUMER_EXISTS', `a consumer with id "${entry.id}" already exists`);
+    if (this.byId.has(entry.id))
+      throw new HooksdError('HOOKSD_CONSUMER_EXISTS', `a consumer with id "${entry.id}" already exists`);
     const consumerPipeline = this.pipelineFor(entry);
     const record: SecretRecord = { secrets: [{ secret, expiresAt: null }], configSecretHash: null };
     await this.store.write(
@@ -116,7 +128,11 @@ export class ConsumerRegistry {
   async remove(id: string): Promise<void> {
     const current = this.apiConsumer(id);
     await this.store.write(
-      [this.store.apiConsumers, this.store.secrets, this.store.consumerState].map((sublevel) => ({ type: 'del' as const, sublevel, key: id })),
+      [this.store.apiConsumers, this.store.secrets, this.store.consumerState].map((sublevel) => ({
+        type: 'del' as const,
+        sublevel,
+        key: id,
+      })),
       true,
     );
     this.byId.delete(id);
@@ -126,8 +142,21 @@ export class ConsumerRegistry {
       const due = await this.store.dueFor(id, END_OF_TIME, DELETE_STEP);
       if (due.length === 0) return;
       const now = Date.now();
-      const skipped = (message: MessageRecord): MessageRecord => ({ ...message, status: 'skipped', nextAttemptAt: null, updatedAt: now, lastError: `consumer "${id}" was deleted` });
-      await this.store.write(due.flatMap(({ key, message }) => (message === undefined ? [{ type: 'del' as const, sublevel: this.store.due, key }] : this.store.messageUpdateOps(message, skipped(message)))), true);
+      const skipped = (message: MessageRecord): MessageRecord => ({
+        ...message,
+        status: 'skipped',
+        nextAttemptAt: null,
+        updatedAt: now,
+        lastError: `consumer "${id}" was deleted`,
+      });
+      await this.store.write(
+        due.flatMap(({ key, message }) =>
+          message === undefined
+            ? [{ type: 'del' as const, sublevel: this.store.due, key }]
+            : this.store.messageUpdateOps(message, skipped(message)),
+        ),
+        true,
+      );
     }
   }
 
@@ -166,7 +195,10 @@ export class ConsumerRegistry {
     if (current === undefined) throw new Error(`no consumer "${id}"`);
     const { secret, secrets } = rotate(current.secrets, graceMs);
     const configSecret = current.configSecret;
-    await this.store.putSecrets(id, { secrets, configSecretHash: configSecret === undefined ? null : secretDigest(configSecret) });
+    await this.store.putSecrets(id, {
+      secrets,
+      configSecretHash: configSecret === undefined ? null : secretDigest(configSecret),
+    });
     this.byId.set(id, Object.freeze({ ...current, secrets, signingKeys: signingKeys(secrets) }));
     this.byEventType = new Map();
     return secret;
@@ -175,7 +207,11 @@ export class ConsumerRegistry {
   private apiConsumer(id: string): Consumer {
     const current = this.byId.get(id);
     if (current === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no consumer with id "${id}"`);
-    if (current.source !== 'api') throw new HooksdError('HOOKSD_CONSUMER_READ_ONLY', `consumer "${id}" comes from the config file: change it there`);
+    if (current.source !== 'api')
+      throw new HooksdError(
+        'HOOKSD_CONSUMER_READ_ONLY',
+        `consumer "${id}" comes from the config file: change it there`,
+      );
     return current;
   }
 
@@ -211,7 +247,13 @@ export class ConsumerRegistry {
     for (const consumer of this.byId.values()) destroyAgents(consumer);
   }
 
-  private async build(entry: ConsumerConfig, source: Consumer['source'], config: HooksdConfig, state: ConsumerState, pipeline: ConsumerPipeline): Promise<Consumer> {
+  private async build(
+    entry: ConsumerConfig,
+    source: Consumer['source'],
+    config: HooksdConfig,
+    state: ConsumerState,
+    pipeline: ConsumerPipeline,
+  ): Promise<Consumer> {
     const concurrency = entry.concurrency ?? config.delivery.concurrency;
     const agentOptions = { keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency };
     const tls = {

@@ -139,7 +139,11 @@ export class Dispatcher {
         resolve();
       };
     });
-    if (this.inFlight > 0) this.log.warn({ inFlight: this.inFlight }, 'shutdown timeout: attempts still in flight stay due and are retried after restart');
+    if (this.inFlight > 0)
+      this.log.warn(
+        { inFlight: this.inFlight },
+        'shutdown timeout: attempts still in flight stay due and are retried after restart',
+      );
   }
 
   private lane(consumerId: string): Lane {
@@ -181,7 +185,12 @@ export class Dispatcher {
         this.pump(consumerId, lane);
       };
       this.run(job, consumer, release)
-        .catch((error) => this.log.error({ err: error, messageId: job.message.id }, 'attempt could not be recorded; it stays due and will be retried'))
+        .catch((error) =>
+          this.log.error(
+            { err: error, messageId: job.message.id },
+            'attempt could not be recorded; it stays due and will be retried',
+          ),
+        )
         .finally(() => {
           if (answered) lane.recording -= 1;
           else lane.active -= 1;
@@ -197,7 +206,15 @@ export class Dispatcher {
 
   /** Forgets an idle lane, unless its rate limit still holds back the next request. */
   private dropIfIdle(consumerId: string, lane: Lane): void {
-    if (lane.queue.length === 0 && lane.active === 0 && lane.recording === 0 && lane.onTimer === 0 && lane.wake === undefined && lane.nextSlot <= Date.now()) this.lanes.delete(consumerId);
+    if (
+      lane.queue.length === 0 &&
+      lane.active === 0 &&
+      lane.recording === 0 &&
+      lane.onTimer === 0 &&
+      lane.wake === undefined &&
+      lane.nextSlot <= Date.now()
+    )
+      this.lanes.delete(consumerId);
   }
 
   /** One attempt of the job, recorded; `answered` is called once no request is open any more. */
@@ -205,7 +222,10 @@ export class Dispatcher {
     const { message } = job;
     const now = Date.now();
     if (consumer === undefined || consumer.disabled) {
-      const reason = consumer === undefined ? `consumer "${message.consumerId}" is not configured` : `consumer "${message.consumerId}" is disabled`;
+      const reason =
+        consumer === undefined
+          ? `consumer "${message.consumerId}" is not configured`
+          : `consumer "${message.consumerId}" is disabled`;
       if (job.trigger === 'manual') this.log.warn({ messageId: message.id }, `manual attempt not sent: ${reason}`);
       else await this.finishWithout(message, 'skipped', reason, now);
       return;
@@ -224,25 +244,55 @@ export class Dispatcher {
     let attempt: AttemptRecord;
     const base = { messageId: message.id, attempt: message.attempts + 1, trigger: job.trigger, startedAt };
     if (prepared.error !== undefined) {
-      attempt = { ...base, durationMs: 0, timings: {}, outcome: 'failure', errorClass: 'transform', error: prepared.error, request: { method: 'POST', url: consumer.url, headers: redactHeaders(consumer.headers) } };
+      attempt = {
+        ...base,
+        durationMs: 0,
+        timings: {},
+        outcome: 'failure',
+        errorClass: 'transform',
+        error: prepared.error,
+        request: { method: 'POST', url: consumer.url, headers: redactHeaders(consumer.headers) },
+      };
     } else {
       const { webhook, body: sent } = prepared;
       const headers = {
         ...webhook.headers,
         'content-type': 'application/json',
-        ...consumer.pipeline.sign.headers({ messageId: message.id, timestamp: Math.floor(startedAt / 1000), body: sent, keys: activeKeys(consumer.signingKeys, startedAt) }),
+        ...consumer.pipeline.sign.headers({
+          messageId: message.id,
+          timestamp: Math.floor(startedAt / 1000),
+          body: sent,
+          keys: activeKeys(consumer.signingKeys, startedAt),
+        }),
       };
       const request = { method: webhook.method, url: webhook.url, headers, body: sent };
       const outcome = await sendHttp(consumer, request, this.live.config.delivery.maxResponseBytes, this.live.guard);
       answered();
-      attempt = { ...base, ...outcome, request: { method: request.method, url: request.url, headers: redactHeaders(headers), ...(sent === body ? {} : { body: sent }) } };
+      attempt = {
+        ...base,
+        ...outcome,
+        request: {
+          method: request.method,
+          url: request.url,
+          headers: redactHeaders(headers),
+          ...(sent === body ? {} : { body: sent }),
+        },
+      };
     }
     const after = this.nextState(message, attempt, consumer, Date.now());
     await this.store.write([...this.store.attemptOps(attempt), ...this.store.messageUpdateOps(message, after)]);
     this.metrics.attempted(consumer.id, attempt.outcome, attempt.durationMs, message.createdAt);
     await this.health.afterAttempt(consumer.id, attempt);
     if (after.status === 'failure' && job.trigger === 'scheduled') {
-      this.ops.publish('message.failure', { messageId: after.id, eventId: after.eventId, consumerId: after.consumerId, eventType: after.eventType, attempts: after.attempts, lastStatusCode: after.lastStatusCode ?? null, lastError: after.lastError ?? null });
+      this.ops.publish('message.failure', {
+        messageId: after.id,
+        eventId: after.eventId,
+        consumerId: after.consumerId,
+        eventType: after.eventType,
+        attempts: after.attempts,
+        lastStatusCode: after.lastStatusCode ?? null,
+        lastError: after.lastError ?? null,
+      });
     }
     if (after.nextAttemptAt !== null && job.trigger === 'scheduled') this.retrySoon(after, body);
   }
@@ -251,8 +301,20 @@ export class Dispatcher {
    * Runs the consumer's transforms over the request. Without transforms the envelope bytes
    * go out as they are; with them, the body is the transformed payload serialised.
    */
-  private prepare(consumer: Consumer, envelope: string): { webhook: Webhook; body: string; cancelled?: false; error?: undefined } | { cancelled: true; error?: undefined } | { error: string; cancelled?: false } {
-    let webhook: Webhook = { method: 'POST', url: consumer.url, headers: { ...consumer.headers }, payload: undefined, cancel: false };
+  private prepare(
+    consumer: Consumer,
+    envelope: string,
+  ):
+    | { webhook: Webhook; body: string; cancelled?: false; error?: undefined }
+    | { cancelled: true; error?: undefined }
+    | { error: string; cancelled?: false } {
+    let webhook: Webhook = {
+      method: 'POST',
+      url: consumer.url,
+      headers: { ...consumer.headers },
+      payload: undefined,
+      cancel: false,
+    };
     const { transforms } = consumer.pipeline;
     if (transforms.length === 0) return { webhook, body: envelope };
     try {
@@ -266,7 +328,12 @@ export class Dispatcher {
   }
 
   /** Ends a message that could not be attempted: its status says why, and it stays replayable. */
-  private async finishWithout(message: MessageRecord, status: MessageRecord['status'], reason: string, now: number): Promise<void> {
+  private async finishWithout(
+    message: MessageRecord,
+    status: MessageRecord['status'],
+    reason: string,
+    now: number,
+  ): Promise<void> {
     const after: MessageRecord = { ...message, status, nextAttemptAt: null, updatedAt: now, lastError: reason };
     await this.store.write(this.store.messageUpdateOps(message, after));
   }
@@ -275,7 +342,14 @@ export class Dispatcher {
   private nextState(message: MessageRecord, attempt: AttemptRecord, consumer: Consumer, now: number): MessageRecord {
     const manual = attempt.trigger === 'manual';
     const manualAttempts = (message.manualAttempts ?? 0) + (manual ? 1 : 0);
-    const base = { ...message, attempts: attempt.attempt, manualAttempts, updatedAt: now, lastStatusCode: attempt.response?.statusCode, lastError: attempt.error };
+    const base = {
+      ...message,
+      attempts: attempt.attempt,
+      manualAttempts,
+      updatedAt: now,
+      lastStatusCode: attempt.response?.statusCode,
+      lastError: attempt.error,
+    };
     if (attempt.outcome === 'success') return { ...base, status: 'success', nextAttemptAt: null };
     if (manual) return { ...base, status: message.nextAttemptAt === null ? 'failure' : message.status };
     const scheduledAttempts = attempt.attempt - manualAttempts;
@@ -283,7 +357,11 @@ export class Dispatcher {
     const delay = consumer.pipeline.retry.nextDelay({
       schedule: consumer.retrySchedule,
       attemptsMade: scheduledAttempts,
-      failed: { statusCode: attempt.response?.statusCode, errorClass: attempt.errorClass, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined },
+      failed: {
+        statusCode: attempt.response?.statusCode,
+        errorClass: attempt.errorClass,
+        retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+      },
     });
     if (delay === null) return { ...base, status: 'failure', nextAttemptAt: null };
     return { ...base, status: 'attempting', nextAttemptAt: now + delay };
@@ -295,11 +373,14 @@ export class Dispatcher {
     if (this.stopping || delay > SHORT_RETRY_MS || this.timers.size >= SHORT_RETRY_TIMER_LIMIT) return;
     const lane = this.lane(message.consumerId);
     lane.onTimer += 1;
-    const timer = setTimeout(() => {
-      this.timers.delete(message.id);
-      lane.onTimer -= 1;
-      if (!this.enqueue({ message, body, trigger: 'scheduled' })) this.dropIfIdle(message.consumerId, lane);
-    }, Math.max(0, delay));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(message.id);
+        lane.onTimer -= 1;
+        if (!this.enqueue({ message, body, trigger: 'scheduled' })) this.dropIfIdle(message.consumerId, lane);
+      },
+      Math.max(0, delay),
+    );
     this.timers.set(message.id, timer);
   }
 }

@@ -26,13 +26,20 @@ export function renderPluginDocs(plugins: readonly PluginDefinition<PluginKind, 
   ];
   for (const plugin of plugins) {
     lines.push('', `## ${plugin.name}`, '', `Kind: \`${plugin.kind}\`.`, '', plugin.description, '');
-    const properties = Object.entries(((plugin.optionsSchema as { properties?: Record<string, PropertySchema> }).properties ?? {}) as Record<string, PropertySchema>);
+    const properties = Object.entries(
+      ((plugin.optionsSchema as { properties?: Record<string, PropertySchema> }).properties ?? {}) as Record<
+        string,
+        PropertySchema
+      >,
+    );
     if (properties.length === 0) {
       lines.push('Options: none.');
     } else {
       lines.push('| option | type | default | description |', '|---|---|---|---|');
       for (const [name, schema] of properties) {
-        const type = schema.enum ? schema.enum.map((v) => `\`${JSON.stringify(v)}\``).join(' \\| ') : (schema.type ?? 'any');
+        const type = schema.enum
+          ? schema.enum.map((v) => `\`${JSON.stringify(v)}\``).join(' \\| ')
+          : (schema.type ?? 'any');
         const fallback = schema.default === undefined ? '' : `\`${JSON.stringify(schema.default)}\``;
         lines.push(`| \`${name}\` | ${type} | ${fallback} | ${schema.description ?? ''} |`);
       }
@@ -56,6 +63,7 @@ export function renderErrorDocs(): string {
     '| code | status | meaning |',
     '|---|---|---|',
   ];
-  for (const [code, { status, meaning }] of Object.entries(ERROR_CODES)) lines.push(`| \`${code}\` | ${status} | ${meaning} |`);
+  for (const [code, { status, meaning }] of Object.entries(ERROR_CODES))
+    lines.push(`| \`${code}\` | ${status} | ${meaning} |`);
   return lines.join('\n') + '\n';
 }

@@ -140,10 +140,7 @@ export class EmbeddedNats {
     });
     child.once('exit', (code, signal) => {
       if (this.stopping !== undefined) return;
-      this.logger?.error(
-        { code, signal, output: [...this.output] },
-        'embedded nats-server exited unexpectedly',
-      );
+      this.logger?.error({ code, signal, output: [...this.output] }, 'embedded nats-server exited unexpectedly');
       // Let a later start() launch a new one instead of returning the dead server's URL.
       this.child = undefined;
       this.starting = undefined;
@@ -178,30 +175,34 @@ export class EmbeddedNats {
       };
       const onError = (err: NodeJS.ErrnoException): void => {
         cleanUp();
-        reject(err.code === 'ENOENT' ? missingBinaryError(bin) : new HooksdError(
-          'HOOKSD_NATS_UNAVAILABLE',
-          `Could not run ${bin}: ${err.message}`,
-          { command },
-        ));
+        reject(
+          err.code === 'ENOENT'
+            ? missingBinaryError(bin)
+            : new HooksdError('HOOKSD_NATS_UNAVAILABLE', `Could not run ${bin}: ${err.message}`, { command }),
+        );
       };
       const onClose = (code: number | null, signal: NodeJS.Signals | null): void => {
         cleanUp();
         const reason = this.lastError() ?? `exited with ${signal ?? `code ${code}`}`;
-        reject(new HooksdError(
-          'HOOKSD_NATS_UNAVAILABLE',
-          `nats-server stopped before it was ready (${command}): ${reason}`,
-          { command, code, signal, output: [...this.output] },
-        ));
+        reject(
+          new HooksdError(
+            'HOOKSD_NATS_UNAVAILABLE',
+            `nats-server stopped before it was ready (${command}): ${reason}`,
+            { command, code, signal, output: [...this.output] },
+          ),
+        );
       };
       const timer = setTimeout(() => {
         cleanUp();
         const seconds = this.readyTimeoutMs / 1000;
-        reject(new HooksdError(
-          'HOOKSD_NATS_UNAVAILABLE',
-          `nats-server did not report ready within ${seconds}s (${command}). Its last output:\n`
-            + (this.output.length > 0 ? this.output.join('\n') : '(none)'),
-          { command, output: [...this.output] },
-        ));
+        reject(
+          new HooksdError(
+            'HOOKSD_NATS_UNAVAILABLE',
+            `nats-server did not report ready within ${seconds}s (${command}). Its last output:\n` +
+              (this.output.length > 0 ? this.output.join('\n') : '(none)'),
+            { command, output: [...this.output] },
+          ),
+        );
       }, this.readyTimeoutMs);
 
       lineListeners.add(onLine);
@@ -221,7 +222,10 @@ export class EmbeddedNats {
         delay(STOP_GRACE_MS).then(() => false),
       ]);
       if (!exitedInTime) {
-        this.logger?.warn({ pid: child.pid }, `embedded nats-server ignored SIGTERM for ${STOP_GRACE_MS / 1000}s; killing it`);
+        this.logger?.warn(
+          { pid: child.pid },
+          `embedded nats-server ignored SIGTERM for ${STOP_GRACE_MS / 1000}s; killing it`,
+        );
         await this.kill(child);
       }
     }
@@ -255,9 +259,9 @@ function missingBinaryError(bin: string): HooksdError {
     : '"nats-server" was not found on PATH';
   return new HooksdError(
     'HOOKSD_NATS_SERVER_MISSING',
-    `No nats.servers are configured, so hooksd starts its own nats-server, but ${where}. `
-      + 'Install it (Debian/Ubuntu: apt-get install nats-server; elsewhere see https://docs.nats.io) '
-      + 'or set nats.servers in the config to use an existing NATS server.',
+    `No nats.servers are configured, so hooksd starts its own nats-server, but ${where}. ` +
+      'Install it (Debian/Ubuntu: apt-get install nats-server; elsewhere see https://docs.nats.io) ' +
+      'or set nats.servers in the config to use an existing NATS server.',
     { bin },
   );
 }

@@ -40,7 +40,8 @@ export function readEnvelope(msg: JsMsg, eventTypeFromSubject: (subject: string)
   } catch (error) {
     throw new EnvelopeError(`body is not JSON: ${(error as Error).message}`);
   }
-  if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope)) throw new EnvelopeError('envelope must be a JSON object');
+  if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope))
+    throw new EnvelopeError('envelope must be a JSON object');
   if (!('payload' in envelope)) throw new EnvelopeError('envelope has no "payload"');
 
   const id = envelope.id ?? msg.headers?.get('Nats-Msg-Id') ?? derivedId(msg);
@@ -49,7 +50,9 @@ export function readEnvelope(msg: JsMsg, eventTypeFromSubject: (subject: string)
   }
   const eventType = envelope.eventType ?? eventTypeFromSubject(msg.subject);
   if (typeof eventType !== 'string' || !eventTypePattern.test(eventType)) {
-    throw new EnvelopeError(`"eventType" must be dot-separated names like "connection.created" (got ${JSON.stringify(eventType)})`);
+    throw new EnvelopeError(
+      `"eventType" must be dot-separated names like "connection.created" (got ${JSON.stringify(eventType)})`,
+    );
   }
   const generatedDate = envelope.generatedDate ?? new Date(Math.floor(msg.info.timestampNanos / 1e6)).toISOString();
   if (typeof generatedDate !== 'string' || !ISO_DATE.test(generatedDate) || Number.isNaN(Date.parse(generatedDate))) {

@@ -11,7 +11,11 @@ import type { Store } from './store.js';
  * the event away. A filter that throws still leaves a record: the message exists, failed,
  * with the reason, and `deliver` is false.
  */
-export function messageFor(envelope: Envelope, consumer: Consumer, now: number): { message: MessageRecord; deliver: boolean } | undefined {
+export function messageFor(
+  envelope: Envelope,
+  consumer: Consumer,
+  now: number,
+): { message: MessageRecord; deliver: boolean } | undefined {
   let refusal: string | undefined;
   if (consumer.pipeline.hasFilters) {
     try {
@@ -26,7 +30,11 @@ export function messageFor(envelope: Envelope, consumer: Consumer, now: number):
 }
 
 /** The stored record of an event received (or made) at `receivedAt`. */
-export function eventRecord(envelope: Pick<Envelope, 'id' | 'eventType' | 'generatedDate' | 'body'>, subject: string, receivedAt: number): EventRecord {
+export function eventRecord(
+  envelope: Pick<Envelope, 'id' | 'eventType' | 'generatedDate' | 'body'>,
+  subject: string,
+  receivedAt: number,
+): EventRecord {
   const { id, eventType, generatedDate, body } = envelope;
   return { id, eventType, generatedDate, receivedAt, seq: sortableId('', receivedAt), subject, body };
 }
@@ -57,11 +65,24 @@ export function dispatchDue(dispatcher: Dispatcher, jobs: Job[]): void {
  * New messages of a stored event for the given consumers (a replay, a mock event, a missed
  * event), written in one durable batch and then handed to the dispatcher.
  */
-export async function sendAgain(store: Store, dispatcher: Dispatcher, envelope: Envelope, consumers: readonly Consumer[]): Promise<MessageRecord[]> {
+export async function sendAgain(
+  store: Store,
+  dispatcher: Dispatcher,
+  envelope: Envelope,
+  consumers: readonly Consumer[],
+): Promise<MessageRecord[]> {
   const now = Date.now();
   const created = consumers.flatMap((consumer) => messageFor(envelope, consumer, now) ?? []);
-  await store.write(created.flatMap(({ message }) => store.newMessageOps(message)), true);
-  dispatchDue(dispatcher, created.filter((c) => c.deliver).map(({ message }) => ({ message, body: envelope.body, trigger: 'scheduled' as const })));
+  await store.write(
+    created.flatMap(({ message }) => store.newMessageOps(message)),
+    true,
+  );
+  dispatchDue(
+    dispatcher,
+    created
+      .filter((c) => c.deliver)
+      .map(({ message }) => ({ message, body: envelope.body, trigger: 'scheduled' as const })),
+  );
   return created.map((c) => c.message);
 }
 
@@ -72,11 +93,21 @@ export const MOCK_EVENT_SUBJECT = 'hooksd.mock';
  * A mock event of `eventType` with `payload` (the catalog's example) for one consumer: stored
  * like any event, sent past the consumer's filters, then signed, recorded and retried as usual.
  */
-export async function sendMockEvent(store: Store, dispatcher: Dispatcher, consumer: Consumer, eventType: string, payload: unknown): Promise<MessageRecord> {
+export async function sendMockEvent(
+  store: Store,
+  dispatcher: Dispatcher,
+  consumer: Consumer,
+  eventType: string,
+  payload: unknown,
+): Promise<MessageRecord> {
   const now = Date.now();
   const id = randomUUID();
   const generatedDate = new Date(now).toISOString();
-  const event = eventRecord({ id, eventType, generatedDate, body: JSON.stringify({ id, eventType, generatedDate, payload }) }, MOCK_EVENT_SUBJECT, now);
+  const event = eventRecord(
+    { id, eventType, generatedDate, body: JSON.stringify({ id, eventType, generatedDate, payload }) },
+    MOCK_EVENT_SUBJECT,
+    now,
+  );
   const message = newMessage(event, consumer, now);
   await store.write([...store.eventOps(event), ...store.newMessageOps(message)], true);
   dispatchDue(dispatcher, [{ message, body: event.body, trigger: 'scheduled' }]);

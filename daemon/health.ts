@@ -34,7 +34,11 @@ export class ConsumerHealth {
     } else if (failingSince === null) {
       await this.consumers.updateState(consumerId, { failingSince: now });
     } else if (now - failingSince >= this.live.config.delivery.disableAfter) {
-      await this.disable(consumerId, `every attempt failed since ${new Date(failingSince).toISOString()} (delivery.disableAfter)`, failingSince);
+      await this.disable(
+        consumerId,
+        `every attempt failed since ${new Date(failingSince).toISOString()} (delivery.disableAfter)`,
+        failingSince,
+      );
     }
   }
 
@@ -42,17 +46,31 @@ export class ConsumerHealth {
     if (this.consumers.get(consumerId)?.disabled || this.disabling.has(consumerId)) return;
     this.disabling.add(consumerId);
     try {
-      await this.consumers.updateState(consumerId, { disabled: true, disabledReason: reason, changedAt: Date.now(), failingSince: null });
+      await this.consumers.updateState(consumerId, {
+        disabled: true,
+        disabledReason: reason,
+        changedAt: Date.now(),
+        failingSince: null,
+      });
     } finally {
       this.disabling.delete(consumerId);
     }
-    this.ops.publish('consumer.disabled', { consumerId, reason, failingSince: failingSince === null ? null : new Date(failingSince).toISOString() });
+    this.ops.publish('consumer.disabled', {
+      consumerId,
+      reason,
+      failingSince: failingSince === null ? null : new Date(failingSince).toISOString(),
+    });
   }
 
   async enable(consumerId: string): Promise<void> {
     const consumer = this.consumers.get(consumerId);
     if (consumer === undefined || !consumer.disabled) return;
-    await this.consumers.updateState(consumerId, { disabled: false, disabledReason: undefined, changedAt: Date.now(), failingSince: null });
+    await this.consumers.updateState(consumerId, {
+      disabled: false,
+      disabledReason: undefined,
+      changedAt: Date.now(),
+      failingSince: null,
+    });
     this.ops.publish('consumer.enabled', { consumerId });
     this.log.info({ consumerId }, 'consumer enabled');
   }

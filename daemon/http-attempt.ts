@@ -15,7 +15,10 @@ export interface HttpRequest {
   body: string;
 }
 
-export type HttpOutcome = Pick<AttemptRecord, 'durationMs' | 'timings' | 'response' | 'outcome' | 'errorClass' | 'error'>;
+export type HttpOutcome = Pick<
+  AttemptRecord,
+  'durationMs' | 'timings' | 'response' | 'outcome' | 'errorClass' | 'error'
+>;
 
 /**
  * Sends one request and reads at most `maxResponseBytes` of the answer (the rest is never
@@ -24,10 +27,16 @@ export type HttpOutcome = Pick<AttemptRecord, 'durationMs' | 'timings' | 'respon
  * guard checks the address before connecting: an IP literal here, a hostname's resolved
  * addresses in its lookup, whose answer is the address the socket then connects to.
  */
-export function sendHttp(consumer: Consumer, request: HttpRequest, maxResponseBytes: number, guard: NetworkGuard): Promise<HttpOutcome> {
+export function sendHttp(
+  consumer: Consumer,
+  request: HttpRequest,
+  maxResponseBytes: number,
+  guard: NetworkGuard,
+): Promise<HttpOutcome> {
   const started = performance.now();
   const refused = guard.checkUrl(request.url);
-  if (refused !== null) return Promise.resolve({ durationMs: 0, timings: {}, outcome: 'failure', errorClass: 'blocked', error: refused });
+  if (refused !== null)
+    return Promise.resolve({ durationMs: 0, timings: {}, outcome: 'failure', errorClass: 'blocked', error: refused });
   return new Promise((resolve) => {
     const stream = got.stream(request.url, {
       method: request.method,
@@ -60,7 +69,12 @@ export function sendHttp(consumer: Consumer, request: HttpRequest, maxResponseBy
         durationMs,
         timings,
         outcome: ok ? 'success' : 'failure',
-        response: { statusCode: response.statusCode, headers: response.headers, body: Buffer.concat(chunks).toString('utf8'), truncated },
+        response: {
+          statusCode: response.statusCode,
+          headers: response.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          truncated,
+        },
         ...(ok ? {} : { errorClass: 'http' as const, error: `HTTP ${response.statusCode}` }),
         ...(error && !truncated ? { errorClass: classify(error), error: describe(error) } : {}),
       });

@@ -138,12 +138,17 @@ export class Ingest {
     }
     if (!this.live.catalog.has(envelope.eventType)) {
       if (this.live.config.ingest.unknownTypes === 'reject') {
-        return { refused: `unknown event type "${envelope.eventType}": it is not in eventTypes (set ingest.unknownTypes: deliver to accept unknown types)`, envelope };
+        return {
+          refused: `unknown event type "${envelope.eventType}": it is not in eventTypes (set ingest.unknownTypes: deliver to accept unknown types)`,
+          envelope,
+        };
       }
       return envelope;
     }
     const problem = this.live.catalog.check(envelope.eventType, envelope.view.payload);
-    return problem === null ? envelope : { refused: `payload does not match the schema of "${envelope.eventType}": ${problem}`, envelope };
+    return problem === null
+      ? envelope
+      : { refused: `payload does not match the schema of "${envelope.eventType}": ${problem}`, envelope };
   }
 
   private deadLetter(msg: JsMsg, { refused: reason, envelope }: Refusal, receivedAt: number): DeadLetterRecord {
@@ -157,7 +162,21 @@ export class Ingest {
     }
     const headers: Record<string, string[]> = {};
     for (const [name, values] of msg.headers ?? []) headers[name] = values;
-    this.log.warn({ subject: msg.subject, streamSequence: msg.seq, reason }, 'event refused: kept in the dead-letter log');
-    return { id: sortableId('dlq_', receivedAt), receivedAt, subject: msg.subject, reason, data, encoding, headers, streamSequence: msg.seq, eventId: envelope?.id, eventType: envelope?.eventType };
+    this.log.warn(
+      { subject: msg.subject, streamSequence: msg.seq, reason },
+      'event refused: kept in the dead-letter log',
+    );
+    return {
+      id: sortableId('dlq_', receivedAt),
+      receivedAt,
+      subject: msg.subject,
+      reason,
+      data,
+      encoding,
+      headers,
+      streamSequence: msg.seq,
+      eventId: envelope?.id,
+      eventType: envelope?.eventType,
+    };
   }
 }

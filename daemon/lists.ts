@@ -42,7 +42,10 @@ export async function listMessages(store: Store, query: MessageQuery): Promise<P
     [store.messagesByStatus, query.status],
     [store.messagesByType, query.eventType],
   ].filter(([, value]) => value !== undefined) as [Sublevel, string][];
-  const load = (keys: string[], values: unknown[]) => store.getMessages(choice.length > 0 ? keys.map((k) => k.slice(k.indexOf(SEP) + 1)) : keys).then((found) => (choice.length > 0 ? found : (values as MessageRecord[])));
+  const load = (keys: string[], values: unknown[]) =>
+    store
+      .getMessages(choice.length > 0 ? keys.map((k) => k.slice(k.indexOf(SEP) + 1)) : keys)
+      .then((found) => (choice.length > 0 ? found : (values as MessageRecord[])));
   const matches = (m: MessageRecord) =>
     (query.consumerId === undefined || m.consumerId === query.consumerId) &&
     (query.status === undefined || m.status === query.status) &&
@@ -53,11 +56,25 @@ export async function listMessages(store: Store, query: MessageQuery): Promise<P
 }
 
 export async function listAttempts(store: Store, messageId: string, query: PageQuery): Promise<Page<AttemptRecord>> {
-  return page(store.attempts, messageId + SEP, query, async (_keys: string[], values: unknown[]) => values as AttemptRecord[], undefined, null);
+  return page(
+    store.attempts,
+    messageId + SEP,
+    query,
+    async (_keys: string[], values: unknown[]) => values as AttemptRecord[],
+    undefined,
+    null,
+  );
 }
 
 export async function listDeadLetters(store: Store, query: PageQuery): Promise<Page<DeadLetterRecord>> {
-  return page(store.deadLetters, '', query, async (_keys: string[], values: unknown[]) => values as DeadLetterRecord[], undefined, 'dlq_');
+  return page(
+    store.deadLetters,
+    '',
+    query,
+    async (_keys: string[], values: unknown[]) => values as DeadLetterRecord[],
+    undefined,
+    'dlq_',
+  );
 }
 
 /**
@@ -88,7 +105,9 @@ async function page<T>(
   const iterator = index.iterator({ ...range, reverse: true });
   try {
     while (data.length < query.limit && scanned < maxScan) {
-      const entries: [string, unknown][] = await iterator.nextv(Math.min(query.limit - data.length + 8, maxScan - scanned));
+      const entries: [string, unknown][] = await iterator.nextv(
+        Math.min(query.limit - data.length + 8, maxScan - scanned),
+      );
       if (entries.length === 0) return { data, nextCursor: null };
       const records = await load(
         entries.map(([k]) => k),
@@ -115,7 +134,10 @@ export function encodeCursor(key: string): string {
 export function decodeCursor(cursor: string, prefix = ''): string {
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!key.startsWith(prefix) || key.length === prefix.length || encodeCursor(key) !== cursor) {
-    throw new HooksdError('HOOKSD_INVALID_CURSOR', 'cursor is not valid for this list (use the nextCursor of the previous page with the same filters)');
+    throw new HooksdError(
+      'HOOKSD_INVALID_CURSOR',
+      'cursor is not valid for this list (use the nextCursor of the previous page with the same filters)',
+    );
   }
   return key;
 }

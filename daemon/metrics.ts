@@ -12,13 +12,46 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly eventsIngested = new Counter({ name: 'hooksd_events_ingested_total', help: 'Events received from NATS and stored', registers: [this.registry] });
-  readonly deadLetters = new Counter({ name: 'hooksd_dead_letters_total', help: 'Events refused at ingest and kept in the dead-letter log', registers: [this.registry] });
-  private readonly statusChanges = new Counter({ name: 'hooksd_messages_total', help: 'Messages that reached each status (a message counts once per status it enters)', labelNames: ['status'], registers: [this.registry] });
-  private readonly attempts = new Counter({ name: 'hooksd_attempts_total', help: 'Delivery attempts by consumer and outcome', labelNames: ['consumer', 'outcome'], registers: [this.registry] });
-  private readonly attemptDuration = new Histogram({ name: 'hooksd_attempt_duration_seconds', help: 'Duration of delivery attempts, by consumer', labelNames: ['consumer'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  private readonly deliveryLatency = new Histogram({ name: 'hooksd_delivery_latency_seconds', help: 'From the message being created (the event received) to its successful attempt', buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  private readonly sweeperLag = new Gauge({ name: 'hooksd_sweeper_lag_seconds', help: 'How late the most overdue message handed over by the last sweep was', registers: [this.registry] });
+  readonly eventsIngested = new Counter({
+    name: 'hooksd_events_ingested_total',
+    help: 'Events received from NATS and stored',
+    registers: [this.registry],
+  });
+  readonly deadLetters = new Counter({
+    name: 'hooksd_dead_letters_total',
+    help: 'Events refused at ingest and kept in the dead-letter log',
+    registers: [this.registry],
+  });
+  private readonly statusChanges = new Counter({
+    name: 'hooksd_messages_total',
+    help: 'Messages that reached each status (a message counts once per status it enters)',
+    labelNames: ['status'],
+    registers: [this.registry],
+  });
+  private readonly attempts = new Counter({
+    name: 'hooksd_attempts_total',
+    help: 'Delivery attempts by consumer and outcome',
+    labelNames: ['consumer', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly attemptDuration = new Histogram({
+    name: 'hooksd_attempt_duration_seconds',
+    help: 'Duration of delivery attempts, by consumer',
+    labelNames: ['consumer'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly deliveryLatency = new Histogram({
+    name: 'hooksd_delivery_latency_seconds',
+    help: 'From the message being created (the event received) to its successful attempt',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly sweeperLag = new Gauge({
+    name: 'hooksd_sweeper_lag_seconds',
+    help: 'How late the most overdue message handed over by the last sweep was',
+    registers: [this.registry],
+  });
   private pendingBase: number | undefined;
   private pendingDelta = 0;
   private readonly perConsumer = new Map<string, { success: Counter; failure: Counter; duration: Histogram }>();
@@ -46,7 +79,9 @@ export class Metrics {
     store
       .countStatus('attempting')
       .then((count) => (this.pendingBase = count))
-      .catch((error) => this.log.warn({ err: error }, 'could not count pending retries; hooksd_retries_pending stays unset'));
+      .catch((error) =>
+        this.log.warn({ err: error }, 'could not count pending retries; hooksd_retries_pending stays unset'),
+      );
   }
 
   /** Reports the NATS durable consumer's backlog when scraped. */

@@ -1,5 +1,13 @@
 import path from 'node:path';
-import { AckPolicy, DeliverPolicy, connect, nanos, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  connect,
+  nanos,
+  type JetStreamClient,
+  type JetStreamManager,
+  type NatsConnection,
+} from 'nats';
 import type { Logger } from 'pino';
 import type { HooksdConfig } from '../config/schema.js';
 import { EmbeddedNats } from './embedded-nats.js';
@@ -22,7 +30,11 @@ export async function openNats(config: HooksdConfig, log: Logger): Promise<NatsH
   let embedded: EmbeddedNats | undefined;
   let servers = config.nats.servers;
   if (servers === undefined) {
-    embedded = new EmbeddedNats({ storeDir: path.join(config.storage.path, 'nats'), port: config.nats.embeddedPort, logger: log });
+    embedded = new EmbeddedNats({
+      storeDir: path.join(config.storage.path, 'nats'),
+      port: config.nats.embeddedPort,
+      logger: log,
+    });
     servers = [await embedded.start()];
     log.info({ servers }, 'embedded nats-server started');
   }
@@ -31,7 +43,10 @@ export async function openNats(config: HooksdConfig, log: Logger): Promise<NatsH
     nc = await connect({ servers, name: 'hooksd', maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
   } catch (error) {
     await embedded?.stop();
-    throw new HooksdError('HOOKSD_NATS_UNAVAILABLE', `cannot connect to NATS at ${servers.join(', ')}: ${(error as Error).message}`);
+    throw new HooksdError(
+      'HOOKSD_NATS_UNAVAILABLE',
+      `cannot connect to NATS at ${servers.join(', ')}: ${(error as Error).message}`,
+    );
   }
   void logStatus(nc, log);
   const jsm = await nc.jetstreamManager();
@@ -48,7 +63,8 @@ export async function openNats(config: HooksdConfig, log: Logger): Promise<NatsH
 
 async function logStatus(nc: NatsConnection, log: Logger): Promise<void> {
   for await (const status of nc.status()) {
-    if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') log.warn({ nats: status.type, data: String(status.data) }, 'nats connection status');
+    if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error')
+      log.warn({ nats: status.type, data: String(status.data) }, 'nats connection status');
   }
 }
 
@@ -59,7 +75,11 @@ export async function ensureStreamAndConsumer(jsm: JetStreamManager, config: Hoo
     await jsm.streams.info(stream);
   } catch (error) {
     if (!isNotFound(error)) throw error;
-    if (!createStream) throw new HooksdError('HOOKSD_NATS_UNAVAILABLE', `stream ${stream} does not exist and nats.createStream is false`);
+    if (!createStream)
+      throw new HooksdError(
+        'HOOKSD_NATS_UNAVAILABLE',
+        `stream ${stream} does not exist and nats.createStream is false`,
+      );
     await jsm.streams.add({ name: stream, subjects: [...subjects] });
     log.info({ stream, subjects }, 'created stream');
   }
@@ -94,7 +114,8 @@ export function eventTypeFromSubject(subject: string, subjects: readonly string[
   const tokens = subject.split('.');
   for (const pattern of subjects) {
     const prefix = literalPrefix(pattern);
-    if (prefix.length < tokens.length && prefix.every((t, i) => tokens[i] === t)) return tokens.slice(prefix.length).join('.');
+    if (prefix.length < tokens.length && prefix.every((t, i) => tokens[i] === t))
+      return tokens.slice(prefix.length).join('.');
   }
   return subject;
 }

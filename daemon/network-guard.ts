@@ -96,7 +96,8 @@ export class NetworkGuard {
   /** Throws an Error naming the entry when an `allowCidrs` entry is not a CIDR or address. */
   constructor(options: NetworkGuardOptions) {
     this.allowPrivate = options.allowPrivate;
-    this.resolve = options.resolve ?? ((hostname, lookupOptions) => dns.lookup(hostname, { ...lookupOptions, all: true }));
+    this.resolve =
+      options.resolve ?? ((hostname, lookupOptions) => dns.lookup(hostname, { ...lookupOptions, all: true }));
     options.allowCidrs.forEach((cidr, index) => this.allow(cidr, index));
   }
 
@@ -146,7 +147,13 @@ export class NetworkGuard {
         for (const { address } of addresses) {
           const refusal = this.refusal(address);
           if (refusal !== null) {
-            callback(Object.assign(new Error(`${hostname} resolved to ${address}, ${refusal}`), { code: BLOCKED_CODE, hostname }), '');
+            callback(
+              Object.assign(new Error(`${hostname} resolved to ${address}, ${refusal}`), {
+                code: BLOCKED_CODE,
+                hostname,
+              }),
+              '',
+            );
             return;
           }
         }
@@ -228,7 +235,10 @@ function parseIpv6(address: string): Uint8Array {
   const lastColon = address.lastIndexOf(':');
   let text = address;
   if (address.includes('.', lastColon)) {
-    const [a = 0, b = 0, c = 0, d = 0] = address.slice(lastColon + 1).split('.').map(Number);
+    const [a = 0, b = 0, c = 0, d = 0] = address
+      .slice(lastColon + 1)
+      .split('.')
+      .map(Number);
     text = `${address.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const [head = '', tail = ''] = text.split('::');

@@ -3,7 +3,18 @@ import { pathToFileURL } from 'node:url';
 import { Ajv } from 'ajv';
 import { configLocation } from '../config/loader.js';
 import type { ConsumerConfig, HooksdConfig, PluginEntry } from '../config/schema.js';
-import type { EventView, FilterInstance, InstanceOf, PluginContext, PluginDefinition, PluginKind, RetryInstance, SignInstance, TransformInstance, Webhook } from '../plugins/contract.js';
+import type {
+  EventView,
+  FilterInstance,
+  InstanceOf,
+  PluginContext,
+  PluginDefinition,
+  PluginKind,
+  RetryInstance,
+  SignInstance,
+  TransformInstance,
+  Webhook,
+} from '../plugins/contract.js';
 import { eventTypesPlugin } from '../plugins/eventTypes.js';
 import { payloadFilterPlugin } from '../plugins/payloadFilter.js';
 import { schedulePlugin } from '../plugins/schedule.js';
@@ -11,10 +22,19 @@ import { scriptPlugin } from '../plugins/script.js';
 import { standardWebhooksPlugin } from '../plugins/standardWebhooks.js';
 import { HooksdError } from './errors.js';
 
-export const BUILT_IN_PLUGINS: readonly PluginDefinition<PluginKind, never>[] = [eventTypesPlugin, payloadFilterPlugin, scriptPlugin, standardWebhooksPlugin, schedulePlugin];
+export const BUILT_IN_PLUGINS: readonly PluginDefinition<PluginKind, never>[] = [
+  eventTypesPlugin,
+  payloadFilterPlugin,
+  scriptPlugin,
+  standardWebhooksPlugin,
+  schedulePlugin,
+];
 
 export function pluginContext(config: HooksdConfig, configFile: string): PluginContext {
-  return { configDir: path.dirname(path.resolve(configFile)), retryPolicy: { jitter: config.delivery.jitter, overloadFloor: config.delivery.overloadFloor } };
+  return {
+    configDir: path.dirname(path.resolve(configFile)),
+    retryPolicy: { jitter: config.delivery.jitter, overloadFloor: config.delivery.overloadFloor },
+  };
 }
 
 const KINDS: readonly PluginKind[] = ['filter', 'transform', 'sign', 'retry'];
@@ -49,11 +69,15 @@ export class Pipeline {
   ) {}
 
   static async load(config: HooksdConfig, configFile: string, context: PluginContext): Promise<Pipeline> {
-    const load = (entry: PluginEntry, where: (string | number)[]) => loadPlugin(entry, context, () => configLocation(configFile, where));
+    const load = (entry: PluginEntry, where: (string | number)[]) =>
+      loadPlugin(entry, context, () => configLocation(configFile, where));
     const global = await Promise.all(config.pipeline.map((entry, i) => load(entry, ['pipeline', i])));
     const perConsumer = new Map<string, LoadedPlugin[]>();
     for (const [c, consumer] of config.consumers.entries()) {
-      perConsumer.set(consumer.id, await Promise.all(consumer.plugins.map((entry, i) => load(entry, ['consumers', c, 'plugins', i]))));
+      perConsumer.set(
+        consumer.id,
+        await Promise.all(consumer.plugins.map((entry, i) => load(entry, ['consumers', c, 'plugins', i]))),
+      );
     }
     const pipeline = new Pipeline(global, perConsumer);
     for (const [c, consumer] of config.consumers.entries()) {
@@ -61,7 +85,10 @@ export class Pipeline {
         pipeline.forConsumer(consumer);
       } catch (error) {
         if (error instanceof HooksdError) throw error;
-        throw new HooksdError('HOOKSD_PLUGIN_INVALID', `${configLocation(configFile, ['consumers', c])} consumers[${c}] (${consumer.id}): ${(error as Error).message}`);
+        throw new HooksdError(
+          'HOOKSD_PLUGIN_INVALID',
+          `${configLocation(configFile, ['consumers', c])} consumers[${c}] (${consumer.id}): ${(error as Error).message}`,
+        );
       }
     }
     return pipeline;
@@ -86,11 +113,16 @@ export class Pipeline {
       const found = plugins.filter((p) => p.kind === kind);
       // A consumer's own sign or retry plugin replaces the global one.
       const chosen = found.at(-1);
-      if (chosen === undefined) throw new HooksdError('HOOKSD_PLUGIN_INVALID', `consumer "${consumer.id}" has no ${kind} plugin: add one (e.g. ${kind === 'sign' ? 'standardWebhooks' : 'schedule'}) to pipeline`);
+      if (chosen === undefined)
+        throw new HooksdError(
+          'HOOKSD_PLUGIN_INVALID',
+          `consumer "${consumer.id}" has no ${kind} plugin: add one (e.g. ${kind === 'sign' ? 'standardWebhooks' : 'schedule'}) to pipeline`,
+        );
       return chosen.instance as InstanceOf[K];
     };
     return {
-      matchesType: (eventType) => typeFilters.every((f) => f({ id: '', eventType, generatedDate: '', payload: undefined })),
+      matchesType: (eventType) =>
+        typeFilters.every((f) => f({ id: '', eventType, generatedDate: '', payload: undefined })),
       accepts: (event) => filters.every((f) => f(event)),
       hasFilters: filters.length > 0,
       transforms,
@@ -121,7 +153,10 @@ async function loadPlugin(entry: PluginEntry, context: PluginContext, where: () 
   };
   let definition = BUILT_IN_PLUGINS.find((p) => p.name === use) as PluginDefinition | undefined;
   if (definition === undefined) {
-    if (!/^(\.{0,2}\/)/.test(use)) fail(`no built-in plugin has this name (built-ins: ${BUILT_IN_PLUGINS.map((p) => p.name).join(', ')}); a custom plugin is a module path like ./plugins/mine.js`);
+    if (!/^(\.{0,2}\/)/.test(use))
+      fail(
+        `no built-in plugin has this name (built-ins: ${BUILT_IN_PLUGINS.map((p) => p.name).join(', ')}); a custom plugin is a module path like ./plugins/mine.js`,
+      );
     let module: Record<string, unknown>;
     try {
       module = await import(pathToFileURL(use).href);
@@ -132,7 +167,8 @@ async function loadPlugin(entry: PluginEntry, context: PluginContext, where: () 
     const problems = [
       typeof definition.name !== 'string' && 'it exports no `name`',
       !KINDS.includes(definition.kind) && `its \`kind\` must be one of ${KINDS.join(', ')}`,
-      (typeof definition.optionsSchema !== 'object' || definition.optionsSchema === null) && 'it exports no `optionsSchema`',
+      (typeof definition.optionsSchema !== 'object' || definition.optionsSchema === null) &&
+        'it exports no `optionsSchema`',
       typeof definition.create !== 'function' && 'it exports no `create(options, context)` function',
     ].filter(Boolean);
     if (problems.length > 0) fail(problems.join('; '));
@@ -144,7 +180,10 @@ async function loadPlugin(entry: PluginEntry, context: PluginContext, where: () 
   } catch (error) {
     return fail(`its optionsSchema is not a valid JSON Schema: ${(error as Error).message}`);
   }
-  if (!validate(copy)) fail(`invalid options: ${(validate.errors ?? []).map((e) => `options${e.instancePath.replace(/\//g, '.')} ${e.message}`).join('; ')}`);
+  if (!validate(copy))
+    fail(
+      `invalid options: ${(validate.errors ?? []).map((e) => `options${e.instancePath.replace(/\//g, '.')} ${e.message}`).join('; ')}`,
+    );
   let instance;
   try {
     instance = definition.create(Object.freeze(copy) as never, context);

@@ -1,7 +1,14 @@
 /** The records hooksd keeps in LevelDB, as the API shows them. */
 
 export type MessageStatus = 'sending' | 'attempting' | 'success' | 'failure' | 'cancelled' | 'skipped';
-export const MESSAGE_STATUSES: readonly MessageStatus[] = ['sending', 'attempting', 'success', 'failure', 'cancelled', 'skipped'];
+export const MESSAGE_STATUSES: readonly MessageStatus[] = [
+  'sending',
+  'attempting',
+  'success',
+  'failure',
+  'cancelled',
+  'skipped',
+];
 
 /** `transform`: a transform plugin failed before anything was sent. */
 export type ErrorClass = 'timeout' | 'connect' | 'dns' | 'tls' | 'blocked' | 'http' | 'transform';
@@ -46,7 +53,12 @@ export interface AttemptRecord {
   timings: Record<string, number | undefined>;
   /** `body` is left out when it is the event's envelope, which the event record already holds. */
   request: { method: string; url: string; headers: Record<string, string>; body?: string };
-  response?: { statusCode: number; headers: Record<string, string | string[] | undefined>; body: string; truncated: boolean };
+  response?: {
+    statusCode: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: string;
+    truncated: boolean;
+  };
   outcome: 'success' | 'failure';
   errorClass?: ErrorClass;
   error?: string;

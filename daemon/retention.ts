@@ -11,7 +11,11 @@ const PURGE_BATCH = 500;
  * events none of whose messages still waits for an attempt, and dead letters. Pending work
  * is never purged, however old.
  */
-export async function purgeOlderThan(store: Store, cutoff: number, log: Logger): Promise<{ messages: number; events: number; deadLetters: number }> {
+export async function purgeOlderThan(
+  store: Store,
+  cutoff: number,
+  log: Logger,
+): Promise<{ messages: number; events: number; deadLetters: number }> {
   const counts = { messages: 0, events: 0, deadLetters: 0 };
   let ops: BatchOp[] = [];
   const flushIfFull = async (force = false) => {
@@ -41,7 +45,8 @@ export async function purgeOlderThan(store: Store, cutoff: number, log: Logger):
     await flushIfFull();
   }
   await flushIfFull(true);
-  if (counts.messages + counts.events + counts.deadLetters > 0) log.info(counts, 'purged records past storage.retention');
+  if (counts.messages + counts.events + counts.deadLetters > 0)
+    log.info(counts, 'purged records past storage.retention');
   return counts;
 }
 

@@ -16,18 +16,48 @@ export interface Step<T> {
 }
 
 /** The consumer's messages created between `since` and `until`, `limit` at most, continuing after the index key `after`. */
-export async function consumerMessagesBetween(store: Store, consumerId: string, since: number, until: number, after: string | null, limit: number): Promise<Step<{ key: string; message: MessageRecord }>> {
+export async function consumerMessagesBetween(
+  store: Store,
+  consumerId: string,
+  since: number,
+  until: number,
+  after: string | null,
+  limit: number,
+): Promise<Step<{ key: string; message: MessageRecord }>> {
   const prefix = consumerId + SEP;
-  const keys: string[] = await store.messagesByConsumer.keys({ ...(after === null ? { gte: prefix + sortableIdFloor('msg_', since) } : { gt: after }), lt: prefix + sortableIdFloor('msg_', until + 1), limit }).all();
+  const keys: string[] = await store.messagesByConsumer
+    .keys({
+      ...(after === null ? { gte: prefix + sortableIdFloor('msg_', since) } : { gt: after }),
+      lt: prefix + sortableIdFloor('msg_', until + 1),
+      limit,
+    })
+    .all();
   const messages = await store.getMessages(keys.map((k) => k.slice(prefix.length)));
-  return { items: keys.flatMap((key, i) => (messages[i] === undefined ? [] : [{ key, message: messages[i] as MessageRecord }])), more: keys.length === limit, lastKey: keys.at(-1) ?? null };
+  return {
+    items: keys.flatMap((key, i) =>
+      messages[i] === undefined ? [] : [{ key, message: messages[i] as MessageRecord }],
+    ),
+    more: keys.length === limit,
+    lastKey: keys.at(-1) ?? null,
+  };
 }
 
 /** Events received since `since`, `limit` at most, continuing after the index key `after`. */
-export async function eventsSince(store: Store, since: number, after: string | null, limit: number): Promise<Step<{ key: string; event: EventRecord }>> {
-  const entries: [string, string][] = await store.eventsByTime.iterator(after === null ? { gte: sortableIdFloor('', since), limit } : { gt: after, limit }).all();
+export async function eventsSince(
+  store: Store,
+  since: number,
+  after: string | null,
+  limit: number,
+): Promise<Step<{ key: string; event: EventRecord }>> {
+  const entries: [string, string][] = await store.eventsByTime
+    .iterator(after === null ? { gte: sortableIdFloor('', since), limit } : { gt: after, limit })
+    .all();
   const events: (EventRecord | undefined)[] = await store.events.getMany(entries.map(([, id]) => id));
-  return { items: entries.flatMap(([key], i) => (events[i] === undefined ? [] : [{ key, event: events[i] as EventRecord }])), more: entries.length === limit, lastKey: entries.at(-1)?.[0] ?? null };
+  return {
+    items: entries.flatMap(([key], i) => (events[i] === undefined ? [] : [{ key, event: events[i] as EventRecord }])),
+    more: entries.length === limit,
+    lastKey: entries.at(-1)?.[0] ?? null,
+  };
 }
 
 /** The ids of the consumers an event has messages for. */
@@ -40,7 +70,8 @@ export async function consumersOfEvent(store: Store, eventId: string): Promise<S
 
 /** Records created before `time`: messages, events (by reception) and dead-letter keys. */
 export async function* messagesBefore(store: Store, time: number): AsyncGenerator<MessageRecord> {
-  for await (const message of store.messages.values({ lt: sortableIdFloor('msg_', time) })) yield message as MessageRecord;
+  for await (const message of store.messages.values({ lt: sortableIdFloor('msg_', time) }))
+    yield message as MessageRecord;
 }
 
 export async function* eventsBefore(store: Store, time: number): AsyncGenerator<EventRecord> {

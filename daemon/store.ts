@@ -30,7 +30,8 @@ const DUE_WIDTH = 15;
 // The abstract-level typings do not follow sublevel value types through a root batch, so ops stay loose.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Sublevel = any;
-export type BatchOp = { type: 'put'; sublevel: Sublevel; key: string; value: unknown } | { type: 'del'; sublevel: Sublevel; key: string };
+export type BatchOp =
+  { type: 'put'; sublevel: Sublevel; key: string; value: unknown } | { type: 'del'; sublevel: Sublevel; key: string };
 
 /** A due index entry with its message; no message when the message no longer has that due time (a stale entry, to delete). */
 export interface DueEntry {
@@ -46,7 +47,8 @@ interface PendingWrite {
 }
 
 const dueTime = (dueAt: number) => String(Math.max(0, Math.floor(dueAt))).padStart(DUE_WIDTH, '0');
-const dueKey = (consumerId: string, dueAt: number, messageId: string) => consumerId + SEP + dueTime(dueAt) + SEP + messageId;
+const dueKey = (consumerId: string, dueAt: number, messageId: string) =>
+  consumerId + SEP + dueTime(dueAt) + SEP + messageId;
 /** The message id at the end of a due key. */
 export const dueMessageId = (key: string) => key.slice(key.lastIndexOf(SEP) + 1);
 const attemptKey = (messageId: string, attempt: number) => messageId + SEP + String(attempt).padStart(6, '0');
@@ -184,7 +186,8 @@ export class Store {
       ops.push({ type: 'del', sublevel: this.messagesByStatus, key: before.status + SEP + before.id });
       ops.push({ type: 'put', sublevel: this.messagesByStatus, key: after.status + SEP + after.id, value: '' });
     }
-    if (before.nextAttemptAt !== null && before.nextAttemptAt !== after.nextAttemptAt) ops.push(this.dueOp('del', before));
+    if (before.nextAttemptAt !== null && before.nextAttemptAt !== after.nextAttemptAt)
+      ops.push(this.dueOp('del', before));
     if (after.nextAttemptAt !== null) ops.push(this.dueOp('put', after));
     return ops;
   }
@@ -199,7 +202,8 @@ export class Store {
       { type: 'del', sublevel: this.messagesByEvent, key: message.eventId + SEP + message.id },
     ];
     if (message.nextAttemptAt !== null) ops.push(this.dueOp('del', message));
-    for await (const key of this.attempts.keys({ gte: message.id + SEP, lt: message.id + SEP + HIGH })) ops.push({ type: 'del', sublevel: this.attempts, key });
+    for await (const key of this.attempts.keys({ gte: message.id + SEP, lt: message.id + SEP + HIGH }))
+      ops.push({ type: 'del', sublevel: this.attempts, key });
     return ops;
   }
 
@@ -212,7 +216,9 @@ export class Store {
   }
 
   attemptOps(attempt: AttemptRecord): BatchOp[] {
-    return [{ type: 'put', sublevel: this.attempts, key: attemptKey(attempt.messageId, attempt.attempt), value: attempt }];
+    return [
+      { type: 'put', sublevel: this.attempts, key: attemptKey(attempt.messageId, attempt.attempt), value: attempt },
+    ];
   }
 
   deadLetterOps(record: DeadLetterRecord): BatchOp[] {
@@ -292,7 +298,10 @@ export class Store {
     const found: (MessageRecord | undefined)[] = await this.messages.getMany(keys.map(dueMessageId));
     return keys.map((key, i) => {
       const message = found[i];
-      const current = message !== undefined && message.nextAttemptAt !== null && dueKey(message.consumerId, message.nextAttemptAt, message.id) === key;
+      const current =
+        message !== undefined &&
+        message.nextAttemptAt !== null &&
+        dueKey(message.consumerId, message.nextAttemptAt, message.id) === key;
       return { key, message: current ? message : undefined };
     });
   }

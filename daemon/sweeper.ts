@@ -55,7 +55,9 @@ export class Sweeper {
   /** A sweep as soon as possible: now, or right after the one in progress (which may have passed the consumer that asked). */
   sweepSoon(): void {
     if (this.running === undefined) {
-      void this.sweepOnce().catch((error) => this.log.error({ err: error }, 'sweep failed; the next sweep tries again'));
+      void this.sweepOnce().catch((error) =>
+        this.log.error({ err: error }, 'sweep failed; the next sweep tries again'),
+      );
       return;
     }
     if (this.again) return;

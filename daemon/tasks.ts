@@ -97,7 +97,22 @@ export class Tasks {
 
   async create(kind: TaskKind, consumerId: string, since: number, until: number | null): Promise<TaskRecord> {
     const now = Date.now();
-    const task: TaskRecord = { id: sortableId('task_', now), kind, consumerId, since, until, status: 'running', createdAt: now, updatedAt: now, finishedAt: null, position: null, pending: [], examined: 0, sent: 0, error: null };
+    const task: TaskRecord = {
+      id: sortableId('task_', now),
+      kind,
+      consumerId,
+      since,
+      until,
+      status: 'running',
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: null,
+      position: null,
+      pending: [],
+      examined: 0,
+      sent: 0,
+      error: null,
+    };
     await this.save(task);
     this.run({ ...task });
     return task;
@@ -120,7 +135,14 @@ export class Tasks {
   }
 
   private async steps(task: TaskRecord): Promise<void> {
-    const run: Run = { task, ahead: [], exhausted: false, inFlight: new Set(), again: task.kind === 'recover' ? [...task.pending] : [], nextSlot: 0 };
+    const run: Run = {
+      task,
+      ahead: [],
+      exhausted: false,
+      inFlight: new Set(),
+      again: task.kind === 'recover' ? [...task.pending] : [],
+      nextSlot: 0,
+    };
     while (!this.stopping) {
       const consumer = this.consumers.get(task.consumerId);
       if (consumer === undefined) throw new Error(`consumer "${task.consumerId}" no longer exists`);
@@ -167,7 +189,8 @@ export class Tasks {
       if (!this.mayHandOver(run, consumer)) return moved;
       const message = await this.store.getMessage(run.again.shift() as string);
       moved = true;
-      if (message?.status === 'failure' && this.dispatcher.enqueue({ message, trigger: 'manual' })) this.handed(run, consumer, [message.id]);
+      if (message?.status === 'failure' && this.dispatcher.enqueue({ message, trigger: 'manual' }))
+        this.handed(run, consumer, [message.id]);
     }
     for (let looked = 0; looked < STEP; looked++) {
       if (run.ahead.length === 0) {
@@ -190,10 +213,17 @@ export class Tasks {
   /** The next records of the task's range, after the last one looked at. */
   private async readAhead(run: Run): Promise<void> {
     const { task } = run;
-    for (let after = task.position; ; ) {
+    for (let after = task.position; ;) {
       const step: Step<Item> =
         task.kind === 'recover'
-          ? await consumerMessagesBetween(this.store, task.consumerId, task.since, task.until ?? task.createdAt, after, STEP)
+          ? await consumerMessagesBetween(
+              this.store,
+              task.consumerId,
+              task.since,
+              task.until ?? task.createdAt,
+              after,
+              STEP,
+            )
           : await eventsSince(this.store, task.since, after, STEP);
       run.ahead = step.items;
       run.exhausted = !step.more;
@@ -223,7 +253,11 @@ export class Tasks {
     }
     const created = await sendAgain(this.store, this.dispatcher, envelopeOf(item.event), [consumer]);
     run.task.sent += created.length;
-    this.handed(run, consumer, created.map((m) => m.id));
+    this.handed(
+      run,
+      consumer,
+      created.map((m) => m.id),
+    );
   }
 
   /** May a message be handed to the consumer's lane now? Never while it is disabled. */
@@ -234,7 +268,8 @@ export class Tasks {
 
   private handed(run: Run, consumer: Consumer, ids: string[]): void {
     for (const id of ids) if (this.dispatcher.has(id)) run.inFlight.add(id);
-    if (consumer.rateLimit !== undefined && ids.length > 0) run.nextSlot = Date.now() + (ids.length * 1000) / consumer.rateLimit;
+    if (consumer.rateLimit !== undefined && ids.length > 0)
+      run.nextSlot = Date.now() + (ids.length * 1000) / consumer.rateLimit;
   }
 
   /** How long to wait before looking again: until the next rate slot, at most WAIT_MS. */

@@ -64,7 +64,12 @@ export interface TransformInstance extends Lifecycle {
 }
 
 export interface SignInstance extends Lifecycle {
-  headers(input: { messageId: string; timestamp: number; body: string; keys: readonly Buffer[] }): Record<string, string>;
+  headers(input: {
+    messageId: string;
+    timestamp: number;
+    body: string;
+    keys: readonly Buffer[];
+  }): Record<string, string>;
 }
 
 export interface RetryInstance extends Lifecycle {

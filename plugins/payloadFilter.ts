@@ -17,7 +17,21 @@ type Predicate = (value: unknown) => boolean;
 /** The envelope's fields (SPEC §2): a path starting anywhere else is a typo that would skip every event. */
 const ENVELOPE_FIELDS = new Set(['id', 'eventType', 'generatedDate', 'payload']);
 const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
-const FIELD_OPERATORS = ['$eq', '$neq', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exist', '$regex', '$startsWith', '$endsWith', '$not'];
+const FIELD_OPERATORS = [
+  '$eq',
+  '$neq',
+  '$gt',
+  '$gte',
+  '$lt',
+  '$lte',
+  '$in',
+  '$nin',
+  '$exist',
+  '$regex',
+  '$startsWith',
+  '$endsWith',
+  '$not',
+];
 const MAX_PATTERN_LENGTH = 1000;
 // No g or y: a RegExp with either keeps lastIndex between test() calls, so one event would change the next one's result.
 const REGEX_FLAGS = /^(?!.*(.).*\1)[imsu]*$/;
@@ -74,7 +88,8 @@ function compileClause(key: string, operand: unknown, at: string): Predicate {
       return (envelope) => !inner(envelope);
     }
   }
-  if (key.startsWith('$')) throw new FilterError(here, 'unknown operator; a filter key is a dotted path or one of $and, $or, $not');
+  if (key.startsWith('$'))
+    throw new FilterError(here, 'unknown operator; a filter key is a dotted path or one of $and, $or, $not');
   const segments = parsePath(key, here);
   if (isOperatorObject(operand, here)) return compileOperators(operand, segments, here);
   const equals = equalityTest(jsonOperand(operand, here));
@@ -93,7 +108,8 @@ function parsePath(key: string, at: string): string[] {
     if (segment === '') throw new FilterError(at, 'a path has no empty segments');
     if (FORBIDDEN_SEGMENTS.has(segment)) throw new FilterError(at, `"${segment}" is not allowed in a path`);
   }
-  if (!ENVELOPE_FIELDS.has(segments[0])) throw new FilterError(at, 'a path starts at an envelope field: id, eventType, generatedDate or payload');
+  if (!ENVELOPE_FIELDS.has(segments[0]))
+    throw new FilterError(at, 'a path starts at an envelope field: id, eventType, generatedDate or payload');
   return segments;
 }
 
@@ -102,17 +118,28 @@ function isOperatorObject(operand: unknown, at: string): operand is Record<strin
   if (!isRecord(operand)) return false;
   const keys = Object.keys(operand);
   const operatorCount = keys.filter((key) => key.startsWith('$')).length;
-  if (operatorCount > 0 && operatorCount < keys.length) throw new FilterError(at, 'mixes operators with plain keys; compare a whole object with $eq');
+  if (operatorCount > 0 && operatorCount < keys.length)
+    throw new FilterError(at, 'mixes operators with plain keys; compare a whole object with $eq');
   return operatorCount > 0;
 }
 
 function compileOperators(operators: Record<string, unknown>, segments: readonly string[], at: string): Predicate {
-  return allOf(Object.entries(operators).map(([operator, operand]) => compileOperator(operator, operand, segments, join(at, operator))));
+  return allOf(
+    Object.entries(operators).map(([operator, operand]) =>
+      compileOperator(operator, operand, segments, join(at, operator)),
+    ),
+  );
 }
 
 function compileOperator(operator: string, operand: unknown, segments: readonly string[], at: string): Predicate {
-  const some = (test: Predicate): Predicate => (envelope) => anyAt(envelope, segments, 0, test);
-  const none = (test: Predicate): Predicate => (envelope) => !anyAt(envelope, segments, 0, test);
+  const some =
+    (test: Predicate): Predicate =>
+    (envelope) =>
+      anyAt(envelope, segments, 0, test);
+  const none =
+    (test: Predicate): Predicate =>
+    (envelope) =>
+      !anyAt(envelope, segments, 0, test);
   switch (operator) {
     case '$eq':
       return some(equalityTest(jsonOperand(operand, at)));
@@ -210,7 +237,8 @@ function deepEqual(a: unknown, b: unknown): boolean {
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   for (const key of keys) {
-    if (!Object.hasOwn(b, key) || !deepEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+    if (!Object.hasOwn(b, key) || !deepEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]))
+      return false;
   }
   return true;
 }
@@ -219,16 +247,19 @@ function compileRegex(operand: unknown, at: string): RegExp {
   if (typeof operand === 'string') return checkedRegex(operand, '', at);
   if (!isRecord(operand)) throw new FilterError(at, 'must be a pattern string or { pattern, flags }');
   for (const key of Object.keys(operand)) {
-    if (key !== 'pattern' && key !== 'flags') throw new FilterError(join(at, key), 'unknown key; use pattern and flags');
+    if (key !== 'pattern' && key !== 'flags')
+      throw new FilterError(join(at, key), 'unknown key; use pattern and flags');
   }
   const { pattern, flags = '' } = operand;
   if (typeof pattern !== 'string') throw new FilterError(join(at, 'pattern'), 'must be a string');
-  if (typeof flags !== 'string' || !REGEX_FLAGS.test(flags)) throw new FilterError(join(at, 'flags'), 'must be a string of distinct flags among i, m, s, u');
+  if (typeof flags !== 'string' || !REGEX_FLAGS.test(flags))
+    throw new FilterError(join(at, 'flags'), 'must be a string of distinct flags among i, m, s, u');
   return checkedRegex(pattern, flags, join(at, 'pattern'));
 }
 
 function checkedRegex(pattern: string, flags: string, at: string): RegExp {
-  if (pattern.length > MAX_PATTERN_LENGTH) throw new FilterError(at, `a pattern is at most ${MAX_PATTERN_LENGTH} characters`);
+  if (pattern.length > MAX_PATTERN_LENGTH)
+    throw new FilterError(at, `a pattern is at most ${MAX_PATTERN_LENGTH} characters`);
   let regex: RegExp;
   try {
     regex = new RegExp(pattern, flags);
@@ -236,13 +267,17 @@ function checkedRegex(pattern: string, flags: string, at: string): RegExp {
     throw new FilterError(at, `invalid regular expression: ${(error as Error).message}`);
   }
   if (!safeRegex(pattern)) {
-    throw new FilterError(at, 'the pattern could backtrack catastrophically (nested quantifiers such as (a+)+, more than 25 quantifiers, or syntax the check cannot analyse such as lookbehind)');
+    throw new FilterError(
+      at,
+      'the pattern could backtrack catastrophically (nested quantifiers such as (a+)+, more than 25 quantifiers, or syntax the check cannot analyse such as lookbehind)',
+    );
   }
   return regex;
 }
 
 function jsonOperand(operand: unknown, at: string): unknown {
-  if (!isJsonValue(operand)) throw new FilterError(at, 'must be a JSON value: string, finite number, boolean, null, array or object');
+  if (!isJsonValue(operand))
+    throw new FilterError(at, 'must be a JSON value: string, finite number, boolean, null, array or object');
   return operand;
 }
 
@@ -298,7 +333,8 @@ export const payloadFilterPlugin: PluginDefinition<'filter'> = {
   description:
     "Delivers an event to a consumer only when the envelope matches the consumer's `filter`: keys are dotted paths (`payload.referenceCompany.tags.region`) holding a literal or operators `$eq $neq $gt $gte $lt $lte $in $nin $exist $regex $startsWith $endsWith $not`, combined with `$and`, `$or`, `$not`. No type coercion; a path crossing an array matches when any element does; regexes that could backtrack catastrophically are refused at load. Consumers without `filter` get every event.",
   optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
-  example: 'consumers:\n  - id: billing\n    url: https://billing.example.com/webhooks\n    filter: { payload.referenceCompany.tags.region: { $eq: us } }',
+  example:
+    'consumers:\n  - id: billing\n    url: https://billing.example.com/webhooks\n    filter: { payload.referenceCompany.tags.region: { $eq: us } }',
   create: () => ({
     forConsumer: (consumer) => (consumer.filter === undefined ? null : compilePayloadFilter(consumer.filter)),
   }),

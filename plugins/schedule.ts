@@ -20,7 +20,12 @@ export interface FailedAttempt {
   retryAfter?: string;
 }
 
-export function nextDelay(schedule: readonly number[], attemptsMade: number, jitter: number, random = Math.random): number | null {
+export function nextDelay(
+  schedule: readonly number[],
+  attemptsMade: number,
+  jitter: number,
+  random = Math.random,
+): number | null {
   if (attemptsMade >= schedule.length) return null;
   const base = schedule[attemptsMade];
   return Math.round(base * (1 + jitter * (2 * random() - 1)));
@@ -31,7 +36,13 @@ export function nextDelay(schedule: readonly number[], attemptsMade: number, jit
  * exhausted. Retry-After on a 429 or 503 is honoured within [scheduled delay, 2 × scheduled
  * delay]: never earlier than the schedule, never much later than it. A 410 Gone is final.
  */
-export function retryDelay(schedule: readonly number[], attemptsMade: number, failed: FailedAttempt, policy: RetryPolicy, now = Date.now()): number | null {
+export function retryDelay(
+  schedule: readonly number[],
+  attemptsMade: number,
+  failed: FailedAttempt,
+  policy: RetryPolicy,
+  now = Date.now(),
+): number | null {
   if (failed.statusCode === 410) return null;
   let delay = nextDelay(schedule, attemptsMade, policy.jitter);
   if (delay === null) return null;

@@ -62,19 +62,70 @@ export const scriptOptionsSchema = {
       type: 'string',
       pattern: DURATION_PATTERN,
       default: '50ms',
-      description: 'Longest a transform may run for one delivery, like "50ms" or "1s"; a transform that takes longer fails the attempt.',
+      description:
+        'Longest a transform may run for one delivery, like "50ms" or "1s"; a transform that takes longer fails the attempt.',
     },
   },
 };
 
 /** The language's built-ins a transform may use; everything else is removed from its context. */
 const SANDBOX_GLOBALS = [
-  'globalThis', 'undefined', 'NaN', 'Infinity', 'Object', 'Function', 'Array', 'Number', 'Boolean', 'String', 'Symbol',
-  'BigInt', 'Date', 'RegExp', 'Math', 'JSON', 'Intl', 'Reflect', 'Proxy', 'Map', 'Set', 'WeakMap', 'WeakSet', 'WeakRef',
-  'Error', 'AggregateError', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError', 'URIError',
-  'ArrayBuffer', 'DataView', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array',
-  'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'parseInt', 'parseFloat', 'isNaN',
-  'isFinite', 'encodeURI', 'encodeURIComponent', 'decodeURI', 'decodeURIComponent', 'escape', 'unescape', 'eval',
+  'globalThis',
+  'undefined',
+  'NaN',
+  'Infinity',
+  'Object',
+  'Function',
+  'Array',
+  'Number',
+  'Boolean',
+  'String',
+  'Symbol',
+  'BigInt',
+  'Date',
+  'RegExp',
+  'Math',
+  'JSON',
+  'Intl',
+  'Reflect',
+  'Proxy',
+  'Map',
+  'Set',
+  'WeakMap',
+  'WeakSet',
+  'WeakRef',
+  'Error',
+  'AggregateError',
+  'EvalError',
+  'RangeError',
+  'ReferenceError',
+  'SyntaxError',
+  'TypeError',
+  'URIError',
+  'ArrayBuffer',
+  'DataView',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
+  'parseInt',
+  'parseFloat',
+  'isNaN',
+  'isFinite',
+  'encodeURI',
+  'encodeURIComponent',
+  'decodeURI',
+  'decodeURIComponent',
+  'escape',
+  'unescape',
+  'eval',
 ];
 
 // Trusted code, run before the transform in each fresh context. Array.fromAsync (Node 22)
@@ -139,12 +190,22 @@ export function compileScript(source: string, options: { filename: string; timeo
   const refused = REFUSED_WORDS.exec(source);
   if (refused) {
     const word = refused[1];
-    throw new ScriptError('compile', `${filename}:${position(source, refused.index)} "${word}" is not available in transforms, ${REFUSED_REASONS[word]} (the word is refused anywhere in the file, even in a string or a comment)`);
+    throw new ScriptError(
+      'compile',
+      `${filename}:${position(source, refused.index)} "${word}" is not available in transforms, ${REFUSED_REASONS[word]} (the word is refused anywhere in the file, even in a string or a comment)`,
+    );
   }
-  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) throw new RangeError(`the time limit of transform ${filename} must be a positive number of milliseconds, not ${timeoutMs}`);
+  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
+    throw new RangeError(
+      `the time limit of transform ${filename} must be a positive number of milliseconds, not ${timeoutMs}`,
+    );
   const budget = Math.ceil(timeoutMs);
   // What a script threw or returned can be any length; the message goes into attempt records.
-  const fail = (kind: ScriptErrorKind, detail: string) => new ScriptError(kind, `transform ${filename} ${detail.length > MAX_DETAIL ? `${detail.slice(0, MAX_DETAIL)}…` : detail}`);
+  const fail = (kind: ScriptErrorKind, detail: string) =>
+    new ScriptError(
+      kind,
+      `transform ${filename} ${detail.length > MAX_DETAIL ? `${detail.slice(0, MAX_DETAIL)}…` : detail}`,
+    );
 
   /** Runs one step in the context, within what is left of the run's time. */
   const evaluate = (step: vm.Script, context: vm.Context, deadline: number, loading = false): unknown => {
@@ -169,15 +230,18 @@ export function compileScript(source: string, options: { filename: string; timeo
   };
 
   const probe = load('null', true);
-  if (evaluate(HAS_HANDLER, probe.context, probe.deadline, true) !== true) throw new ScriptError('compile', `${filename} defines no function handler(webhook)`);
+  if (evaluate(HAS_HANDLER, probe.context, probe.deadline, true) !== true)
+    throw new ScriptError('compile', `${filename} defines no function handler(webhook)`);
 
   return {
     run(webhook) {
       const input = JSON.stringify(webhook);
       const { context, deadline } = load(input);
       const answer = evaluate(DRIVER, context, deadline);
-      if (typeof answer === 'string' && answer.startsWith('unserialisable:')) throw fail('invalid-result', `returned a result that is not JSON: ${answer.slice('unserialisable:'.length)}`);
-      const result = typeof answer === 'string' && answer.startsWith('json:') ? parseJson(answer.slice('json:'.length)) : undefined;
+      if (typeof answer === 'string' && answer.startsWith('unserialisable:'))
+        throw fail('invalid-result', `returned a result that is not JSON: ${answer.slice('unserialisable:'.length)}`);
+      const result =
+        typeof answer === 'string' && answer.startsWith('json:') ? parseJson(answer.slice('json:'.length)) : undefined;
       // Only a script that replaced JSON.stringify gets here without a result.
       if (result === undefined) throw fail('invalid-result', 'returned something that could not be read as JSON');
       const checked = webhookProblem(result);
@@ -208,7 +272,8 @@ export const scriptPlugin: PluginDefinition<'transform', { timeout: string }> = 
   description:
     "Runs the consumer's `transform:` script, a JavaScript file defining `function handler(webhook)` that returns the webhook (`method`, `url`, `headers`, `payload`: the whole envelope, `cancel`), changed or with `cancel: true`. Each run has a fresh context with the language's built-ins only (no require, process, timers or fetch) and a time limit.",
   optionsSchema: scriptOptionsSchema,
-  example: 'pipeline: [eventTypes, payloadFilter, { use: script, options: { timeout: 100ms } }, standardWebhooks, schedule]',
+  example:
+    'pipeline: [eventTypes, payloadFilter, { use: script, options: { timeout: 100ms } }, standardWebhooks, schedule]',
   create: ({ timeout }, context) => {
     const timeoutMs = parseDuration(timeout);
     if (timeoutMs === 0) throw new Error('options.timeout must be longer than 0');
@@ -230,7 +295,8 @@ export const scriptPlugin: PluginDefinition<'transform', { timeout: string }> = 
 
 /** The checked webhook, or what is wrong with it, naming the field. */
 function webhookProblem(result: unknown): ScriptWebhook | string {
-  if (!isRecord(result)) return `the handler must return the webhook object, not ${result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result}`;
+  if (!isRecord(result))
+    return `the handler must return the webhook object, not ${result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result}`;
   const unknown = Object.keys(result).find((key) => !WEBHOOK_FIELDS.has(key));
   if (unknown !== undefined) return `unknown field "${unknown}" (a webhook has ${[...WEBHOOK_FIELDS].join(', ')})`;
   const { method, url, headers, payload, cancel } = result;
@@ -240,7 +306,8 @@ function webhookProblem(result: unknown): ScriptWebhook | string {
   for (const [name, value] of Object.entries(headers)) {
     if (!HEADER_NAME.test(name)) return `headers: ${JSON.stringify(name)} is not a header name`;
     if (isReservedHeader(name)) return `headers: "${name}" is set by hooksd and cannot be changed`;
-    if (typeof value !== 'string') return `headers["${name}"] must be a string, not ${value === null ? 'null' : typeof value}`;
+    if (typeof value !== 'string')
+      return `headers["${name}"] must be a string, not ${value === null ? 'null' : typeof value}`;
     if (INVALID_HEADER_VALUE.test(value)) return `headers["${name}"] contains a character a header value cannot hold`;
   }
   if (!('payload' in result)) return 'payload is missing (undefined is not JSON; use null)';
@@ -285,7 +352,8 @@ function describeThrown(thrown: unknown): string {
 }
 
 function ownData(value: unknown, key: string): unknown {
-  if (value === null || (typeof value !== 'object' && typeof value !== 'function') || types.isProxy(value)) return undefined;
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function') || types.isProxy(value))
+    return undefined;
   const descriptor = Object.getOwnPropertyDescriptor(value, key);
   return descriptor !== undefined && 'value' in descriptor ? descriptor.value : undefined;
 }
@@ -300,7 +368,11 @@ function syntaxErrorMessage(filename: string, error: unknown): string {
   const line = where.startsWith(`${filename}:`) ? where.slice(filename.length + 1) : '';
   if (!/^\d+$/.test(line)) return `${filename} ${message}`;
   // At the end of the input V8 pads the caret line to the column but draws no caret.
-  const column = caretLine.includes('^') ? caretLine.indexOf('^') + 1 : /^ +$/.test(caretLine) ? caretLine.length + 1 : undefined;
+  const column = caretLine.includes('^')
+    ? caretLine.indexOf('^') + 1
+    : /^ +$/.test(caretLine)
+      ? caretLine.length + 1
+      : undefined;
   return `${filename}:${line}${column === undefined ? '' : `:${column}`} ${message}`;
 }
 

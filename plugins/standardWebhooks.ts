@@ -21,7 +21,12 @@ export function generateSecret(): string {
 }
 
 /** The value of the `webhook-signature` header: one `v1,<base64>` per key. */
-export function signatureHeader(keys: readonly Buffer[], msgId: string, timestamp: number, body: string | Buffer): string {
+export function signatureHeader(
+  keys: readonly Buffer[],
+  msgId: string,
+  timestamp: number,
+  body: string | Buffer,
+): string {
   const signatures: string[] = [];
   for (const key of keys) {
     const hmac = createHmac('sha256', key);
@@ -35,13 +40,17 @@ export function signatureHeader(keys: readonly Buffer[], msgId: string, timestam
 export const standardWebhooksPlugin: PluginDefinition<'sign', { headerPrefix: 'webhook' | 'svix' }> = {
   name: 'standardWebhooks',
   kind: 'sign',
-  description: 'Signs each attempt the Standard Webhooks way: `webhook-id`, `webhook-timestamp` and `webhook-signature` (one `v1,` signature per active secret). `headerPrefix: svix` sends the same values as `svix-id`, `svix-timestamp` and `svix-signature`.',
+  description:
+    'Signs each attempt the Standard Webhooks way: `webhook-id`, `webhook-timestamp` and `webhook-signature` (one `v1,` signature per active secret). `headerPrefix: svix` sends the same values as `svix-id`, `svix-timestamp` and `svix-signature`.',
   optionsSchema: {
     type: 'object',
     additionalProperties: false,
-    properties: { headerPrefix: { enum: ['webhook', 'svix'], default: 'webhook', description: 'Prefix of the three header names.' } },
+    properties: {
+      headerPrefix: { enum: ['webhook', 'svix'], default: 'webhook', description: 'Prefix of the three header names.' },
+    },
   },
-  example: 'pipeline: [eventTypes, payloadFilter, script, { use: standardWebhooks, options: { headerPrefix: svix } }, schedule]',
+  example:
+    'pipeline: [eventTypes, payloadFilter, script, { use: standardWebhooks, options: { headerPrefix: svix } }, schedule]',
   create: ({ headerPrefix }) => ({
     headers({ messageId, timestamp, body, keys }) {
       return {

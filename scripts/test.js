@@ -118,7 +118,11 @@ tap.on('close', (code, signal) => {
   const tapCode = code ?? 1;
   if (summaryLine === null) {
     const why = signal ? `tap was stopped by ${signal}` : `tap exited with code ${tapCode}`;
-    finish(`test runner: no summary line ("# { total: … }") in tap's output; ${why}`, { pass: 0, fail: 1 }, tapCode || 1);
+    finish(
+      `test runner: no summary line ("# { total: … }") in tap's output; ${why}`,
+      { pass: 0, fail: 1 },
+      tapCode || 1,
+    );
   }
   const counts = parseSummary(summaryLine);
   // A reported failure fails the run even if tap's exit code said otherwise.

@@ -40,41 +40,67 @@ t.test('bench warm-up - warm-up events count as deliveries, but only the measure
   const scenario = scenarioNamed('latency-1000');
   t.ok(scenario.warmup !== undefined && scenario.warmup.full > 0, 'the fixed-rate scenario warms up');
   t.equal(eventOfRun(scenario, 2, 1).payload.warmup, true, 'events before the warm-up count are marked');
-  t.same(eventOfRun(scenario, 2, 2), scenario.event(0), 'the measured events are the scenario\'s own, from the first');
+  t.same(eventOfRun(scenario, 2, 2), scenario.event(0), "the measured events are the scenario's own, from the first");
   const receiver = await startReceiver();
   t.teardown(() => receiver.stop());
   receiver.reset();
   const post = (event: BenchEvent) =>
-    fetch(receiver.url + '/one', { method: 'POST', body: JSON.stringify({ payload: { ...event.payload, sentAt: performance.timeOrigin + performance.now() } }) });
+    fetch(receiver.url + '/one', {
+      method: 'POST',
+      body: JSON.stringify({ payload: { ...event.payload, sentAt: performance.timeOrigin + performance.now() } }),
+    });
   for (let i = 0; i < 3; i++) await post(eventOfRun(scenario, 2, i));
   const report = (await receiver.report())['/one'];
   t.equal(report.count, 3, 'all three arrived and are counted');
   t.equal(report.latencies.length, 1, 'only the measured event has a latency');
 });
 
-t.test('bench harness - a small quick run measures hooksd, a baseline loop and the backlog, and writes every figure', { timeout: 90_000 }, async (t) => {
-  const out = path.join(tempDir(t, 'bench'), 'result.json');
-  const args = ['dist/bench/run.js', '--quick', '--scenario', 'one-consumer,backlog', '--systems', 'hooksd,http', '--events', '300', '--backlog', '2000', '--out', out];
-  const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  t.equal(code, 0, `npm run bench exits 0:\n${output}`);
-  t.match(output, /\| one-consumer +\|/, 'the summary table is printed');
-  const result = JSON.parse(readFileSync(out, 'utf8'));
-  t.equal(result.runs.length, 2, 'one run of hooksd and one of the http loop');
-  for (const run of result.runs) {
-    t.equal(run.delivered, 300, `${run.system} delivered every event`);
-    t.notOk(run.timedOut);
-    t.ok(run.deliveriesPerSec > 0 && run.cpuSecondsPer1000 > 0 && run.peakRssMb > 0, `${run.system} has a rate, a CPU cost and a peak RSS`);
-    t.ok(run.latencyMs.p99 >= run.latencyMs.p50 && run.latencyMs.p50 > 0, `${run.system} has latency percentiles`);
-  }
-  t.ok(result.summary[0].hooksdVsHttp > 0, 'the headline ratio is computed');
-  t.equal(result.backlog.length, 1, 'one backlog step');
-  t.equal(result.backlog[0].pending, 2000);
-  t.ok(result.backlog[0].sweepCpuMsPerDue > 0 && result.backlog[0].rssMb > 0, 'the backlog step has a sweep cost and RSS');
-});
+t.test(
+  'bench harness - a small quick run measures hooksd, a baseline loop and the backlog, and writes every figure',
+  { timeout: 90_000 },
+  async (t) => {
+    const out = path.join(tempDir(t, 'bench'), 'result.json');
+    const args = [
+      'dist/bench/run.js',
+      '--quick',
+      '--scenario',
+      'one-consumer,backlog',
+      '--systems',
+      'hooksd,http',
+      '--events',
+      '300',
+      '--backlog',
+      '2000',
+      '--out',
+      out,
+    ];
+    const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    t.teardown(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    t.equal(code, 0, `npm run bench exits 0:\n${output}`);
+    t.match(output, /\| one-consumer +\|/, 'the summary table is printed');
+    const result = JSON.parse(readFileSync(out, 'utf8'));
+    t.equal(result.runs.length, 2, 'one run of hooksd and one of the http loop');
+    for (const run of result.runs) {
+      t.equal(run.delivered, 300, `${run.system} delivered every event`);
+      t.notOk(run.timedOut);
+      t.ok(
+        run.deliveriesPerSec > 0 && run.cpuSecondsPer1000 > 0 && run.peakRssMb > 0,
+        `${run.system} has a rate, a CPU cost and a peak RSS`,
+      );
+      t.ok(run.latencyMs.p99 >= run.latencyMs.p50 && run.latencyMs.p50 > 0, `${run.system} has latency percentiles`);
+    }
+    t.ok(result.summary[0].hooksdVsHttp > 0, 'the headline ratio is computed');
+    t.equal(result.backlog.length, 1, 'one backlog step');
+    t.equal(result.backlog[0].pending, 2000);
+    t.ok(
+      result.backlog[0].sweepCpuMsPerDue > 0 && result.backlog[0].rssMb > 0,
+      'the backlog step has a sweep cost and RSS',
+    );
+  },
+);

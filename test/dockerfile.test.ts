@@ -6,7 +6,26 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, posix } from 'node:path';
-import { buildOutput, commands, dockerfile, finalStage, type Found, ignoredByDocker, inContext, instructionsOf, lookup, parseCopy, readRepoFile, repoRoot, scripts, splitFlags, stageLabel, stageNamed, stages, words } from './helpers/dockerfile.js';
+import {
+  buildOutput,
+  commands,
+  dockerfile,
+  finalStage,
+  type Found,
+  ignoredByDocker,
+  inContext,
+  instructionsOf,
+  lookup,
+  parseCopy,
+  readRepoFile,
+  repoRoot,
+  scripts,
+  splitFlags,
+  stageLabel,
+  stageNamed,
+  stages,
+  words,
+} from './helpers/dockerfile.js';
 
 t.test('Dockerfile - is multi-stage, every stage on node:20-bookworm-slim', async (t) => {
   t.ok(dockerfile, 'Dockerfile exists');
@@ -18,25 +37,36 @@ t.test('Dockerfile - is multi-stage, every stage on node:20-bookworm-slim', asyn
   t.not(finalStage?.name, stages[0]?.name, 'the runtime stage is not the build stage');
 });
 
-t.test('Dockerfile - every COPY source exists in the repo (outside .dockerignore) or in the stage it names', async (t) => {
-  const copies = stages.flatMap((stage) => instructionsOf(stage, 'COPY').map((instruction) => ({ stage, instruction })));
-  t.ok(copies.length > 0, 'copies something');
-  for (const { stage, instruction } of copies) {
-    const copy = parseCopy(instruction.args);
-    t.ok(copy.sources.length > 0, `Dockerfile:${instruction.line} names a source and a destination`);
-    for (const src of copy.sources) {
-      if (copy.from === null) {
-        t.ok(inContext(src), `${stageLabel(stage)}, Dockerfile:${instruction.line}: ${src} is in the build context`);
-        continue;
+t.test(
+  'Dockerfile - every COPY source exists in the repo (outside .dockerignore) or in the stage it names',
+  async (t) => {
+    const copies = stages.flatMap((stage) =>
+      instructionsOf(stage, 'COPY').map((instruction) => ({ stage, instruction })),
+    );
+    t.ok(copies.length > 0, 'copies something');
+    for (const { stage, instruction } of copies) {
+      const copy = parseCopy(instruction.args);
+      t.ok(copy.sources.length > 0, `Dockerfile:${instruction.line} names a source and a destination`);
+      for (const src of copy.sources) {
+        if (copy.from === null) {
+          t.ok(inContext(src), `${stageLabel(stage)}, Dockerfile:${instruction.line}: ${src} is in the build context`);
+          continue;
+        }
+        const from = stageNamed(copy.from);
+        t.ok(
+          from && from.index < stage.index,
+          `Dockerfile:${instruction.line}: --from=${copy.from} is an earlier stage`,
+        );
+        if (!from) continue;
+        const found = lookup(from, posix.resolve('/', src));
+        t.ok(
+          found,
+          `Dockerfile:${instruction.line}: ${src} exists in ${stageLabel(from)}${found ? ` (${found.origin})` : ''}`,
+        );
       }
-      const from = stageNamed(copy.from);
-      t.ok(from && from.index < stage.index, `Dockerfile:${instruction.line}: --from=${copy.from} is an earlier stage`);
-      if (!from) continue;
-      const found = lookup(from, posix.resolve('/', src));
-      t.ok(found, `Dockerfile:${instruction.line}: ${src} exists in ${stageLabel(from)}${found ? ` (${found.origin})` : ''}`);
     }
-  }
-});
+  },
+);
 
 t.test('Dockerfile - the build commands exist and have the files they need', async (t) => {
   const build = stages.find((stage) => stage !== finalStage && instructionsOf(stage, 'RUN').length > 0);
@@ -55,7 +85,7 @@ t.test('Dockerfile - the build commands exist and have the files they need', asy
         t.ok(existsSync(join(repoRoot, 'package-lock.json')), `${at}: the repo has the package-lock.json npm ci needs`);
         t.ok(here('package-lock.json'), `${at}: package-lock.json is copied in before`);
       } else if (subcommand === 'run' || subcommand === 'test' || subcommand === 'start') {
-        const script = subcommand === 'run' ? rest[0] ?? '' : subcommand;
+        const script = subcommand === 'run' ? (rest[0] ?? '') : subcommand;
         t.ok(scripts[script], `${at}: package.json has a "${script}" script`);
         t.ok(here('node_modules'), `${at}: dependencies are installed before`);
         if (script === 'build') {
@@ -78,7 +108,10 @@ t.test('Dockerfile - the build commands exist and have the files they need', asy
   const ci = order.indexOf('ci');
   const runBuild = order.indexOf('run build');
   const prune = order.findIndex((command) => command.startsWith('prune'));
-  t.ok(ci >= 0 && runBuild > ci && prune > runBuild, `runs npm ci, then npm run build, then npm prune (ran: ${order.join(', ') || 'nothing'})`);
+  t.ok(
+    ci >= 0 && runBuild > ci && prune > runBuild,
+    `runs npm ci, then npm run build, then npm prune (ran: ${order.join(', ') || 'nothing'})`,
+  );
 });
 
 t.test('Dockerfile - the runtime stage runs as a non-root user', async (t) => {
@@ -86,15 +119,26 @@ t.test('Dockerfile - the runtime stage runs as a non-root user', async (t) => {
   t.ok(users.length > 0, 'the runtime stage sets USER');
   const user = users.at(-1)?.args.split(':')[0] ?? 'root';
   t.notOk(['root', '0', ''].includes(user), `the last USER (${user}) is not root`);
-  const created = instructionsOf(finalStage, 'RUN').some((run) => new RegExp(`\\b(useradd|adduser)\\b.*\\b${user}\\b`).test(run.args));
+  const created = instructionsOf(finalStage, 'RUN').some((run) =>
+    new RegExp(`\\b(useradd|adduser)\\b.*\\b${user}\\b`).test(run.args),
+  );
   t.ok(user === 'node' || created, `user ${user} exists: the node image's own user, or created in the stage`);
 });
 
 t.test('Dockerfile - the runtime stage has nats-server for the embedded NATS, without apt lists', async (t) => {
   const runs = instructionsOf(finalStage, 'RUN').map((run) => run.args);
-  t.ok(runs.some((run) => /apt-get install\b.*\bnats-server\b/.test(run)), 'installs the nats-server package');
-  t.ok(runs.some((run) => /apt-get install\b.*--no-install-recommends/.test(run)), 'without recommended packages');
-  t.ok(runs.some((run) => /apt-get install\b[\s\S]*rm -rf \/var\/lib\/apt\/lists/.test(run)), 'removes the apt lists in the same layer');
+  t.ok(
+    runs.some((run) => /apt-get install\b.*\bnats-server\b/.test(run)),
+    'installs the nats-server package',
+  );
+  t.ok(
+    runs.some((run) => /apt-get install\b.*--no-install-recommends/.test(run)),
+    'without recommended packages',
+  );
+  t.ok(
+    runs.some((run) => /apt-get install\b[\s\S]*rm -rf \/var\/lib\/apt\/lists/.test(run)),
+    'removes the apt lists in the same layer',
+  );
 });
 
 t.test('Dockerfile - the entrypoint, config and data folder are where the runtime stage expects them', async (t) => {
@@ -108,16 +152,30 @@ t.test('Dockerfile - the entrypoint, config and data folder are where the runtim
   t.ok(entrypoint?.args.startsWith('['), 'ENTRYPOINT is in exec form, so signals reach node');
   const [script] = entrypoint?.args.startsWith('[') ? words(entrypoint.args) : [];
   t.equal(script, 'bin/hooksd.js', 'the entrypoint runs the package bin, whose shebang carries the heap settings');
-  t.match(readRepoFile('bin/hooksd.js').split('\n')[0], /^#!\/usr\/bin\/env -S (MALLOC_ARENA_MAX=\d+ )?node --max-old-space-size=\d+/, 'the package bin sets its heap limit');
+  t.match(
+    readRepoFile('bin/hooksd.js').split('\n')[0],
+    /^#!\/usr\/bin\/env -S (MALLOC_ARENA_MAX=\d+ )?node --max-old-space-size=\d+/,
+    'the package bin sets its heap limit',
+  );
   const scriptFound = script ? lookup(finalStage, posix.resolve(workdir, script)) : null;
-  t.equal(scriptFound?.kind, 'file', `${script ?? 'the entrypoint script'} is in the image${scriptFound ? ` (${scriptFound.origin})` : ''}`);
+  t.equal(
+    scriptFound?.kind,
+    'file',
+    `${script ?? 'the entrypoint script'} is in the image${scriptFound ? ` (${scriptFound.origin})` : ''}`,
+  );
   if (script && existsSync(join(repoRoot, script))) {
-    const imports = [...readRepoFile(script).matchAll(/(?:from|import\()\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((match) => match[1]!);
+    const imports = [...readRepoFile(script).matchAll(/(?:from|import\()\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map(
+      (match) => match[1]!,
+    );
     t.ok(imports.length > 0, `${script} imports the compiled daemon`);
     for (const specifier of imports) {
       const target = posix.resolve(posix.dirname(posix.resolve(workdir, script)), specifier);
       const found = lookup(finalStage, target);
-      t.equal(found?.kind, 'file', `${script} imports ${specifier}: ${target} is in the image${found ? ` (${found.origin})` : ''}`);
+      t.equal(
+        found?.kind,
+        'file',
+        `${script} imports ${specifier}: ${target} is in the image${found ? ` (${found.origin})` : ''}`,
+      );
     }
   }
   const cmd = instructionsOf(finalStage, 'CMD').at(-1);
@@ -125,7 +183,8 @@ t.test('Dockerfile - the entrypoint, config and data folder are where the runtim
 
   const env = new Map<string, string>();
   for (const instruction of instructionsOf(finalStage, 'ENV')) {
-    for (const [, key, value] of instruction.args.matchAll(/(\w+)=("[^"]*"|\S+)/g)) env.set(key!, value!.replace(/^"|"$/g, ''));
+    for (const [, key, value] of instruction.args.matchAll(/(\w+)=("[^"]*"|\S+)/g))
+      env.set(key!, value!.replace(/^"|"$/g, ''));
   }
   const configPath = env.get('HOOKSD_CONFIG');
   t.equal(configPath, '/app/hooks.config.yaml', 'HOOKSD_CONFIG names the shipped config');
@@ -136,7 +195,9 @@ t.test('Dockerfile - the entrypoint, config and data folder are where the runtim
   t.ok(volumes.includes('/app/data'), 'VOLUME /app/data');
   t.equal(lookup(finalStage, '/app/data')?.kind, 'dir', '/app/data is created in the image');
   const user = instructionsOf(finalStage, 'USER').at(-1)?.args.split(':')[0] ?? 'root';
-  const chowned = instructionsOf(finalStage, 'RUN').some((run) => new RegExp(`chown\\s+(-R\\s+)?${user}(:\\S+)?\\s+(\\S+\\s+)*/app/data\\b`).test(run.args));
+  const chowned = instructionsOf(finalStage, 'RUN').some((run) =>
+    new RegExp(`chown\\s+(-R\\s+)?${user}(:\\S+)?\\s+(\\S+\\s+)*/app/data\\b`).test(run.args),
+  );
   t.ok(chowned, `/app/data is owned by ${user}, so it can write there`);
 
   const exposed = instructionsOf(finalStage, 'EXPOSE').flatMap((instruction) => words(instruction.args));
@@ -193,7 +254,10 @@ t.test('Dockerfile - the health check GETs /healthz with node and fails when it 
   t.equal(check.url.pathname, '/healthz', 'checks /healthz');
   t.ok(['127.0.0.1', 'localhost'].includes(check.url.hostname), 'on loopback, inside the container');
   t.equal(check.url.port, '8080', 'on the exposed API port');
-  t.ok(check.argv[0] === 'node' || /^node\s/.test(check.argv[2] ?? ''), 'runs node (the slim image has no curl or wget)');
+  t.ok(
+    check.argv[0] === 'node' || /^node\s/.test(check.argv[2] ?? ''),
+    'runs node (the slim image has no curl or wget)',
+  );
 
   let status = 200;
   const requests: string[] = [];

@@ -17,24 +17,46 @@ function publicSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(publicSchema);
   if (schema === null || typeof schema !== 'object') return schema;
   const { duration, notReservedHeader, ...rest } = schema as Record<string, unknown>;
-  const shown: Record<string, unknown> = Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, publicSchema(value)]));
-  if (duration === true) Object.assign(shown, { type: 'string', pattern: '^\\d+(ms|s|m|h|d)$', examples: ['250ms', '5s', '2h'] });
-  if (notReservedHeader === true) shown.description = 'not a header hooksd sets itself (content-type, content-length, host, user-agent, webhook-*)';
+  const shown: Record<string, unknown> = Object.fromEntries(
+    Object.entries(rest).map(([key, value]) => [key, publicSchema(value)]),
+  );
+  if (duration === true)
+    Object.assign(shown, { type: 'string', pattern: '^\\d+(ms|s|m|h|d)$', examples: ['250ms', '5s', '2h'] });
+  if (notReservedHeader === true)
+    shown.description = 'not a header hooksd sets itself (content-type, content-length, host, user-agent, webhook-*)';
   return shown;
 }
 
 function operation(spec: RouteSpec) {
-  const pathParams = [...spec.path.matchAll(/:(\w+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
-  const queryParams = Object.entries(spec.query ?? {}).map(([name, schema]) => ({ name, in: 'query', required: false, schema: publicSchema(schema) }));
+  const pathParams = [...spec.path.matchAll(/:(\w+)/g)].map(([, name]) => ({
+    name,
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
+  const queryParams = Object.entries(spec.query ?? {}).map(([name, schema]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: publicSchema(schema),
+  }));
   const errors = [...(spec.query || spec.body ? [400] : []), ...(spec.scope ? [401, 403] : []), ...(spec.errors ?? [])];
   const content = spec.text ? { 'text/plain': { schema: { type: 'string' } } } : { 'application/json': { schema: {} } };
   return {
     operationId: `${spec.method}${spec.path.replace(/\/:?(\w)([\w-]*)/g, (_m, first: string, rest: string) => first.toUpperCase() + rest.replace(/-(\w)/g, (_n, c: string) => c.toUpperCase()))}`,
     summary: spec.summary,
     tags: [spec.tag],
-    ...(spec.scope ? { security: [{ bearer: [] }], 'x-hooksd-scope': spec.scope, description: `Needs a token with the \`${spec.scope}\` scope.` } : { security: [] }),
+    ...(spec.scope
+      ? {
+          security: [{ bearer: [] }],
+          'x-hooksd-scope': spec.scope,
+          description: `Needs a token with the \`${spec.scope}\` scope.`,
+        }
+      : { security: [] }),
     ...(pathParams.length + queryParams.length > 0 ? { parameters: [...pathParams, ...queryParams] } : {}),
-    ...(spec.body ? { requestBody: { required: false, content: { 'application/json': { schema: publicSchema(spec.body) } } } } : {}),
+    ...(spec.body
+      ? { requestBody: { required: false, content: { 'application/json': { schema: publicSchema(spec.body) } } } }
+      : {}),
     responses: {
       [String(spec.status)]: spec.status === 204 ? { description: 'Done' } : { description: 'Success', content },
       ...Object.fromEntries(errors.map((status) => [String(status), { $ref: `#/components/responses/E${status}` }])),
@@ -56,13 +78,27 @@ export function openApiDocument(specs: readonly RouteSpec[], version: string): R
   };
   return {
     openapi: '3.1.0',
-    info: { title: 'hooksd', version, description: 'Management API of hooksd, the self-hosted webhook gateway. Lists take `limit` (max 250) and an opaque `cursor`, and answer `{data, nextCursor}`.' },
+    info: {
+      title: 'hooksd',
+      version,
+      description:
+        'Management API of hooksd, the self-hosted webhook gateway. Lists take `limit` (max 250) and an opaque `cursor`, and answer `{data, nextCursor}`.',
+    },
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from server.auth.tokens; each route names the scope it needs (read, admin or publish).' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A token from server.auth.tokens; each route names the scope it needs (read, admin or publish).',
+        },
+      },
       schemas: { Error: errorSchema },
       responses: Object.fromEntries(
-        Object.entries(ERROR_STATUS_TEXT).map(([status, description]) => [`E${status}`, { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]),
+        Object.entries(ERROR_STATUS_TEXT).map(([status, description]) => [
+          `E${status}`,
+          { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        ]),
       ),
     },
   };

@@ -17,13 +17,17 @@ function errors(log: Logger): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new HooksdError('HOOKSD_ROUTE_NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+      if (ctx.status === 404 && ctx.body === undefined)
+        throw new HooksdError('HOOKSD_ROUTE_NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
     } catch (error) {
       const coded = error instanceof HooksdError ? error : undefined;
       const status = coded?.status ?? 500;
       if (status >= 500) log.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
       ctx.status = status;
-      ctx.body = coded && status < 500 ? { code: coded.code, message: coded.message, details: coded.details ?? null } : { code: coded?.code ?? 'HOOKSD_INTERNAL', message: 'internal error', details: null };
+      ctx.body =
+        coded && status < 500
+          ? { code: coded.code, message: coded.message, details: coded.details ?? null }
+          : { code: coded?.code ?? 'HOOKSD_INTERNAL', message: 'internal error', details: null };
     }
   };
 }
@@ -47,8 +51,10 @@ function authenticate(tokens: readonly TokenConfig[]): Koa.Middleware<ApiState> 
 /** Route middleware: the request needs a token with `scope`. */
 export function requireScope(scope: Scope): RouterMiddleware<ApiState> {
   return async (ctx, next) => {
-    if (ctx.state.scopes === undefined) throw new HooksdError('HOOKSD_UNAUTHORIZED', 'a valid "Authorization: Bearer <token>" header is required');
-    if (!ctx.state.scopes.includes(scope)) throw new HooksdError('HOOKSD_FORBIDDEN', `this token lacks the "${scope}" scope`);
+    if (ctx.state.scopes === undefined)
+      throw new HooksdError('HOOKSD_UNAUTHORIZED', 'a valid "Authorization: Bearer <token>" header is required');
+    if (!ctx.state.scopes.includes(scope))
+      throw new HooksdError('HOOKSD_FORBIDDEN', `this token lacks the "${scope}" scope`);
     await next();
   };
 }
@@ -63,7 +69,12 @@ export interface ApiServer {
  * The Koa app with its routes, built without listening so tests can drive it in-process.
  * With no tokens configured, it only listens on loopback, whatever server.listen says.
  */
-export function buildApiServer(options: { listen: string; tokens: readonly TokenConfig[]; router: ApiRouter; log: Logger }): ApiServer {
+export function buildApiServer(options: {
+  listen: string;
+  tokens: readonly TokenConfig[];
+  router: ApiRouter;
+  log: Logger;
+}): ApiServer {
   const app = new Koa<ApiState>();
   app.use(errors(options.log));
   app.use(authenticate(options.tokens));
@@ -75,7 +86,8 @@ export function buildApiServer(options: { listen: string; tokens: readonly Token
     async start() {
       const { host: requested, port } = parseListen(options.listen);
       const host = options.tokens.length === 0 && !isLoopback(requested) ? '127.0.0.1' : requested;
-      if (host !== requested) options.log.warn({ requested, host }, 'no server.auth.tokens configured: the API listens on loopback only');
+      if (host !== requested)
+        options.log.warn({ requested, host }, 'no server.auth.tokens configured: the API listens on loopback only');
       server = http.createServer(app.callback());
       server.keepAliveTimeout = 5000;
       await new Promise<void>((resolve, reject) => {

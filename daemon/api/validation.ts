@@ -45,7 +45,8 @@ function check<T>(validate: ValidateFunction, value: unknown, where: string): T 
 
 function describe(error: ErrorObject, where: string): string {
   const field = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  if (error.keyword === 'additionalProperties') return `${where}: unknown parameter "${error.params.additionalProperty}"`;
+  if (error.keyword === 'additionalProperties')
+    return `${where}: unknown parameter "${error.params.additionalProperty}"`;
   return `${where}${field ? '.' + field : ''}: ${error.message}`;
 }
 
@@ -57,7 +58,8 @@ export async function readJsonBody(req: NodeJS.ReadableStream): Promise<unknown>
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HooksdError('HOOKSD_BODY_TOO_LARGE', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES)
+      throw new HooksdError('HOOKSD_BODY_TOO_LARGE', `the body is larger than ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();

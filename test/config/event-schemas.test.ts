@@ -15,9 +15,16 @@ const connectionSchema = {
 };
 
 t.test('event schemas - compile draft-07 by default and check uuid and date-time formats', async (t) => {
-  const validate = compileEventSchemas([{ name: 'connection.created', description: '', schema: connectionSchema }]).get('connection.created');
+  const validate = compileEventSchemas([{ name: 'connection.created', description: '', schema: connectionSchema }]).get(
+    'connection.created',
+  );
   if (!validate) throw new Error('no validator');
-  t.ok(validate({ connection: { id: '51baa045-4836-4317-a42e-3542e991e581', status: 'Linked' }, generatedDate: '2024-05-13T09:21:47Z' }));
+  t.ok(
+    validate({
+      connection: { id: '51baa045-4836-4317-a42e-3542e991e581', status: 'Linked' },
+      generatedDate: '2024-05-13T09:21:47Z',
+    }),
+  );
   t.notOk(validate({ connection: { id: 'not-a-uuid', status: 'Linked' }, generatedDate: 'yesterday' }));
   t.equal(
     describeValidationErrors(validate.errors),
@@ -39,7 +46,10 @@ t.test('event schemas - select draft 2020-12 when $schema names it', async (t) =
 
   // Without $schema the same schema is draft-07, where prefixItems is not a keyword.
   const { $schema: _draft, ...draft07 } = schema;
-  t.throws(() => compileEventSchemas([{ name: 'pair.made', description: '', schema: draft07 }]), /unknown keyword: "prefixItems"/);
+  t.throws(
+    () => compileEventSchemas([{ name: 'pair.made', description: '', schema: draft07 }]),
+    /unknown keyword: "prefixItems"/,
+  );
 });
 
 t.test('event schemas - list every schema that does not compile', async (t) => {
@@ -54,7 +64,11 @@ t.test('event schemas - list every schema that does not compile', async (t) => {
   t.type(error, EventSchemaCompileError);
   t.same(
     error.failures.map(({ index, eventType }) => [index, eventType]),
-    [[1, 'b.typo'], [2, 'c.dialect'], [3, 'd.format']],
+    [
+      [1, 'b.typo'],
+      [2, 'c.dialect'],
+      [3, 'd.format'],
+    ],
   );
   t.match(error.failures[1].message, /unsupported \$schema/);
   t.match(error.failures[2].message, /unknown format "postcode"/);

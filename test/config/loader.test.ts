@@ -11,26 +11,23 @@ function writeConfig(t: Test, lines: string[]): string {
 
 const NO_ENV = {};
 
-t.test('config loader - reports a misspelt key and a bad duration at their lines and columns, both at once', async (t) => {
-  const file = writeConfig(t, [
-    'delivery:',
-    '  timeuot: 5s',
-    '  retrySchedule:',
-    '    - 0s',
-    '    - "5 seconds"',
-  ]);
-  const { problems, config } = validateConfigFile(file, NO_ENV);
-  t.equal(config, undefined);
-  t.same(problems, [
-    `${file}:2:3 delivery.timeuot: unknown key "timeuot" (did you mean "timeout"?)`,
-    `${file}:5:7 delivery.retrySchedule[1]: must be a duration like "250ms", "5s", "5m", "2h", "5d"`,
-  ]);
+t.test(
+  'config loader - reports a misspelt key and a bad duration at their lines and columns, both at once',
+  async (t) => {
+    const file = writeConfig(t, ['delivery:', '  timeuot: 5s', '  retrySchedule:', '    - 0s', '    - "5 seconds"']);
+    const { problems, config } = validateConfigFile(file, NO_ENV);
+    t.equal(config, undefined);
+    t.same(problems, [
+      `${file}:2:3 delivery.timeuot: unknown key "timeuot" (did you mean "timeout"?)`,
+      `${file}:5:7 delivery.retrySchedule[1]: must be a duration like "250ms", "5s", "5m", "2h", "5d"`,
+    ]);
 
-  const error = t.throws(() => loadConfig(file, NO_ENV)) as HooksdError;
-  t.equal(error.code, 'HOOKSD_CONFIG_INVALID');
-  t.equal(error.message, problems.join('\n'));
-  t.same(error.details, problems);
-});
+    const error = t.throws(() => loadConfig(file, NO_ENV)) as HooksdError;
+    t.equal(error.code, 'HOOKSD_CONFIG_INVALID');
+    t.equal(error.message, problems.join('\n'));
+    t.same(error.details, problems);
+  },
+);
 
 t.test('config loader - points at the object that lacks a required key', async (t) => {
   const file = writeConfig(t, [
@@ -69,13 +66,16 @@ t.test('config loader - applies every default and gives durations in millisecond
   t.equal(config.consumers[0].disabled, false);
 });
 
-t.test('config loader - reads an empty file, and a section whose keys are all commented out, as all defaults', async (t) => {
-  const empty = loadConfig(writeConfig(t, []), NO_ENV);
-  const commented = loadConfig(writeConfig(t, ['delivery:', '  # timeout: 5s', 'consumers:']), NO_ENV);
-  t.same(commented, empty);
-  t.equal(empty.delivery.timeout, 15_000);
-  t.same(empty.consumers, []);
-});
+t.test(
+  'config loader - reads an empty file, and a section whose keys are all commented out, as all defaults',
+  async (t) => {
+    const empty = loadConfig(writeConfig(t, []), NO_ENV);
+    const commented = loadConfig(writeConfig(t, ['delivery:', '  # timeout: 5s', 'consumers:']), NO_ENV);
+    t.same(commented, empty);
+    t.equal(empty.delivery.timeout, 15_000);
+    t.same(empty.consumers, []);
+  },
+);
 
 t.test('config loader - returns a deeply frozen config', async (t) => {
   const config = loadConfig(writeConfig(t, ['consumers:', '  - { id: a, url: "https://a.example.com" }']), NO_ENV);
@@ -116,7 +116,12 @@ t.test('config loader - substitutes environment variables, with ${NAME:-default}
     '    description: costs $${AMOUNT}',
     '    headers: { Authorization: "Bearer ${BILLING_TOKEN:-none}" }',
   ]);
-  const config = loadConfig(file, { PORT: '9090', HOST: '', OPS_TOKEN: 'a-token-of-sixteen-chars', BILLING_TOKEN: 'b-token' });
+  const config = loadConfig(file, {
+    PORT: '9090',
+    HOST: '',
+    OPS_TOKEN: 'a-token-of-sixteen-chars',
+    BILLING_TOKEN: 'b-token',
+  });
   t.equal(config.server.listen, '127.0.0.1:9090');
   t.equal(config.server.auth.tokens[0].token, 'a-token-of-sixteen-chars');
   t.equal(config.consumers[0].headers.Authorization, 'Bearer b-token');
@@ -174,22 +179,25 @@ t.test('config loader - reports a duplicate event type name', async (t) => {
   ]);
 });
 
-t.test('config loader - reports an event-type schema that does not compile, and an example that fails its schema', async (t) => {
-  const file = writeConfig(t, [
-    'eventTypes:',
-    '  - name: company.created',
-    '    schema:',
-    '      type: object',
-    '      requird: [companyId]',
-    '  - name: connection.created',
-    '    schema: { type: object, required: [connection] }',
-    '    example: { conection: {} }',
-  ]);
-  t.same(validateConfigFile(file, NO_ENV).problems, [
-    `${file}:4:7 eventTypes[0].schema: schema does not compile: strict mode: unknown keyword: "requird"`,
-    `${file}:8:14 eventTypes[1].example: does not match the schema: example: must have required property 'connection'`,
-  ]);
-});
+t.test(
+  'config loader - reports an event-type schema that does not compile, and an example that fails its schema',
+  async (t) => {
+    const file = writeConfig(t, [
+      'eventTypes:',
+      '  - name: company.created',
+      '    schema:',
+      '      type: object',
+      '      requird: [companyId]',
+      '  - name: connection.created',
+      '    schema: { type: object, required: [connection] }',
+      '    example: { conection: {} }',
+    ]);
+    t.same(validateConfigFile(file, NO_ENV).problems, [
+      `${file}:4:7 eventTypes[0].schema: schema does not compile: strict mode: unknown keyword: "requird"`,
+      `${file}:8:14 eventTypes[1].example: does not match the schema: example: must have required property 'connection'`,
+    ]);
+  },
+);
 
 t.test('config loader - checks 2020-12 event-type schemas and their formats', async (t) => {
   const file = writeConfig(t, [
@@ -209,12 +217,16 @@ t.test('config loader - checks 2020-12 event-type schemas and their formats', as
 
 t.test('config loader - names the line and column of a YAML syntax error', async (t) => {
   const file = writeConfig(t, ['delivery:', '  timeout: 5s', '  jitter: @x']);
-  t.same(validateConfigFile(file, NO_ENV).problems, [`${file}:3:11 syntax error: Plain value cannot start with reserved character @`]);
+  t.same(validateConfigFile(file, NO_ENV).problems, [
+    `${file}:3:11 syntax error: Plain value cannot start with reserved character @`,
+  ]);
 });
 
 t.test('config loader - reports a duplicate YAML key', async (t) => {
   const file = writeConfig(t, ['delivery:', '  timeout: 5s', '  timeout: 6s']);
-  t.match(validateConfigFile(file, NO_ENV).problems, [new RegExp(`^${file}:3:3 syntax error: Map keys must be unique`)]);
+  t.match(validateConfigFile(file, NO_ENV).problems, [
+    new RegExp(`^${file}:3:3 syntax error: Map keys must be unique`),
+  ]);
 });
 
 t.test('config loader - converts a duration once when an alias repeats it', async (t) => {
@@ -243,7 +255,9 @@ t.test('config loader - refuses a cron schedule that does not parse', async (t) 
 });
 
 t.test('config loader - refuses an allowCidrs entry that is not an address range', async (t) => {
-  const dir = t.testdir({ 'hooks.config.yaml': 'delivery:\n  network:\n    allowCidrs: ["10.0.0.0/8", "10.0.0.0/33", "fd00::/8", "nope"]\n' });
+  const dir = t.testdir({
+    'hooks.config.yaml': 'delivery:\n  network:\n    allowCidrs: ["10.0.0.0/8", "10.0.0.0/33", "fd00::/8", "nope"]\n',
+  });
   const { problems } = validateConfigFile(`${dir}/hooks.config.yaml`, {});
   t.equal(problems.length, 2);
   t.match(problems[0], /delivery\.network\.allowCidrs\[1\]: must be an IP address or a CIDR range/);

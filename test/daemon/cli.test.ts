@@ -4,11 +4,18 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO, tempDir } from '../helpers/hooksd.js';
 
-const hooksd = (...args: string[]) => spawnSync(process.execPath, [path.join(REPO, 'bin', 'hooksd.js'), ...args], { encoding: 'utf8', env: { ...process.env, HOOKSD_CONFIG: '' } });
+const hooksd = (...args: string[]) =>
+  spawnSync(process.execPath, [path.join(REPO, 'bin', 'hooksd.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, HOOKSD_CONFIG: '' },
+  });
 
 t.test('hooksd validate - prints a misspelt key and a bad duration with line and column, and exits 1', async (t) => {
   const file = path.join(tempDir(t), 'bad.yaml');
-  writeFileSync(file, ['delivery:', '  timeuot: 15s', '  retrySchedule:', '    - 0s', '    - 5 seconds', ''].join('\n'));
+  writeFileSync(
+    file,
+    ['delivery:', '  timeuot: 15s', '  retrySchedule:', '    - 0s', '    - 5 seconds', ''].join('\n'),
+  );
   const run = hooksd('validate', '--config', file);
   t.equal(run.status, 1);
   t.match(run.stderr, `${file}:2:3 delivery.timeuot: unknown key "timeuot"`);
@@ -19,7 +26,10 @@ t.test('hooksd validate - prints a misspelt key and a bad duration with line and
 t.test('hooksd start - refuses a bad config before starting anything, naming the problem', async (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'bad.yaml');
-  writeFileSync(file, ['storage:', `  path: ${dir}/data`, 'consumers:', '  - id: x', '    url: ftp://example.com', ''].join('\n'));
+  writeFileSync(
+    file,
+    ['storage:', `  path: ${dir}/data`, 'consumers:', '  - id: x', '    url: ftp://example.com', ''].join('\n'),
+  );
   const run = hooksd('start', '--config', file);
   t.equal(run.status, 1);
   t.match(run.stderr, /HOOKSD_CONFIG_INVALID/);

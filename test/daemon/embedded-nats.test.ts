@@ -103,7 +103,7 @@ t.test('embedded nats - a missing nats-server binary says how to install it', as
   t.match((err as HooksdError).message, /nats\.servers/);
 });
 
-t.test('embedded nats - a port already in use fails with nats-server\'s own error', async (t) => {
+t.test("embedded nats - a port already in use fails with nats-server's own error", async (t) => {
   const running = await startNats(t);
   const nats = new EmbeddedNats({ storeDir: path.join(t.testdir(), 'second'), port: running.port });
   t.teardown(() => nats.stop());

@@ -10,5 +10,9 @@ t.test('nats subjects - the event type is the subject without the configured pre
 
 t.test('nats subjects - events are published under the first subject prefix', async (t) => {
   t.equal(subjectForEventType('connection.created', ['events.>']), 'events.connection.created');
-  t.equal(subjectForEventType('connection.created', ['all-events']), 'all-events', 'a subject without wildcard is used as it is');
+  t.equal(
+    subjectForEventType('connection.created', ['all-events']),
+    'all-events',
+    'a subject without wildcard is used as it is',
+  );
 });

@@ -37,7 +37,9 @@ interface Looked {
 }
 
 const lookup = (guard: NetworkGuard, hostname: string, options: LookupOptions = {}) =>
-  new Promise<Looked>((resolve) => guard.lookup(hostname, options, (error, address, family) => resolve({ error, address, family })));
+  new Promise<Looked>((resolve) =>
+    guard.lookup(hostname, options, (error, address, family) => resolve({ error, address, family })),
+  );
 
 /** A server on 127.0.0.1 that counts the connections it accepts. */
 async function loopbackServer(t: Test) {
@@ -94,27 +96,36 @@ t.test('network guard - refuses loopback, private and metadata addresses by defa
     t.match(reason, `(${range}); ${ADVICE}`, `${address} names ${range} and the settings`);
   }
   t.equal(guard.check('127.0.0.1'), `127.0.0.1 is a loopback address (127.0.0.0/8); ${ADVICE}`);
-  t.equal(guard.check('169.254.169.254'), `169.254.169.254 is a link-local address (cloud metadata services live here) (169.254.0.0/16); ${ADVICE}`);
+  t.equal(
+    guard.check('169.254.169.254'),
+    `169.254.169.254 is a link-local address (cloud metadata services live here) (169.254.0.0/16); ${ADVICE}`,
+  );
   t.equal(guard.check('not-an-ip'), 'not-an-ip is not an IP address');
 });
 
-t.test('network guard - checks IPv4-mapped, IPv4-compatible, NAT64 and 6to4 addresses as the IPv4 address they carry', async (t) => {
-  const guard = guardWith();
-  t.equal(guard.check('::ffff:127.0.0.1'), `::ffff:127.0.0.1 is an IPv4-mapped address for 127.0.0.1, a loopback address (127.0.0.0/8); ${ADVICE}`);
-  t.match(guard.check('::ffff:7f00:1'), 'an IPv4-mapped address for 127.0.0.1, a loopback address');
-  t.match(guard.check('::ffff:a9fe:a9fe'), 'for 169.254.169.254, a link-local address');
-  t.match(guard.check('::127.0.0.1'), 'an IPv4-compatible address for 127.0.0.1, a loopback address');
-  t.match(guard.check('::2'), 'an IPv4-compatible address for 0.0.0.2');
-  t.match(guard.check('64:ff9b::10.0.0.1'), 'a NAT64 address for 10.0.0.1, a private address (10.0.0.0/8)');
-  t.match(guard.check('64:ff9b::7f00:1'), 'a NAT64 address for 127.0.0.1');
-  t.match(guard.check('2002:a9fe:a9fe::1'), 'a 6to4 address for 169.254.169.254');
-  t.match(guard.check('2002:c0a8:101::'), 'a 6to4 address for 192.168.1.1');
-  t.match(guard.check('64:ff9b:1::a00:1'), 'a reserved address (::/8)', 'local-use NAT64 is refused outright');
+t.test(
+  'network guard - checks IPv4-mapped, IPv4-compatible, NAT64 and 6to4 addresses as the IPv4 address they carry',
+  async (t) => {
+    const guard = guardWith();
+    t.equal(
+      guard.check('::ffff:127.0.0.1'),
+      `::ffff:127.0.0.1 is an IPv4-mapped address for 127.0.0.1, a loopback address (127.0.0.0/8); ${ADVICE}`,
+    );
+    t.match(guard.check('::ffff:7f00:1'), 'an IPv4-mapped address for 127.0.0.1, a loopback address');
+    t.match(guard.check('::ffff:a9fe:a9fe'), 'for 169.254.169.254, a link-local address');
+    t.match(guard.check('::127.0.0.1'), 'an IPv4-compatible address for 127.0.0.1, a loopback address');
+    t.match(guard.check('::2'), 'an IPv4-compatible address for 0.0.0.2');
+    t.match(guard.check('64:ff9b::10.0.0.1'), 'a NAT64 address for 10.0.0.1, a private address (10.0.0.0/8)');
+    t.match(guard.check('64:ff9b::7f00:1'), 'a NAT64 address for 127.0.0.1');
+    t.match(guard.check('2002:a9fe:a9fe::1'), 'a 6to4 address for 169.254.169.254');
+    t.match(guard.check('2002:c0a8:101::'), 'a 6to4 address for 192.168.1.1');
+    t.match(guard.check('64:ff9b:1::a00:1'), 'a reserved address (::/8)', 'local-use NAT64 is refused outright');
 
-  t.equal(guard.check('::ffff:8.8.8.8'), null, 'a mapped public address is allowed');
-  t.equal(guard.check('64:ff9b::808:808'), null, 'NAT64 of a public address is allowed');
-  t.equal(guard.check('2002:808:808::1'), null, '6to4 of a public address is allowed');
-});
+    t.equal(guard.check('::ffff:8.8.8.8'), null, 'a mapped public address is allowed');
+    t.equal(guard.check('64:ff9b::808:808'), null, 'NAT64 of a public address is allowed');
+    t.equal(guard.check('2002:808:808::1'), null, '6to4 of a public address is allowed');
+  },
+);
 
 t.test('network guard - allows public addresses', async (t) => {
   const guard = guardWith();
@@ -153,7 +164,8 @@ t.test('network guard - checkUrl refuses IP-literal URLs in any notation and lea
     ['http://127.0.0.1./', '127.0.0.1'],
     ['https://192.168.0.10:8443/x', '192.168.0.10'],
   ];
-  for (const [url, address] of refused) t.match(guard.checkUrl(url), `${address} is `, `${url} is refused as ${address}`);
+  for (const [url, address] of refused)
+    t.match(guard.checkUrl(url), `${address} is `, `${url} is refused as ${address}`);
   t.match(guard.checkUrl('http://[::ffff:127.0.0.1]/'), `for 127.0.0.1, a loopback address (127.0.0.0/8); ${ADVICE}`);
 
   t.equal(guard.checkUrl('http://93.184.216.34/'), null);
@@ -183,7 +195,16 @@ t.test('network guard - allowCidrs allows exactly its ranges', async (t) => {
 
 t.test('network guard - allowPrivate allows every address', async (t) => {
   const guard = guardWith({ allowPrivate: true });
-  for (const address of ['127.0.0.1', '10.0.0.1', '169.254.169.254', '::1', 'fe80::1', '::ffff:127.0.0.1', '255.255.255.255', '93.184.216.34']) {
+  for (const address of [
+    '127.0.0.1',
+    '10.0.0.1',
+    '169.254.169.254',
+    '::1',
+    'fe80::1',
+    '::ffff:127.0.0.1',
+    '255.255.255.255',
+    '93.184.216.34',
+  ]) {
     t.equal(guard.check(address), null, `${address} is allowed`);
   }
   t.equal(guard.checkUrl('http://2130706433/'), null);
@@ -191,7 +212,19 @@ t.test('network guard - allowPrivate allows every address', async (t) => {
 });
 
 t.test('network guard - refuses a malformed allowCidrs entry at construction, naming it', async (t) => {
-  const malformed = ['10.0.0.0/33', '::/129', 'not-an-ip', '10.0.0/8', '10.0.0.0/8/8', '10.0.0.0/', '10.0.0.0/-1', '10.0.0.0/ 8', '', 'fe80::1%eth0/64', '300.0.0.0/8'];
+  const malformed = [
+    '10.0.0.0/33',
+    '::/129',
+    'not-an-ip',
+    '10.0.0/8',
+    '10.0.0.0/8/8',
+    '10.0.0.0/',
+    '10.0.0.0/-1',
+    '10.0.0.0/ 8',
+    '',
+    'fe80::1%eth0/64',
+    '300.0.0.0/8',
+  ];
   for (const cidr of malformed) {
     t.throws(
       () => new NetworkGuard({ allowPrivate: false, allowCidrs: ['127.0.0.0/8', cidr] }),
@@ -199,33 +232,55 @@ t.test('network guard - refuses a malformed allowCidrs entry at construction, na
       `"${cidr}" is refused`,
     );
   }
-  t.doesNotThrow(() => new NetworkGuard({ allowPrivate: false, allowCidrs: ['0.0.0.0/0', '::/0', '10.0.0.0/8', '2001:db8::/32', '::1'] }));
+  t.doesNotThrow(
+    () =>
+      new NetworkGuard({
+        allowPrivate: false,
+        allowCidrs: ['0.0.0.0/0', '::/0', '10.0.0.0/8', '2001:db8::/32', '::1'],
+      }),
+  );
 });
 
-t.test('network guard - lookup refuses a hostname that resolves to a blocked address, with code EHOOKSD_BLOCKED', async (t) => {
-  const guard = guardWith();
-  const blocked = await lookup(guard, 'internal.test');
-  t.equal(blocked.error?.code, BLOCKED_CODE);
-  t.equal(BLOCKED_CODE, 'EHOOKSD_BLOCKED');
-  t.equal(blocked.error?.message, `internal.test resolved to 127.0.0.1, a loopback address (127.0.0.0/8); ${ADVICE}`);
+t.test(
+  'network guard - lookup refuses a hostname that resolves to a blocked address, with code EHOOKSD_BLOCKED',
+  async (t) => {
+    const guard = guardWith();
+    const blocked = await lookup(guard, 'internal.test');
+    t.equal(blocked.error?.code, BLOCKED_CODE);
+    t.equal(BLOCKED_CODE, 'EHOOKSD_BLOCKED');
+    t.equal(blocked.error?.message, `internal.test resolved to 127.0.0.1, a loopback address (127.0.0.0/8); ${ADVICE}`);
 
-  const mixed = await lookup(guard, 'mixed.test', { all: true });
-  t.equal(mixed.error?.code, BLOCKED_CODE, 'one blocked address among public ones refuses the lookup');
-  t.match(mixed.error?.message, 'mixed.test resolved to 127.0.0.1, a loopback address');
+    const mixed = await lookup(guard, 'mixed.test', { all: true });
+    t.equal(mixed.error?.code, BLOCKED_CODE, 'one blocked address among public ones refuses the lookup');
+    t.match(mixed.error?.message, 'mixed.test resolved to 127.0.0.1, a loopback address');
 
-  const mapped = await lookup(guard, 'mapped.test');
-  t.match(mapped.error?.message, 'mapped.test resolved to ::ffff:127.0.0.1, an IPv4-mapped address for 127.0.0.1, a loopback address');
+    const mapped = await lookup(guard, 'mapped.test');
+    t.match(
+      mapped.error?.message,
+      'mapped.test resolved to ::ffff:127.0.0.1, an IPv4-mapped address for 127.0.0.1, a loopback address',
+    );
 
-  t.equal((await lookup(guard, 'nowhere.test')).error?.code, 'ENOTFOUND', 'resolver errors pass through');
-});
+    t.equal((await lookup(guard, 'nowhere.test')).error?.code, 'ENOTFOUND', 'resolver errors pass through');
+  },
+);
 
 t.test('network guard - lookup answers in the shape the caller asked for, with the addresses it checked', async (t) => {
   const guard = guardWith();
   t.same(await lookup(guard, 'public.test'), { error: null, address: '93.184.216.34', family: 4 });
-  t.same(await lookup(guard, 'public.test', { all: true }), { error: null, address: HOSTS['public.test'], family: undefined });
+  t.same(await lookup(guard, 'public.test', { all: true }), {
+    error: null,
+    address: HOSTS['public.test'],
+    family: undefined,
+  });
   t.same(await lookup(guard, 'public.test', { family: 6 }), { error: null, address: '2606:4700::1111', family: 6 });
-  t.same((await lookup(guard, 'public.test', { family: 'IPv6', all: true })).address, [{ address: '2606:4700::1111', family: 6 }]);
-  t.equal((await lookup(guard, 'internal.test', { family: 6 })).error?.code, 'ENOTFOUND', 'no address of the asked family');
+  t.same((await lookup(guard, 'public.test', { family: 'IPv6', all: true })).address, [
+    { address: '2606:4700::1111', family: 6 },
+  ]);
+  t.equal(
+    (await lookup(guard, 'internal.test', { family: 6 })).error?.code,
+    'ENOTFOUND',
+    'no address of the asked family',
+  );
 });
 
 t.test('network guard - lookup uses the system resolver by default', async (t) => {
@@ -238,17 +293,28 @@ t.test('network guard - lookup uses the system resolver by default', async (t) =
 t.test('network guard - got with guard.lookup never connects to a refused address', async (t) => {
   const server = await loopbackServer(t);
   const guard = guardWith();
-  await t.rejects(got(`http://internal.test:${server.port}/`, { dnsLookup: guard.lookup, retry: { limit: 0 }, timeout: { request: 5000 } }), {
-    code: BLOCKED_CODE,
-    message: /internal\.test resolved to 127\.0\.0\.1, a loopback address/,
-  });
+  await t.rejects(
+    got(`http://internal.test:${server.port}/`, {
+      dnsLookup: guard.lookup,
+      retry: { limit: 0 },
+      timeout: { request: 5000 },
+    }),
+    {
+      code: BLOCKED_CODE,
+      message: /internal\.test resolved to 127\.0\.0\.1, a loopback address/,
+    },
+  );
   t.equal(server.connections(), 0, 'the refusal came before any connection');
 });
 
 t.test('network guard - got with guard.lookup connects to exactly the address it allowed', async (t) => {
   const server = await loopbackServer(t);
   const guard = guardWith({ allowCidrs: ['127.0.0.0/8'] });
-  const response = await got(`http://internal.test:${server.port}/`, { dnsLookup: guard.lookup, retry: { limit: 0 }, timeout: { request: 5000 } });
+  const response = await got(`http://internal.test:${server.port}/`, {
+    dnsLookup: guard.lookup,
+    retry: { limit: 0 },
+    timeout: { request: 5000 },
+  });
   t.equal(response.body, 'reached');
   t.equal(response.ip, '127.0.0.1');
   t.equal(server.connections(), 1);

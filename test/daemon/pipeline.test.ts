@@ -20,48 +20,94 @@ async function load(t: Test, extra: Record<string, unknown>, script?: string) {
     const pipeline = await Pipeline.load(config, file, pluginContext(config, file));
     return { pipeline, config, file };
   } catch (error) {
-    return { error: (error as Error & { code?: string }), file };
+    return { error: error as Error & { code?: string }, file };
   }
 }
 
 const consumer = { id: 'c', url: 'https://example.com/hook' };
-const event = { id: 'e1', eventType: 'connection.created', generatedDate: '2026-01-01T00:00:00Z', payload: { companyId: 'acme', amount: 120 } };
+const event = {
+  id: 'e1',
+  eventType: 'connection.created',
+  generatedDate: '2026-01-01T00:00:00Z',
+  payload: { companyId: 'acme', amount: 120 },
+};
 
-t.test('plugin conformance - every built-in and the example custom plugin load, validate options, run and stop', async (t) => {
-  const { pipeline, config, error } = await load(
-    t,
-    {
-      delivery: { jitter: 0 },
-      pipeline: ['eventTypes', 'payloadFilter', 'script', { use: EXAMPLE_PLUGIN, options: { path: 'payload.companyId' } }, { use: 'standardWebhooks', options: { headerPrefix: 'svix' } }, 'schedule'],
-      consumers: [{ ...consumer, eventTypes: ['connection.*'], filter: { 'payload.amount': { $gt: 100 } }, transform: './transform.js', retrySchedule: ['0s', '10s'] }],
-    },
-    'function handler(webhook) { webhook.payload.payload.touched = true; return webhook; }',
-  );
-  t.error(error);
-  await pipeline!.start();
-  const run = pipeline!.forConsumer(config!.consumers[0]);
-  t.ok(run.matchesType('connection.created'), 'eventTypes: matching type');
-  t.notOk(run.matchesType('read.completed'), 'eventTypes: other type');
-  t.ok(run.accepts(event), 'payloadFilter: matching payload');
-  t.notOk(run.accepts({ ...event, payload: { amount: 50 } }), 'payloadFilter: other payload');
-  let webhook = { method: 'POST' as const, url: consumer.url, headers: {}, payload: event as unknown, cancel: false };
-  for (const transform of run.transforms) webhook = transform(webhook);
-  t.equal((webhook.payload as any).payload.touched, true, 'script ran');
-  t.equal(webhook.headers['X-Tenant' as never], 'acme', 'the custom plugin ran with its defaulted option');
-  const headers = run.sign.headers({ messageId: 'msg_1', timestamp: 1, body: '{}', keys: [decodeSecret(generateSecret())] });
-  t.same(Object.keys(headers).sort(), ['svix-id', 'svix-signature', 'svix-timestamp'], 'standardWebhooks ran with its option');
-  t.equal(run.retry.nextDelay({ schedule: [0, 10_000], attemptsMade: 1, failed: { statusCode: 500 } }), 10_000, 'schedule ran with delivery.jitter 0');
-  t.equal(run.retry.nextDelay({ schedule: [0, 10_000], attemptsMade: 2, failed: { statusCode: 500 } }), null, 'schedule ran');
-  await pipeline!.stop();
-  t.equal(BUILT_IN_PLUGINS.length, 5);
-});
+t.test(
+  'plugin conformance - every built-in and the example custom plugin load, validate options, run and stop',
+  async (t) => {
+    const { pipeline, config, error } = await load(
+      t,
+      {
+        delivery: { jitter: 0 },
+        pipeline: [
+          'eventTypes',
+          'payloadFilter',
+          'script',
+          { use: EXAMPLE_PLUGIN, options: { path: 'payload.companyId' } },
+          { use: 'standardWebhooks', options: { headerPrefix: 'svix' } },
+          'schedule',
+        ],
+        consumers: [
+          {
+            ...consumer,
+            eventTypes: ['connection.*'],
+            filter: { 'payload.amount': { $gt: 100 } },
+            transform: './transform.js',
+            retrySchedule: ['0s', '10s'],
+          },
+        ],
+      },
+      'function handler(webhook) { webhook.payload.payload.touched = true; return webhook; }',
+    );
+    t.error(error);
+    await pipeline!.start();
+    const run = pipeline!.forConsumer(config!.consumers[0]);
+    t.ok(run.matchesType('connection.created'), 'eventTypes: matching type');
+    t.notOk(run.matchesType('read.completed'), 'eventTypes: other type');
+    t.ok(run.accepts(event), 'payloadFilter: matching payload');
+    t.notOk(run.accepts({ ...event, payload: { amount: 50 } }), 'payloadFilter: other payload');
+    let webhook = { method: 'POST' as const, url: consumer.url, headers: {}, payload: event as unknown, cancel: false };
+    for (const transform of run.transforms) webhook = transform(webhook);
+    t.equal((webhook.payload as any).payload.touched, true, 'script ran');
+    t.equal(webhook.headers['X-Tenant' as never], 'acme', 'the custom plugin ran with its defaulted option');
+    const headers = run.sign.headers({
+      messageId: 'msg_1',
+      timestamp: 1,
+      body: '{}',
+      keys: [decodeSecret(generateSecret())],
+    });
+    t.same(
+      Object.keys(headers).sort(),
+      ['svix-id', 'svix-signature', 'svix-timestamp'],
+      'standardWebhooks ran with its option',
+    );
+    t.equal(
+      run.retry.nextDelay({ schedule: [0, 10_000], attemptsMade: 1, failed: { statusCode: 500 } }),
+      10_000,
+      'schedule ran with delivery.jitter 0',
+    );
+    t.equal(
+      run.retry.nextDelay({ schedule: [0, 10_000], attemptsMade: 2, failed: { statusCode: 500 } }),
+      null,
+      'schedule ran',
+    );
+    await pipeline!.stop();
+    t.equal(BUILT_IN_PLUGINS.length, 5);
+  },
+);
 
 t.test('plugin conformance - bad options stop loading with the plugin name and its YAML location', async (t) => {
   for (const [entry, expected] of [
-    [{ use: 'standardWebhooks', options: { headerPrefix: 'x' } }, /plugin "standardWebhooks": invalid options: options.headerPrefix must be equal to one of the allowed values/],
+    [
+      { use: 'standardWebhooks', options: { headerPrefix: 'x' } },
+      /plugin "standardWebhooks": invalid options: options.headerPrefix must be equal to one of the allowed values/,
+    ],
     [{ use: 'script', options: { timeout: 'soon' } }, /plugin "script": invalid options: options.timeout/],
     [{ use: 'eventTypes', options: { extra: 1 } }, /plugin "eventTypes": invalid options/],
-    [{ use: EXAMPLE_PLUGIN, options: {} }, /tenant-header\.js": invalid options: options must have required property 'path'/],
+    [
+      { use: EXAMPLE_PLUGIN, options: {} },
+      /tenant-header\.js": invalid options: options must have required property 'path'/,
+    ],
     ['nonsense', /plugin "nonsense": no built-in plugin has this name/],
     ['./missing-plugin.js', /missing-plugin\.js": cannot be loaded: Cannot find module/],
   ] as const) {
@@ -73,16 +119,28 @@ t.test('plugin conformance - bad options stop loading with the plugin name and i
   }
 });
 
-t.test('plugin conformance - a module that is not a plugin, a bad filter and a broken script are refused at load', async (t) => {
-  const dir = tempDir(t, 'notplugin');
-  writeFileSync(path.join(dir, 'not-a-plugin.mjs'), 'export const hello = 1;\n');
-  const notPlugin = await load(t, { pipeline: ['eventTypes', path.join(dir, 'not-a-plugin.mjs'), 'standardWebhooks', 'schedule'] });
-  t.match(notPlugin.error?.message, /it exports no `name`; its `kind` must be one of filter, transform, sign, retry; it exports no `optionsSchema`; it exports no `create/);
-  const badFilter = await load(t, { consumers: [{ ...consumer, filter: { 'payload.x': { $regex: '(a+)+$' } } }] });
-  t.equal(badFilter.error?.code, 'HOOKSD_PLUGIN_INVALID');
-  t.match(badFilter.error?.message, /hooks\.config\.yaml:\d+:\d+ consumers\[0\] \(c\):.*\$regex/);
-  const badScript = await load(t, { consumers: [{ ...consumer, transform: './transform.js' }] }, 'function handler(webhook) { return webhook');
-  t.match(badScript.error?.message, /consumers\[0\] \(c\):.*transform\.js:1/);
-  const noSign = await load(t, { pipeline: ['eventTypes', 'schedule'], consumers: [consumer] });
-  t.match(noSign.error?.message, /has no sign plugin/);
-});
+t.test(
+  'plugin conformance - a module that is not a plugin, a bad filter and a broken script are refused at load',
+  async (t) => {
+    const dir = tempDir(t, 'notplugin');
+    writeFileSync(path.join(dir, 'not-a-plugin.mjs'), 'export const hello = 1;\n');
+    const notPlugin = await load(t, {
+      pipeline: ['eventTypes', path.join(dir, 'not-a-plugin.mjs'), 'standardWebhooks', 'schedule'],
+    });
+    t.match(
+      notPlugin.error?.message,
+      /it exports no `name`; its `kind` must be one of filter, transform, sign, retry; it exports no `optionsSchema`; it exports no `create/,
+    );
+    const badFilter = await load(t, { consumers: [{ ...consumer, filter: { 'payload.x': { $regex: '(a+)+$' } } }] });
+    t.equal(badFilter.error?.code, 'HOOKSD_PLUGIN_INVALID');
+    t.match(badFilter.error?.message, /hooks\.config\.yaml:\d+:\d+ consumers\[0\] \(c\):.*\$regex/);
+    const badScript = await load(
+      t,
+      { consumers: [{ ...consumer, transform: './transform.js' }] },
+      'function handler(webhook) { return webhook',
+    );
+    t.match(badScript.error?.message, /consumers\[0\] \(c\):.*transform\.js:1/);
+    const noSign = await load(t, { pipeline: ['eventTypes', 'schedule'], consumers: [consumer] });
+    t.match(noSign.error?.message, /has no sign plugin/);
+  },
+);

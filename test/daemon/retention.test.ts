@@ -13,7 +13,15 @@ t.test('retention - purges finished records past the cutoff and never pending wo
   t.teardown(() => store.stop());
   const now = Date.now();
   const day = 86_400_000;
-  const event = (id: string, at: number): EventRecord => ({ id, eventType: 'a.b', generatedDate: new Date(at).toISOString(), receivedAt: at, seq: sortableId('', at), subject: 'events.a.b', body: '{}' });
+  const event = (id: string, at: number): EventRecord => ({
+    id,
+    eventType: 'a.b',
+    generatedDate: new Date(at).toISOString(),
+    receivedAt: at,
+    seq: sortableId('', at),
+    subject: 'events.a.b',
+    body: '{}',
+  });
   const message = (eventId: string, at: number, pending: boolean): MessageRecord => ({
     id: sortableId('msg_', at),
     eventId,
@@ -33,9 +41,34 @@ t.test('retention - purges finished records past the cutoff and never pending wo
     ...store.eventOps(event('old-pending', now - 40 * day)),
     ...store.eventOps(event('fresh', now - day)),
     ...[oldDone, oldPending, fresh].flatMap((m) => store.newMessageOps(m)),
-    ...store.attemptOps({ messageId: oldDone.id, attempt: 1, trigger: 'scheduled', startedAt: 0, durationMs: 1, timings: {}, request: { method: 'POST', url: 'x', headers: {}, body: '' }, outcome: 'success' }),
-    ...store.deadLetterOps({ id: sortableId('dlq_', now - 40 * day), receivedAt: now - 40 * day, subject: 's', reason: 'r', data: '', encoding: 'utf8', headers: {} }),
-    ...store.deadLetterOps({ id: sortableId('dlq_', now), receivedAt: now, subject: 's', reason: 'r', data: '', encoding: 'utf8', headers: {} }),
+    ...store.attemptOps({
+      messageId: oldDone.id,
+      attempt: 1,
+      trigger: 'scheduled',
+      startedAt: 0,
+      durationMs: 1,
+      timings: {},
+      request: { method: 'POST', url: 'x', headers: {}, body: '' },
+      outcome: 'success',
+    }),
+    ...store.deadLetterOps({
+      id: sortableId('dlq_', now - 40 * day),
+      receivedAt: now - 40 * day,
+      subject: 's',
+      reason: 'r',
+      data: '',
+      encoding: 'utf8',
+      headers: {},
+    }),
+    ...store.deadLetterOps({
+      id: sortableId('dlq_', now),
+      receivedAt: now,
+      subject: 's',
+      reason: 'r',
+      data: '',
+      encoding: 'utf8',
+      headers: {},
+    }),
   ]);
 
   const counts = await purgeOlderThan(store, now - 30 * day, pino({ level: 'silent' }));
@@ -46,6 +79,10 @@ t.test('retention - purges finished records past the cutoff and never pending wo
   t.ok(await store.getEvent('old-pending'), 'an event with a pending message stays');
   t.ok(await store.getMessage(oldPending.id), 'a pending message stays');
   t.ok(await store.getEvent('fresh'));
-  t.equal((await listMessages(store, { limit: 10, status: 'success' })).data.length, 1, 'the status index lost the purged entry');
+  t.equal(
+    (await listMessages(store, { limit: 10, status: 'success' })).data.length,
+    1,
+    'the status index lost the purged entry',
+  );
   t.equal((await listDeadLetters(store, { limit: 10 })).data.length, 1);
 });

@@ -49,25 +49,43 @@ t.test('store - walking the cursor while new messages arrive gives no duplicates
   t.ok(added > 5);
 });
 
-t.test('store - lists by consumer, status and time through indexes, and moves the status index on update', async (t) => {
-  const store = await openStore(t);
-  const base = Date.now() - 100_000;
-  const messages = Array.from({ length: 30 }, (_, i) => message(i % 2 === 0 ? 'even' : 'odd', base + i * 1000));
-  await store.write(messages.flatMap((m) => store.newMessageOps(m)));
-  const byConsumer = await listMessages(store, { limit: 50, consumerId: 'odd' });
-  t.equal(byConsumer.data.length, 15);
-  t.ok(byConsumer.data.every((m) => m.consumerId === 'odd'));
-  t.equal(byConsumer.nextCursor, null);
+t.test(
+  'store - lists by consumer, status and time through indexes, and moves the status index on update',
+  async (t) => {
+    const store = await openStore(t);
+    const base = Date.now() - 100_000;
+    const messages = Array.from({ length: 30 }, (_, i) => message(i % 2 === 0 ? 'even' : 'odd', base + i * 1000));
+    await store.write(messages.flatMap((m) => store.newMessageOps(m)));
+    const byConsumer = await listMessages(store, { limit: 50, consumerId: 'odd' });
+    t.equal(byConsumer.data.length, 15);
+    t.ok(byConsumer.data.every((m) => m.consumerId === 'odd'));
+    t.equal(byConsumer.nextCursor, null);
 
-  const done = { ...messages[3], status: 'success' as const, nextAttemptAt: null };
-  await store.write(store.messageUpdateOps(messages[3], done));
-  t.same((await listMessages(store, { limit: 50, status: 'success' })).data.map((m) => m.id), [done.id]);
-  t.equal((await listMessages(store, { limit: 50, status: 'sending' })).data.length, 29, 'the old status entry is gone');
-  t.same((await listMessages(store, { limit: 50, status: 'success', consumerId: 'even' })).data.length, 0, 'filters combine');
+    const done = { ...messages[3], status: 'success' as const, nextAttemptAt: null };
+    await store.write(store.messageUpdateOps(messages[3], done));
+    t.same(
+      (await listMessages(store, { limit: 50, status: 'success' })).data.map((m) => m.id),
+      [done.id],
+    );
+    t.equal(
+      (await listMessages(store, { limit: 50, status: 'sending' })).data.length,
+      29,
+      'the old status entry is gone',
+    );
+    t.same(
+      (await listMessages(store, { limit: 50, status: 'success', consumerId: 'even' })).data.length,
+      0,
+      'filters combine',
+    );
 
-  const window = await listMessages(store, { limit: 50, since: base + 10_000, until: base + 15_000 });
-  t.same(window.data.map((m) => m.createdAt), [14, 13, 12, 11, 10].map((i) => base + i * 1000), 'since is inclusive, until exclusive');
-});
+    const window = await listMessages(store, { limit: 50, since: base + 10_000, until: base + 15_000 });
+    t.same(
+      window.data.map((m) => m.createdAt),
+      [14, 13, 12, 11, 10].map((i) => base + i * 1000),
+      'since is inclusive, until exclusive',
+    );
+  },
+);
 
 t.test('store - the due index yields, per consumer, only what is due, oldest first, and follows updates', async (t) => {
   const store = await openStore(t);
@@ -81,56 +99,95 @@ t.test('store - the due index yields, per consumer, only what is due, oldest fir
   const consumers = [];
   for await (const id of store.consumersWithDueEntries()) consumers.push(id);
   t.same(consumers, ['a', 'b'], 'each consumer with pending work, once');
-  t.same((await store.dueFor('a', now, 10)).map((d) => [d.message?.id, d.message?.nextAttemptAt]), [
-    [early.id, now - 3000],
-    [late.id, now - 1000],
-  ]);
-  t.same((await store.dueFor('a', now, 1)).map((d) => d.message?.id), [early.id], 'no more than asked for');
-  t.same((await store.dueFor('b', now, 10)).map((d) => d.message?.consumerId), ['b']);
+  t.same(
+    (await store.dueFor('a', now, 10)).map((d) => [d.message?.id, d.message?.nextAttemptAt]),
+    [
+      [early.id, now - 3000],
+      [late.id, now - 1000],
+    ],
+  );
+  t.same(
+    (await store.dueFor('a', now, 1)).map((d) => d.message?.id),
+    [early.id],
+    'no more than asked for',
+  );
+  t.same(
+    (await store.dueFor('b', now, 10)).map((d) => d.message?.consumerId),
+    ['b'],
+  );
   t.same((await store.dueFor('b', now, 10))[0].message, other, 'the entry comes with its message');
   await store.write(store.messageUpdateOps(early, { ...early, nextAttemptAt: null, status: 'success' }));
-  t.same((await store.dueFor('a', now + 120_000, 10)).map((d) => d.message?.id), [late.id, future.id]);
+  t.same(
+    (await store.dueFor('a', now + 120_000, 10)).map((d) => d.message?.id),
+    [late.id, future.id],
+  );
   const [first] = await store.dueFor('a', now + 120_000, 1);
   t.same(await store.dueKeys('a', now + 120_000, 1), [first.key], 'dueKeys reads the same entries, keys only');
 });
 
-t.test('store - a due entry whose message is gone or due at another time comes back stale, and can be dropped', async (t) => {
-  const store = await openStore(t);
-  const now = Date.now();
-  const gone = message('a', now - 5000, { nextAttemptAt: now - 2000 });
-  const moved = message('a', now - 4000, { nextAttemptAt: now - 1000 });
-  const kept = message('a', now - 3000, { nextAttemptAt: now - 500 });
-  await store.write([gone, moved, kept].flatMap((m) => store.newMessageOps(m)));
-  // Records changed behind the index's back, as a bug or a crash between two writes would leave them.
-  await store.write([
-    { type: 'del', sublevel: store.messages, key: gone.id },
-    { type: 'put', sublevel: store.messages, key: moved.id, value: { ...moved, nextAttemptAt: now + 60_000 } },
-  ]);
-  const entries = await store.dueFor('a', now, 10);
-  t.same(
-    entries.map((e) => e.message?.id),
-    [undefined, undefined, kept.id],
-    'the missing and the rescheduled message are stale, the third is current',
-  );
-  await store.dropDueEntries(entries.filter((e) => e.message === undefined).map((e) => e.key));
-  t.same((await store.dueFor('a', now, 10)).map((e) => e.message?.id), [kept.id], 'only the current entry is left');
-});
+t.test(
+  'store - a due entry whose message is gone or due at another time comes back stale, and can be dropped',
+  async (t) => {
+    const store = await openStore(t);
+    const now = Date.now();
+    const gone = message('a', now - 5000, { nextAttemptAt: now - 2000 });
+    const moved = message('a', now - 4000, { nextAttemptAt: now - 1000 });
+    const kept = message('a', now - 3000, { nextAttemptAt: now - 500 });
+    await store.write([gone, moved, kept].flatMap((m) => store.newMessageOps(m)));
+    // Records changed behind the index's back, as a bug or a crash between two writes would leave them.
+    await store.write([
+      { type: 'del', sublevel: store.messages, key: gone.id },
+      { type: 'put', sublevel: store.messages, key: moved.id, value: { ...moved, nextAttemptAt: now + 60_000 } },
+    ]);
+    const entries = await store.dueFor('a', now, 10);
+    t.same(
+      entries.map((e) => e.message?.id),
+      [undefined, undefined, kept.id],
+      'the missing and the rescheduled message are stale, the third is current',
+    );
+    await store.dropDueEntries(entries.filter((e) => e.message === undefined).map((e) => e.key));
+    t.same(
+      (await store.dueFor('a', now, 10)).map((e) => e.message?.id),
+      [kept.id],
+      'only the current entry is left',
+    );
+  },
+);
 
 t.test('store - attempts list newest first; bad cursors are refused with a code', async (t) => {
   const store = await openStore(t);
   const m = message('a', Date.now());
   for (let attempt = 1; attempt <= 12; attempt++) {
     await store.write(
-      store.attemptOps({ messageId: m.id, attempt, trigger: 'scheduled', startedAt: attempt, durationMs: 1, timings: {}, request: { method: 'POST', url: 'http://x', headers: {}, body: '' }, outcome: 'failure' }),
+      store.attemptOps({
+        messageId: m.id,
+        attempt,
+        trigger: 'scheduled',
+        startedAt: attempt,
+        durationMs: 1,
+        timings: {},
+        request: { method: 'POST', url: 'http://x', headers: {}, body: '' },
+        outcome: 'failure',
+      }),
     );
   }
   const page = await listAttempts(store, m.id, { limit: 5 });
-  t.same(page.data.map((a) => a.attempt), [12, 11, 10, 9, 8]);
+  t.same(
+    page.data.map((a) => a.attempt),
+    [12, 11, 10, 9, 8],
+  );
   const next = await listAttempts(store, m.id, { limit: 10, cursor: page.nextCursor! });
-  t.same(next.data.map((a) => a.attempt), [7, 6, 5, 4, 3, 2, 1]);
+  t.same(
+    next.data.map((a) => a.attempt),
+    [7, 6, 5, 4, 3, 2, 1],
+  );
   t.equal(next.nextCursor, null);
   await t.rejects(listAttempts(store, m.id, { limit: 5, cursor: 'garbage!' }), { code: 'HOOKSD_INVALID_CURSOR' });
-  await t.rejects(listMessages(store, { limit: 5, consumerId: 'a', cursor: page.nextCursor! }), { code: 'HOOKSD_INVALID_CURSOR' }, 'a cursor of another list is refused');
+  await t.rejects(
+    listMessages(store, { limit: 5, consumerId: 'a', cursor: page.nextCursor! }),
+    { code: 'HOOKSD_INVALID_CURSOR' },
+    'a cursor of another list is refused',
+  );
 });
 
 t.test('store - concurrent writes are merged into group commits', async (t) => {
@@ -142,7 +199,9 @@ t.test('store - concurrent writes are merged into group commits', async (t) => {
     batches += 1;
     sending += changes.get('sending') ?? 0;
   };
-  const writes = Array.from({ length: 200 }, (_, i) => store.write(store.newMessageOps(message('a', Date.now() + i)), true));
+  const writes = Array.from({ length: 200 }, (_, i) =>
+    store.write(store.newMessageOps(message('a', Date.now() + i)), true),
+  );
   await Promise.all(writes);
   t.equal(batches, 2, 'the first write goes alone; the 199 made while it was in progress go in one batch');
   t.equal(sending, 200, 'every write is in one of them');

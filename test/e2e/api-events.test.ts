@@ -11,186 +11,248 @@ const json = (method: string, body?: unknown, headers: Record<string, string> = 
 });
 
 function metric(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{') && l.slice(0, l.lastIndexOf(' ')) === name);
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(name + ' ') || (l.startsWith(name + '{') && l.slice(0, l.lastIndexOf(' ')) === name));
   return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-t.test('http publish - POST /v1/events takes the NATS ingest path; a repeated Idempotency-Key publishes nothing new', async (t) => {
-  const nats = await startNats(t);
-  const receiver = await startReceiver(t);
-  const file = await writeConfig(tempDir(t), {
-    nats: { servers: [nats.url] },
-    eventTypes: [{ name: 'invoice.paid', schema: { type: 'object', required: ['amount'], properties: { amount: { type: 'number' } } } }],
-    consumers: [{ id: 'books', url: receiver.url }],
-  });
-  const daemon = await startDaemon(t, file);
+t.test(
+  'http publish - POST /v1/events takes the NATS ingest path; a repeated Idempotency-Key publishes nothing new',
+  async (t) => {
+    const nats = await startNats(t);
+    const receiver = await startReceiver(t);
+    const file = await writeConfig(tempDir(t), {
+      nats: { servers: [nats.url] },
+      eventTypes: [
+        {
+          name: 'invoice.paid',
+          schema: { type: 'object', required: ['amount'], properties: { amount: { type: 'number' } } },
+        },
+      ],
+      consumers: [{ id: 'books', url: receiver.url }],
+    });
+    const daemon = await startDaemon(t, file);
 
-  const first = await daemon.api('/v1/events', json('POST', { eventType: 'invoice.paid', payload: { amount: 12 } }, { 'idempotency-key': 'order-42' }));
-  t.equal(first.status, 202);
-  t.match(first.body, { id: /^[0-9a-f-]{36}$/, subject: 'events.invoice.paid', duplicate: false });
-  const again = await daemon.api('/v1/events', json('POST', { eventType: 'invoice.paid', payload: { amount: 12 } }, { 'idempotency-key': 'order-42' }));
-  t.equal(again.status, 202);
-  t.equal(again.body.id, first.body.id, 'the same key gives the same id');
-  t.equal(again.body.duplicate, true, 'NATS recognised the duplicate');
-  const other = await daemon.api('/v1/events', json('POST', { id: 'inv-7', eventType: 'invoice.paid', payload: { amount: 3 } }));
-  t.equal(other.body.id, 'inv-7', 'an id in the body is kept');
+    const first = await daemon.api(
+      '/v1/events',
+      json('POST', { eventType: 'invoice.paid', payload: { amount: 12 } }, { 'idempotency-key': 'order-42' }),
+    );
+    t.equal(first.status, 202);
+    t.match(first.body, { id: /^[0-9a-f-]{36}$/, subject: 'events.invoice.paid', duplicate: false });
+    const again = await daemon.api(
+      '/v1/events',
+      json('POST', { eventType: 'invoice.paid', payload: { amount: 12 } }, { 'idempotency-key': 'order-42' }),
+    );
+    t.equal(again.status, 202);
+    t.equal(again.body.id, first.body.id, 'the same key gives the same id');
+    t.equal(again.body.duplicate, true, 'NATS recognised the duplicate');
+    const other = await daemon.api(
+      '/v1/events',
+      json('POST', { id: 'inv-7', eventType: 'invoice.paid', payload: { amount: 3 } }),
+    );
+    t.equal(other.body.id, 'inv-7', 'an id in the body is kept');
 
-  await receiver.waitFor(2);
-  const stored = await eventually(async () => {
-    const { body } = await daemon.api('/v1/events?eventType=invoice.paid');
-    return body.data.length === 2 ? body.data : undefined;
-  });
-  t.same(stored.map((e: { id: string }) => e.id).sort(), [first.body.id, 'inv-7'].sort(), 'one event per key, no second one');
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  t.equal(receiver.received.length, 2, 'and one delivery each');
+    await receiver.waitFor(2);
+    const stored = await eventually(async () => {
+      const { body } = await daemon.api('/v1/events?eventType=invoice.paid');
+      return body.data.length === 2 ? body.data : undefined;
+    });
+    t.same(
+      stored.map((e: { id: string }) => e.id).sort(),
+      [first.body.id, 'inv-7'].sort(),
+      'one event per key, no second one',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    t.equal(receiver.received.length, 2, 'and one delivery each');
 
-  const invalid = await daemon.api('/v1/events', json('POST', { eventType: 'invoice.paid' }));
-  t.match(invalid.body, { code: 'HOOKSD_INVALID_REQUEST', message: /payload/ });
-  const badType = await daemon.api('/v1/events', json('POST', { eventType: 'not a type', payload: {} }));
-  t.equal(badType.status, 400);
-  const badSchema = await daemon.api('/v1/events', json('POST', { eventType: 'invoice.paid', payload: { amount: 'lots' } }));
-  t.equal(badSchema.status, 202, 'the payload schema is checked at ingest, like any event');
-  const dead = await eventually(async () => (await daemon.api('/v1/dead-letters')).body.data[0]);
-  t.match(dead, { eventId: badSchema.body.id, reason: /amount/ });
-});
+    const invalid = await daemon.api('/v1/events', json('POST', { eventType: 'invoice.paid' }));
+    t.match(invalid.body, { code: 'HOOKSD_INVALID_REQUEST', message: /payload/ });
+    const badType = await daemon.api('/v1/events', json('POST', { eventType: 'not a type', payload: {} }));
+    t.equal(badType.status, 400);
+    const badSchema = await daemon.api(
+      '/v1/events',
+      json('POST', { eventType: 'invoice.paid', payload: { amount: 'lots' } }),
+    );
+    t.equal(badSchema.status, 202, 'the payload schema is checked at ingest, like any event');
+    const dead = await eventually(async () => (await daemon.api('/v1/dead-letters')).body.data[0]);
+    t.match(dead, { eventId: badSchema.body.id, reason: /amount/ });
+  },
+);
 
-t.test('replay - POST /v1/events/:id/replay sends the event again as new messages, to all or to the chosen consumers', async (t) => {
-  const nats = await startNats(t);
-  const a = await startReceiver(t);
-  const b = await startReceiver(t);
-  const file = await writeConfig(tempDir(t), {
-    nats: { servers: [nats.url] },
-    eventTypes: [{ name: 'user.created' }, { name: 'user.deleted' }],
-    consumers: [
-      { id: 'a', url: a.url },
-      { id: 'b', url: b.url },
-      { id: 'deletes-only', url: b.url, eventTypes: ['user.deleted'] },
-    ],
-  });
-  const daemon = await startDaemon(t, file);
-  const nc = await natsClient(t, nats.url);
-  const id = randomUUID();
-  await nc.jetstream().publish('events.user.created', JSON.stringify({ id, payload: { n: 1 } }));
-  const [original] = await a.waitFor(1);
-  await b.waitFor(1);
+t.test(
+  'replay - POST /v1/events/:id/replay sends the event again as new messages, to all or to the chosen consumers',
+  async (t) => {
+    const nats = await startNats(t);
+    const a = await startReceiver(t);
+    const b = await startReceiver(t);
+    const file = await writeConfig(tempDir(t), {
+      nats: { servers: [nats.url] },
+      eventTypes: [{ name: 'user.created' }, { name: 'user.deleted' }],
+      consumers: [
+        { id: 'a', url: a.url },
+        { id: 'b', url: b.url },
+        { id: 'deletes-only', url: b.url, eventTypes: ['user.deleted'] },
+      ],
+    });
+    const daemon = await startDaemon(t, file);
+    const nc = await natsClient(t, nats.url);
+    const id = randomUUID();
+    await nc.jetstream().publish('events.user.created', JSON.stringify({ id, payload: { n: 1 } }));
+    const [original] = await a.waitFor(1);
+    await b.waitFor(1);
 
-  const all = await daemon.api(`/v1/events/${id}/replay`, json('POST', {}));
-  t.equal(all.status, 202);
-  t.same(all.body.messages.map((m: { consumerId: string }) => m.consumerId).sort(), ['a', 'b'], 'every consumer it matches now');
-  const [, replayed] = await a.waitFor(2);
-  t.not(replayed.headers['webhook-id'], original.headers['webhook-id'], 'a new message, so a new webhook-id');
-  t.equal(replayed.body.toString(), original.body.toString(), 'the same envelope');
+    const all = await daemon.api(`/v1/events/${id}/replay`, json('POST', {}));
+    t.equal(all.status, 202);
+    t.same(
+      all.body.messages.map((m: { consumerId: string }) => m.consumerId).sort(),
+      ['a', 'b'],
+      'every consumer it matches now',
+    );
+    const [, replayed] = await a.waitFor(2);
+    t.not(replayed.headers['webhook-id'], original.headers['webhook-id'], 'a new message, so a new webhook-id');
+    t.equal(replayed.body.toString(), original.body.toString(), 'the same envelope');
 
-  const chosen = await daemon.api(`/v1/events/${id}/replay`, json('POST', { consumerIds: ['b', 'deletes-only'] }));
-  t.same(chosen.body.messages.map((m: { consumerId: string }) => m.consumerId), ['b']);
-  t.match(chosen.body.passedOver, [{ consumerId: 'deletes-only', reason: /not subscribed/ }]);
-  await b.waitFor(3);
-  t.equal(a.received.length, 2, 'a was not chosen');
-  const unknown = await daemon.api(`/v1/events/${id}/replay`, json('POST', { consumerIds: ['ghost'] }));
-  t.same([unknown.status, unknown.body.code], [404, 'HOOKSD_NOT_FOUND']);
-  const event = await daemon.api(`/v1/events/${id}`);
-  t.equal(event.body.messages.length, 5, 'the original two and three replays, all listed with the event');
-});
+    const chosen = await daemon.api(`/v1/events/${id}/replay`, json('POST', { consumerIds: ['b', 'deletes-only'] }));
+    t.same(
+      chosen.body.messages.map((m: { consumerId: string }) => m.consumerId),
+      ['b'],
+    );
+    t.match(chosen.body.passedOver, [{ consumerId: 'deletes-only', reason: /not subscribed/ }]);
+    await b.waitFor(3);
+    t.equal(a.received.length, 2, 'a was not chosen');
+    const unknown = await daemon.api(`/v1/events/${id}/replay`, json('POST', { consumerIds: ['ghost'] }));
+    t.same([unknown.status, unknown.body.code], [404, 'HOOKSD_NOT_FOUND']);
+    const event = await daemon.api(`/v1/events/${id}`);
+    t.equal(event.body.messages.length, 5, 'the original two and three replays, all listed with the event');
+  },
+);
 
-t.test('pagination - walking /v1/messages over 600 messages while new ones arrive: no duplicates, no gaps', async (t) => {
-  const nats = await startNats(t);
-  const receiver = await startReceiver(t);
-  const file = await writeConfig(tempDir(t), {
-    nats: { servers: [nats.url] },
-    eventTypes: [{ name: 'tick' }],
-    consumers: [{ id: 'one', url: receiver.url }, { id: 'two', url: receiver.url, eventTypes: ['nothing.*'] }],
-  });
-  const daemon = await startDaemon(t, file);
-  const js = (await natsClient(t, nats.url)).jetstream();
-  await Promise.all(Array.from({ length: 600 }, (_, i) => js.publish('events.tick', JSON.stringify({ id: `tick-${i}`, payload: { i } }))));
-  await receiver.waitFor(600, 60_000);
-  const atStart = new Set<string>();
-  for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {
-    const { body }: { body: any } = await daemon.api(`/v1/messages?limit=250${cursor ? `&cursor=${cursor}` : ''}`);
-    body.data.forEach((m: { id: string }) => atStart.add(m.id));
-    cursor = body.nextCursor;
-  }
-  t.equal(atStart.size, 600);
-  const events = new Set<string>();
-  for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {
-    const { body }: { body: any } = await daemon.api(`/v1/events?eventType=tick&limit=100${cursor ? `&cursor=${cursor}` : ''}`);
-    body.data.forEach((e: { id: string }) => events.add(e.id));
-    cursor = body.nextCursor;
-  }
-  t.equal(events.size, 600, 'the events list walks the same way');
+t.test(
+  'pagination - walking /v1/messages over 600 messages while new ones arrive: no duplicates, no gaps',
+  async (t) => {
+    const nats = await startNats(t);
+    const receiver = await startReceiver(t);
+    const file = await writeConfig(tempDir(t), {
+      nats: { servers: [nats.url] },
+      eventTypes: [{ name: 'tick' }],
+      consumers: [
+        { id: 'one', url: receiver.url },
+        { id: 'two', url: receiver.url, eventTypes: ['nothing.*'] },
+      ],
+    });
+    const daemon = await startDaemon(t, file);
+    const js = (await natsClient(t, nats.url)).jetstream();
+    await Promise.all(
+      Array.from({ length: 600 }, (_, i) =>
+        js.publish('events.tick', JSON.stringify({ id: `tick-${i}`, payload: { i } })),
+      ),
+    );
+    await receiver.waitFor(600, 60_000);
+    const atStart = new Set<string>();
+    for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {
+      const { body }: { body: any } = await daemon.api(`/v1/messages?limit=250${cursor ? `&cursor=${cursor}` : ''}`);
+      body.data.forEach((m: { id: string }) => atStart.add(m.id));
+      cursor = body.nextCursor;
+    }
+    t.equal(atStart.size, 600);
+    const events = new Set<string>();
+    for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {
+      const { body }: { body: any } = await daemon.api(
+        `/v1/events?eventType=tick&limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      body.data.forEach((e: { id: string }) => events.add(e.id));
+      cursor = body.nextCursor;
+    }
+    t.equal(events.size, 600, 'the events list walks the same way');
 
-  let publishing = true;
-  const more = (async () => {
-    for (let i = 0; publishing; i += 1) await js.publish('events.tick', JSON.stringify({ id: `late-${i}`, payload: { i } }));
-  })();
-  const walked: string[] = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const { body }: { body: any } = await daemon.api(`/v1/messages?consumerId=one&limit=50${cursor ? `&cursor=${cursor}` : ''}`);
-    walked.push(...body.data.map((m: { id: string }) => m.id));
-    cursor = body.nextCursor;
-    pages += 1;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  } while (cursor !== null);
-  publishing = false;
-  await more;
-  t.ok(pages >= 12, `${pages} pages`);
-  t.equal(new Set(walked).size, walked.length, 'no message twice');
-  t.same([...atStart].filter((id) => !walked.includes(id)), [], 'every message present at the start was listed');
-  const createdLater = (await daemon.api('/v1/messages?limit=1')).body.data[0].id;
-  t.ok(createdLater > [...atStart].sort().at(-1)!, 'messages kept arriving during the walk');
-});
+    let publishing = true;
+    const more = (async () => {
+      for (let i = 0; publishing; i += 1)
+        await js.publish('events.tick', JSON.stringify({ id: `late-${i}`, payload: { i } }));
+    })();
+    const walked: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const { body }: { body: any } = await daemon.api(
+        `/v1/messages?consumerId=one&limit=50${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      walked.push(...body.data.map((m: { id: string }) => m.id));
+      cursor = body.nextCursor;
+      pages += 1;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } while (cursor !== null);
+    publishing = false;
+    await more;
+    t.ok(pages >= 12, `${pages} pages`);
+    t.equal(new Set(walked).size, walked.length, 'no message twice');
+    t.same(
+      [...atStart].filter((id) => !walked.includes(id)),
+      [],
+      'every message present at the start was listed',
+    );
+    const createdLater = (await daemon.api('/v1/messages?limit=1')).body.data[0].id;
+    t.ok(createdLater > [...atStart].sort().at(-1)!, 'messages kept arriving during the walk');
+  },
+);
 
-t.test('metrics - /metrics counts ingest, dead letters, attempts by consumer and outcome, latency, pending retries, NATS lag', async (t) => {
-  const nats = await startNats(t);
-  const ok = await startReceiver(t);
-  const failing = await startReceiver(t, () => ({ status: 500 }));
-  const file = await writeConfig(tempDir(t), {
-    nats: { servers: [nats.url] },
-    server: { auth: { tokens: [{ name: 'prom', token: 'scrape-token-0123456789', scopes: ['read'] }] } },
-    eventTypes: [{ name: 'job.done' }],
-    consumers: [
-      { id: 'ok', url: ok.url },
-      { id: 'failing', url: failing.url, retrySchedule: ['0s', '1h'] },
-    ],
-  });
-  const daemon = await startDaemon(t, file);
-  const js = (await natsClient(t, nats.url)).jetstream();
-  for (let i = 0; i < 5; i += 1) await js.publish('events.job.done', JSON.stringify({ payload: { i } }));
-  await js.publish('events.job.done', 'not json');
-  await ok.waitFor(5);
-  await failing.waitFor(5);
-  const scrape = async () => {
-    const res = await fetch(`${daemon.url}/metrics`, { headers: { authorization: 'Bearer scrape-token-0123456789' } });
-    t.equal(res.status, 200);
-    t.match(res.headers.get('content-type'), /^text\/plain/);
-    return res.text();
-  };
-  const text = await eventually(async () => {
-    const body = await scrape();
-    return metric(body, 'hooksd_retries_pending') === 5 ? body : undefined;
-  });
-  t.equal(metric(text, 'hooksd_events_ingested_total'), 5);
-  t.equal(metric(text, 'hooksd_dead_letters_total'), 1);
-  t.match(text, /hooksd_attempts_total\{consumer="ok",outcome="success"\} 5/);
-  t.match(text, /hooksd_attempts_total\{consumer="failing",outcome="failure"\} 5/);
-  t.match(text, /hooksd_messages_total\{status="sending"\} 10/);
-  t.match(text, /hooksd_messages_total\{status="success"\} 5/);
-  t.match(text, /hooksd_messages_total\{status="attempting"\} 5/);
-  t.equal(metric(text, 'hooksd_delivery_latency_seconds_count'), 5);
-  t.match(text, /hooksd_attempt_duration_seconds_count\{consumer="failing"\} 5/);
-  t.equal(metric(text, 'hooksd_nats_pending_messages'), 0);
-  t.match(text, /# TYPE hooksd_sweeper_lag_seconds gauge/);
-  const denied = await fetch(`${daemon.url}/metrics`);
-  t.equal(denied.status, 401, 'metrics need a read token when tokens are configured');
+t.test(
+  'metrics - /metrics counts ingest, dead letters, attempts by consumer and outcome, latency, pending retries, NATS lag',
+  async (t) => {
+    const nats = await startNats(t);
+    const ok = await startReceiver(t);
+    const failing = await startReceiver(t, () => ({ status: 500 }));
+    const file = await writeConfig(tempDir(t), {
+      nats: { servers: [nats.url] },
+      server: { auth: { tokens: [{ name: 'prom', token: 'scrape-token-0123456789', scopes: ['read'] }] } },
+      eventTypes: [{ name: 'job.done' }],
+      consumers: [
+        { id: 'ok', url: ok.url },
+        { id: 'failing', url: failing.url, retrySchedule: ['0s', '1h'] },
+      ],
+    });
+    const daemon = await startDaemon(t, file);
+    const js = (await natsClient(t, nats.url)).jetstream();
+    for (let i = 0; i < 5; i += 1) await js.publish('events.job.done', JSON.stringify({ payload: { i } }));
+    await js.publish('events.job.done', 'not json');
+    await ok.waitFor(5);
+    await failing.waitFor(5);
+    const scrape = async () => {
+      const res = await fetch(`${daemon.url}/metrics`, {
+        headers: { authorization: 'Bearer scrape-token-0123456789' },
+      });
+      t.equal(res.status, 200);
+      t.match(res.headers.get('content-type'), /^text\/plain/);
+      return res.text();
+    };
+    const text = await eventually(async () => {
+      const body = await scrape();
+      return metric(body, 'hooksd_retries_pending') === 5 ? body : undefined;
+    });
+    t.equal(metric(text, 'hooksd_events_ingested_total'), 5);
+    t.equal(metric(text, 'hooksd_dead_letters_total'), 1);
+    t.match(text, /hooksd_attempts_total\{consumer="ok",outcome="success"\} 5/);
+    t.match(text, /hooksd_attempts_total\{consumer="failing",outcome="failure"\} 5/);
+    t.match(text, /hooksd_messages_total\{status="sending"\} 10/);
+    t.match(text, /hooksd_messages_total\{status="success"\} 5/);
+    t.match(text, /hooksd_messages_total\{status="attempting"\} 5/);
+    t.equal(metric(text, 'hooksd_delivery_latency_seconds_count'), 5);
+    t.match(text, /hooksd_attempt_duration_seconds_count\{consumer="failing"\} 5/);
+    t.equal(metric(text, 'hooksd_nats_pending_messages'), 0);
+    t.match(text, /# TYPE hooksd_sweeper_lag_seconds gauge/);
+    const denied = await fetch(`${daemon.url}/metrics`);
+    t.equal(denied.status, 401, 'metrics need a read token when tokens are configured');
 
-  await daemon.stop();
-  const restarted = await startDaemon(t, file);
-  const after = await eventually(async () => {
-    const res = await fetch(`${restarted.url}/metrics`, { headers: { authorization: 'Bearer scrape-token-0123456789' } });
-    const body = await res.text();
-    return Number.isNaN(metric(body, 'hooksd_retries_pending')) ? undefined : body;
-  });
-  t.equal(metric(after, 'hooksd_retries_pending'), 5, 'pending retries are counted from the store after a restart');
-});
+    await daemon.stop();
+    const restarted = await startDaemon(t, file);
+    const after = await eventually(async () => {
+      const res = await fetch(`${restarted.url}/metrics`, {
+        headers: { authorization: 'Bearer scrape-token-0123456789' },
+      });
+      const body = await res.text();
+      return Number.isNaN(metric(body, 'hooksd_retries_pending')) ? undefined : body;
+    });
+    t.equal(metric(after, 'hooksd_retries_pending'), 5, 'pending retries are counted from the store after a restart');
+  },
+);

@@ -34,14 +34,23 @@ interface Operation {
 
 function operations(document: any): Operation[] {
   return Object.entries(document.paths).flatMap(([route, methods]: [string, any]) =>
-    Object.entries(methods).map(([method, op]: [string, any]) => ({ method, path: route, scope: op['x-hooksd-scope'], hasBody: op.requestBody !== undefined })),
+    Object.entries(methods).map(([method, op]: [string, any]) => ({
+      method,
+      path: route,
+      scope: op['x-hooksd-scope'],
+      hasBody: op.requestBody !== undefined,
+    })),
   );
 }
 
 t.test('openapi - /openapi.json is valid OpenAPI 3.1 and names exactly the routes the router serves', async (t) => {
   const nats = await startNats(t);
   const dir = tempDir(t);
-  const file = await writeConfig(dir, { nats: { servers: [nats.url] }, server: { auth: { tokens } }, eventTypes: [{ name: 'company.created' }] });
+  const file = await writeConfig(dir, {
+    nats: { servers: [nats.url] },
+    server: { auth: { tokens } },
+    eventTypes: [{ name: 'company.created' }],
+  });
   const daemon = await startDaemon(t, file);
   const { status, body: document } = await daemon.api('/openapi.json');
   t.equal(status, 200, 'served without a token');
@@ -56,75 +65,105 @@ t.test('openapi - /openapi.json is valid OpenAPI 3.1 and names exactly the route
 
   // The router of an app built in-process from the same config: what Koa actually serves.
   const app = buildApp(loadConfig(file), { configFile: file, log: pino({ level: 'silent' }) });
-  const served = app.routes.router.stack.flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((m) => `${m.toLowerCase()} ${layer.path.replace(/:(\w+)/g, '{$1}')}`));
+  const served = app.routes.router.stack.flatMap((layer) =>
+    layer.methods.filter((m) => m !== 'HEAD').map((m) => `${m.toLowerCase()} ${layer.path.replace(/:(\w+)/g, '{$1}')}`),
+  );
   const described = operations(document).map((op) => `${op.method} ${op.path}`);
   t.same([...new Set(served)].sort(), described.sort(), 'every served route is described, and nothing else');
-  for (const route of ['get /metrics', 'get /v1/event-types', 'post /v1/consumers', 'delete /v1/consumers/{id}', 'get /v1/tasks/{id}', 'post /v1/events/{id}/replay']) {
+  for (const route of [
+    'get /metrics',
+    'get /v1/event-types',
+    'post /v1/consumers',
+    'delete /v1/consumers/{id}',
+    'get /v1/tasks/{id}',
+    'post /v1/events/{id}/replay',
+  ]) {
     t.ok(described.includes(route), `${route} is described`);
   }
   t.equal(path.basename(daemon.configFile), 'hooks.config.yaml');
 });
 
-t.test('auth - every route answers 401 without a valid token, 403 with the wrong scope, 400 to a bad body, 404 to an unknown id', async (t) => {
-  const nats = await startNats(t);
-  const file = await writeConfig(tempDir(t), {
-    nats: { servers: [nats.url] },
-    server: { auth: { tokens } },
-    eventTypes: [{ name: 'company.created', example: { name: 'Acme' } }],
-  });
-  const daemon = await startDaemon(t, file);
-  const document = (await daemon.api('/openapi.json')).body;
-  const ops = operations(document);
-  t.ok(ops.length >= 25, `${ops.length} operations`);
-
-  const call = (op: Operation, token: string | undefined, body?: unknown, id = 'no-such-id') =>
-    daemon.api(op.path.replace('{id}', id), {
-      method: op.method.toUpperCase(),
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+t.test(
+  'auth - every route answers 401 without a valid token, 403 with the wrong scope, 400 to a bad body, 404 to an unknown id',
+  async (t) => {
+    const nats = await startNats(t);
+    const file = await writeConfig(tempDir(t), {
+      nats: { servers: [nats.url] },
+      server: { auth: { tokens } },
+      eventTypes: [{ name: 'company.created', example: { name: 'Acme' } }],
     });
+    const daemon = await startDaemon(t, file);
+    const document = (await daemon.api('/openapi.json')).body;
+    const ops = operations(document);
+    t.ok(ops.length >= 25, `${ops.length} operations`);
 
-  for (const op of ops) {
-    const name = `${op.method.toUpperCase()} ${op.path}`;
-    if (op.scope === undefined) {
-      t.ok(['/healthz', '/readyz', '/openapi.json'].includes(op.path), `${name} is open`);
-      t.equal((await call(op, undefined)).status, 200, `${name}: 200 without a token`);
-      continue;
-    }
-    const valid = VALID_BODIES[`${op.method} ${op.path}`];
-    const missing = await call(op, undefined, valid);
-    t.same([missing.status, missing.body.code], [401, 'HOOKSD_UNAUTHORIZED'], `${name}: no token`);
-    const wrongToken = await call(op, 'tok-not-issued-0123456789', valid);
-    t.same([wrongToken.status, wrongToken.body.code], [401, 'HOOKSD_UNAUTHORIZED'], `${name}: unknown token`);
-    const otherScope = Object.keys(TOKENS).find((s) => s !== op.scope) as keyof typeof TOKENS;
-    const forbidden = await call(op, TOKENS[otherScope], valid);
-    t.same([forbidden.status, forbidden.body.code], [403, 'HOOKSD_FORBIDDEN'], `${name}: ${otherScope} token`);
-    const token = TOKENS[op.scope as keyof typeof TOKENS];
-    if (op.hasBody) {
-      const bad = await call(op, token, { notAField: true });
-      t.same([bad.status, bad.body.code], [400, 'HOOKSD_INVALID_REQUEST'], `${name}: bad body`);
-      t.match(bad.body.message, /notAField/, `${name}: the message names the field`);
-    }
-    if (op.path.includes('{id}')) {
-      const unknown = await call(op, token, valid);
-      t.same([unknown.status, unknown.body.code], [404, 'HOOKSD_NOT_FOUND'], `${name}: unknown id`);
-    }
-  }
-  const badQuery = await daemon.api('/v1/messages?limit=251', { headers: { authorization: `Bearer ${TOKENS.read}` } });
-  t.same([badQuery.status, badQuery.body.code], [400, 'HOOKSD_INVALID_REQUEST'], 'a limit over 250 is refused');
-  const badCursor = await daemon.api('/v1/events?cursor=%21%21%21', { headers: { authorization: `Bearer ${TOKENS.read}` } });
-  t.same([badCursor.status, badCursor.body.code], [400, 'HOOKSD_INVALID_CURSOR'], 'a cursor the API did not issue is refused');
-  const noRoute = await daemon.api('/v1/nothing-here', { headers: { authorization: `Bearer ${TOKENS.read}` } });
-  t.same([noRoute.status, noRoute.body.code], [404, 'HOOKSD_ROUTE_NOT_FOUND']);
-  t.notMatch(daemon.output(), /tok-(read|admin|publish)-0123456789/, 'tokens never reach the log');
-});
+    const call = (op: Operation, token: string | undefined, body?: unknown, id = 'no-such-id') =>
+      daemon.api(op.path.replace('{id}', id), {
+        method: op.method.toUpperCase(),
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
 
-t.test('auth - with no tokens configured the API binds to loopback only, whatever server.listen says, and logs it', async (t) => {
-  const nats = await startNats(t);
-  const port = await freePort();
-  const file = await writeConfig(tempDir(t), { nats: { servers: [nats.url] }, server: { listen: `0.0.0.0:${port}` }, eventTypes: [{ name: 'a.b' }] });
-  const daemon = await startDaemon(t, file);
-  t.equal(daemon.url, `http://127.0.0.1:${port}`);
-  t.ok(daemon.logs().some((l) => /loopback only/.test(String(l.msg)) && l.requested === '0.0.0.0'), 'the log says why');
-  t.equal((await daemon.api('/v1/consumers')).status, 200, 'and loopback callers need no token');
-});
+    for (const op of ops) {
+      const name = `${op.method.toUpperCase()} ${op.path}`;
+      if (op.scope === undefined) {
+        t.ok(['/healthz', '/readyz', '/openapi.json'].includes(op.path), `${name} is open`);
+        t.equal((await call(op, undefined)).status, 200, `${name}: 200 without a token`);
+        continue;
+      }
+      const valid = VALID_BODIES[`${op.method} ${op.path}`];
+      const missing = await call(op, undefined, valid);
+      t.same([missing.status, missing.body.code], [401, 'HOOKSD_UNAUTHORIZED'], `${name}: no token`);
+      const wrongToken = await call(op, 'tok-not-issued-0123456789', valid);
+      t.same([wrongToken.status, wrongToken.body.code], [401, 'HOOKSD_UNAUTHORIZED'], `${name}: unknown token`);
+      const otherScope = Object.keys(TOKENS).find((s) => s !== op.scope) as keyof typeof TOKENS;
+      const forbidden = await call(op, TOKENS[otherScope], valid);
+      t.same([forbidden.status, forbidden.body.code], [403, 'HOOKSD_FORBIDDEN'], `${name}: ${otherScope} token`);
+      const token = TOKENS[op.scope as keyof typeof TOKENS];
+      if (op.hasBody) {
+        const bad = await call(op, token, { notAField: true });
+        t.same([bad.status, bad.body.code], [400, 'HOOKSD_INVALID_REQUEST'], `${name}: bad body`);
+        t.match(bad.body.message, /notAField/, `${name}: the message names the field`);
+      }
+      if (op.path.includes('{id}')) {
+        const unknown = await call(op, token, valid);
+        t.same([unknown.status, unknown.body.code], [404, 'HOOKSD_NOT_FOUND'], `${name}: unknown id`);
+      }
+    }
+    const badQuery = await daemon.api('/v1/messages?limit=251', {
+      headers: { authorization: `Bearer ${TOKENS.read}` },
+    });
+    t.same([badQuery.status, badQuery.body.code], [400, 'HOOKSD_INVALID_REQUEST'], 'a limit over 250 is refused');
+    const badCursor = await daemon.api('/v1/events?cursor=%21%21%21', {
+      headers: { authorization: `Bearer ${TOKENS.read}` },
+    });
+    t.same(
+      [badCursor.status, badCursor.body.code],
+      [400, 'HOOKSD_INVALID_CURSOR'],
+      'a cursor the API did not issue is refused',
+    );
+    const noRoute = await daemon.api('/v1/nothing-here', { headers: { authorization: `Bearer ${TOKENS.read}` } });
+    t.same([noRoute.status, noRoute.body.code], [404, 'HOOKSD_ROUTE_NOT_FOUND']);
+    t.notMatch(daemon.output(), /tok-(read|admin|publish)-0123456789/, 'tokens never reach the log');
+  },
+);
+
+t.test(
+  'auth - with no tokens configured the API binds to loopback only, whatever server.listen says, and logs it',
+  async (t) => {
+    const nats = await startNats(t);
+    const port = await freePort();
+    const file = await writeConfig(tempDir(t), {
+      nats: { servers: [nats.url] },
+      server: { listen: `0.0.0.0:${port}` },
+      eventTypes: [{ name: 'a.b' }],
+    });
+    const daemon = await startDaemon(t, file);
+    t.equal(daemon.url, `http://127.0.0.1:${port}`);
+    t.ok(
+      daemon.logs().some((l) => /loopback only/.test(String(l.msg)) && l.requested === '0.0.0.0'),
+      'the log says why',
+    );
+    t.equal((await daemon.api('/v1/consumers')).status, 200, 'and loopback callers need no token');
+  },
+);

@@ -5,61 +5,81 @@ import { eventually, natsClient, startDaemon, tempDir, writeConfig } from '../he
 import { startNats } from '../helpers/nats.js';
 import { startReceiver } from '../helpers/receiver.js';
 
-t.test('ingest - refused events land in /v1/dead-letters with the reason, are acked, and delivery carries on', async (t) => {
-  const nats = await startNats(t);
-  const receiver = await startReceiver(t);
-  const file = await writeConfig(tempDir(t), {
-    nats: { servers: [nats.url] },
-    eventTypes: [
-      {
-        name: 'connection.created',
-        schema: { type: 'object', required: ['connection'], properties: { connection: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } } },
-      },
-    ],
-    consumers: [{ id: 'all', url: receiver.url }],
-  });
-  const daemon = await startDaemon(t, file);
-  const nc = await natsClient(t, nats.url);
-  const js = nc.jetstream();
-  const good = () => ({ connection: { id: randomUUID() } });
+t.test(
+  'ingest - refused events land in /v1/dead-letters with the reason, are acked, and delivery carries on',
+  async (t) => {
+    const nats = await startNats(t);
+    const receiver = await startReceiver(t);
+    const file = await writeConfig(tempDir(t), {
+      nats: { servers: [nats.url] },
+      eventTypes: [
+        {
+          name: 'connection.created',
+          schema: {
+            type: 'object',
+            required: ['connection'],
+            properties: {
+              connection: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+            },
+          },
+        },
+      ],
+      consumers: [{ id: 'all', url: receiver.url }],
+    });
+    const daemon = await startDaemon(t, file);
+    const nc = await natsClient(t, nats.url);
+    const js = nc.jetstream();
+    const good = () => ({ connection: { id: randomUUID() } });
 
-  await js.publish('events.connection.created', 'this is not json');
-  await js.publish('events.connection.created', new Uint8Array([0xff, 0xfe, 0x7b]));
-  await js.publish('events.billing.closed', JSON.stringify({ id: randomUUID(), payload: {} }));
-  await js.publish('events.connection.created', JSON.stringify({ id: randomUUID(), payload: { connection: { id: 'not-a-uuid' } } }));
-  await js.publish('events.connection.created', JSON.stringify([1, 2]));
-  await js.publish('events.connection.created', JSON.stringify({ id: randomUUID() }));
-  const valid = randomUUID();
-  await js.publish('events.connection.created', JSON.stringify({ id: valid, eventType: 'connection.created', generatedDate: new Date().toISOString(), payload: good() }));
+    await js.publish('events.connection.created', 'this is not json');
+    await js.publish('events.connection.created', new Uint8Array([0xff, 0xfe, 0x7b]));
+    await js.publish('events.billing.closed', JSON.stringify({ id: randomUUID(), payload: {} }));
+    await js.publish(
+      'events.connection.created',
+      JSON.stringify({ id: randomUUID(), payload: { connection: { id: 'not-a-uuid' } } }),
+    );
+    await js.publish('events.connection.created', JSON.stringify([1, 2]));
+    await js.publish('events.connection.created', JSON.stringify({ id: randomUUID() }));
+    const valid = randomUUID();
+    await js.publish(
+      'events.connection.created',
+      JSON.stringify({
+        id: valid,
+        eventType: 'connection.created',
+        generatedDate: new Date().toISOString(),
+        payload: good(),
+      }),
+    );
 
-  const letters = await eventually(async () => {
-    const { body } = await daemon.api('/v1/dead-letters');
-    return body.data.length === 6 ? body.data : undefined;
-  });
-  const reasons = letters.map((l: any) => l.reason).reverse();
-  t.match(reasons[0], /^body is not JSON/);
-  t.match(reasons[1], /^body is not valid UTF-8/);
-  t.match(reasons[2], /^unknown event type "billing\.closed"/);
-  t.match(reasons[3], /^payload does not match the schema of "connection\.created": .*uuid/);
-  t.match(reasons[4], /^envelope must be a JSON object/);
-  t.match(reasons[5], /^envelope has no "payload"/);
-  const [notJson, notUtf8] = letters.slice().reverse();
-  t.equal(notJson.data, 'this is not json');
-  t.equal(notJson.encoding, 'utf8');
-  t.equal(notUtf8.encoding, 'base64');
-  t.equal(Buffer.from(notUtf8.data, 'base64').toString('hex'), 'fffe7b', 'non-UTF-8 bodies are kept byte for byte');
+    const letters = await eventually(async () => {
+      const { body } = await daemon.api('/v1/dead-letters');
+      return body.data.length === 6 ? body.data : undefined;
+    });
+    const reasons = letters.map((l: any) => l.reason).reverse();
+    t.match(reasons[0], /^body is not JSON/);
+    t.match(reasons[1], /^body is not valid UTF-8/);
+    t.match(reasons[2], /^unknown event type "billing\.closed"/);
+    t.match(reasons[3], /^payload does not match the schema of "connection\.created": .*uuid/);
+    t.match(reasons[4], /^envelope must be a JSON object/);
+    t.match(reasons[5], /^envelope has no "payload"/);
+    const [notJson, notUtf8] = letters.slice().reverse();
+    t.equal(notJson.data, 'this is not json');
+    t.equal(notJson.encoding, 'utf8');
+    t.equal(notUtf8.encoding, 'base64');
+    t.equal(Buffer.from(notUtf8.data, 'base64').toString('hex'), 'fffe7b', 'non-UTF-8 bodies are kept byte for byte');
 
-  const [delivered] = await receiver.waitFor(1);
-  t.equal(JSON.parse(delivered.body.toString()).id, valid, 'the valid event after them was delivered');
-  t.equal(receiver.received.length, 1);
+    const [delivered] = await receiver.waitFor(1);
+    t.equal(JSON.parse(delivered.body.toString()).id, valid, 'the valid event after them was delivered');
+    t.equal(receiver.received.length, 1);
 
-  const info = await eventually(async () => {
-    const consumer = await (await nc.jetstreamManager()).consumers.info('HOOKS_EVENTS', 'hooksd');
-    return consumer.num_ack_pending === 0 && consumer.num_pending === 0 ? consumer : undefined;
-  });
-  t.equal(info.delivered.stream_seq, 7, 'every message was acked');
-  t.equal((await daemon.api('/readyz')).status, 200, 'hooksd keeps running');
-});
+    const info = await eventually(async () => {
+      const consumer = await (await nc.jetstreamManager()).consumers.info('HOOKS_EVENTS', 'hooksd');
+      return consumer.num_ack_pending === 0 && consumer.num_pending === 0 ? consumer : undefined;
+    });
+    t.equal(info.delivered.stream_seq, 7, 'every message was acked');
+    t.equal((await daemon.api('/readyz')).status, 200, 'hooksd keeps running');
+  },
+);
 
 t.test('ingest - envelope fallbacks: Nats-Msg-Id, type from the subject, publish time', async (t) => {
   const nats = await startNats(t);
@@ -74,7 +94,9 @@ t.test('ingest - envelope fallbacks: Nats-Msg-Id, type from the subject, publish
   const h = natsHeaders();
   h.set('Nats-Msg-Id', 'from-header-1');
   const before = Date.now();
-  await nc.jetstream().publish('events.invoices.write.successful', JSON.stringify({ payload: { invoiceId: 'INV-1' } }), { headers: h });
+  await nc
+    .jetstream()
+    .publish('events.invoices.write.successful', JSON.stringify({ payload: { invoiceId: 'INV-1' } }), { headers: h });
   await nc.jetstream().publish('events.company.created', JSON.stringify({ payload: { n: 2 } }));
 
   const received = await receiver.waitFor(2);
@@ -104,7 +126,12 @@ t.test('ingest - a redelivered event id is not fanned out twice', async (t) => {
   const daemon = await startDaemon(t, file);
   const nc = await natsClient(t, nats.url);
   const id = randomUUID();
-  const body = JSON.stringify({ id, eventType: 'company.created', generatedDate: new Date().toISOString(), payload: {} });
+  const body = JSON.stringify({
+    id,
+    eventType: 'company.created',
+    generatedDate: new Date().toISOString(),
+    payload: {},
+  });
   // Published three times without Nats-Msg-Id, so JetStream stores three copies with one id.
   for (let i = 0; i < 3; i++) await nc.jetstream().publish('events.company.created', body);
   await receiver.waitFor(1);

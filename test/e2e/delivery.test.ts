@@ -18,12 +18,21 @@ t.test('delivery - 500 published events reach each matching consumer once, byte 
   const file = await writeConfig(tempDir(t), {
     nats: { servers: [nats.url] },
     eventTypes: [
-      { name: 'connection.created', schema: { type: 'object', required: ['connection'], properties: { connection: { type: 'object' } } } },
+      {
+        name: 'connection.created',
+        schema: { type: 'object', required: ['connection'], properties: { connection: { type: 'object' } } },
+      },
       { name: 'read.completed' },
       { name: 'company.created' },
     ],
     consumers: [
-      { id: 'connections', url: connections.url + '/hook', eventTypes: ['connection.*'], secret: secrets.connections, headers: { Authorization: 'Bearer receiver-token' } },
+      {
+        id: 'connections',
+        url: connections.url + '/hook',
+        eventTypes: ['connection.*'],
+        secret: secrets.connections,
+        headers: { Authorization: 'Bearer receiver-token' },
+      },
       { id: 'everything', url: everything.url + '/all', eventTypes: ['*'], secret: secrets.everything },
       { id: 'companies', url: companies.url, eventTypes: ['company.created'] },
     ],
@@ -36,7 +45,12 @@ t.test('delivery - 500 published events reach each matching consumer once, byte 
   for (let i = 0; i < EVENTS; i++) {
     const id = randomUUID();
     const eventType = i % 2 === 0 ? 'connection.created' : 'read.completed';
-    const body = JSON.stringify({ id, eventType, generatedDate: new Date().toISOString(), payload: { connection: { id: `c${i}` }, n: i, note: 'é ✓' } });
+    const body = JSON.stringify({
+      id,
+      eventType,
+      generatedDate: new Date().toISOString(),
+      payload: { connection: { id: `c${i}` }, n: i, note: 'é ✓' },
+    });
     published.set(id, body);
     await js.publish(`events.${eventType}`, body);
   }
@@ -44,7 +58,9 @@ t.test('delivery - 500 published events reach each matching consumer once, byte 
   await connections.waitFor(EVENTS / 2, 60_000);
   await everything.waitFor(EVENTS, 60_000);
   // Give stragglers (duplicates, misrouted events) a moment to show up before counting.
-  await eventually(async () => ((await daemon.api('/v1/messages?status=sending&limit=1')).body.data.length === 0 ? true : undefined));
+  await eventually(async () =>
+    (await daemon.api('/v1/messages?status=sending&limit=1')).body.data.length === 0 ? true : undefined,
+  );
   await new Promise((resolve) => setTimeout(resolve, 300));
 
   const check = (received: Received[], eventType: RegExp | null, verify: (r: Received) => unknown) => {
@@ -71,7 +87,10 @@ t.test('delivery - 500 published events reach each matching consumer once, byte 
   t.equal(first.headers['content-type'], 'application/json');
   t.equal(first.headers.authorization, 'Bearer receiver-token', 'custom headers are sent');
   t.match(first.headers['webhook-id'], /^msg_[0-9a-z]+$/);
-  t.ok(Math.abs(Number(first.headers['webhook-timestamp']) - Date.now() / 1000) < 60, 'webhook-timestamp is the current Unix time in seconds');
+  t.ok(
+    Math.abs(Number(first.headers['webhook-timestamp']) - Date.now() / 1000) < 60,
+    'webhook-timestamp is the current Unix time in seconds',
+  );
   t.match(first.headers['webhook-signature'], /^v1,[A-Za-z0-9+/]+=*$/);
 
   const standard = new StandardWebhook(secrets.connections);
@@ -96,20 +115,31 @@ t.test('delivery - 500 published events reach each matching consumer once, byte 
   t.type(success.body.nextCursor, 'string', 'more pages follow');
 });
 
-t.test('delivery - more due messages than a lane holds are fetched as the lane drains, not at the next scheduled sweep', async (t) => {
-  const nats = await startNats(t);
-  // Slow enough answers that ingest outruns delivery and the lane (1,000 jobs) overflows into the store.
-  const receiver = await startReceiver(t, () => ({ status: 200, delayMs: 5 }));
-  const file = await writeConfig(tempDir(t), {
-    nats: { servers: [nats.url] },
-    eventTypes: [{ name: 'bulk.sent' }],
-    consumers: [{ id: 'bulk', url: receiver.url, concurrency: 8 }],
-    delivery: { network: { allowCidrs: ['127.0.0.0/8'] }, sweepSchedule: '0 0 * * * *' },
-  });
-  await startDaemon(t, file);
-  const js = (await natsClient(t, nats.url)).jetstream();
-  await Promise.all(Array.from({ length: 3000 }, (_, i) => js.publish('events.bulk.sent', JSON.stringify({ id: `bulk-${i}`, payload: {} }))));
-  // With sweeps only on the hour, the 2,000 that did not fit would wait for it.
-  const received = await receiver.waitFor(3000, 60_000);
-  t.equal(new Set(received.map((r) => r.headers['webhook-id'])).size, 3000, 'all 3,000 delivered, each once, long before the next scheduled sweep');
-});
+t.test(
+  'delivery - more due messages than a lane holds are fetched as the lane drains, not at the next scheduled sweep',
+  async (t) => {
+    const nats = await startNats(t);
+    // Slow enough answers that ingest outruns delivery and the lane (1,000 jobs) overflows into the store.
+    const receiver = await startReceiver(t, () => ({ status: 200, delayMs: 5 }));
+    const file = await writeConfig(tempDir(t), {
+      nats: { servers: [nats.url] },
+      eventTypes: [{ name: 'bulk.sent' }],
+      consumers: [{ id: 'bulk', url: receiver.url, concurrency: 8 }],
+      delivery: { network: { allowCidrs: ['127.0.0.0/8'] }, sweepSchedule: '0 0 * * * *' },
+    });
+    await startDaemon(t, file);
+    const js = (await natsClient(t, nats.url)).jetstream();
+    await Promise.all(
+      Array.from({ length: 3000 }, (_, i) =>
+        js.publish('events.bulk.sent', JSON.stringify({ id: `bulk-${i}`, payload: {} })),
+      ),
+    );
+    // With sweeps only on the hour, the 2,000 that did not fit would wait for it.
+    const received = await receiver.waitFor(3000, 60_000);
+    t.equal(
+      new Set(received.map((r) => r.headers['webhook-id'])).size,
+      3000,
+      'all 3,000 delivered, each once, long before the next scheduled sweep',
+    );
+  },
+);

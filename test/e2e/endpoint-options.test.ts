@@ -16,45 +16,59 @@ async function publishOne(t: Test, natsUrl: string) {
 async function finishedAttempts(daemon: Awaited<ReturnType<typeof startDaemon>>, count: number) {
   const messages = await eventually(async () => {
     const { body } = await daemon.api('/v1/messages');
-    return body.data.length === count && body.data.every((m: any) => m.status === 'success' || m.status === 'failure') ? body.data : undefined;
+    return body.data.length === count && body.data.every((m: any) => m.status === 'success' || m.status === 'failure')
+      ? body.data
+      : undefined;
   });
   const result: Record<string, any> = {};
-  for (const m of messages) result[m.consumerId] = { message: m, attempt: (await daemon.api(`/v1/messages/${m.id}/attempts`)).body.data[0] };
+  for (const m of messages)
+    result[m.consumerId] = { message: m, attempt: (await daemon.api(`/v1/messages/${m.id}/attempts`)).body.data[0] };
   return result;
 }
 
-t.test('mTLS - a consumer with a client certificate reaches a server that requires one; without it the attempt fails as tls', async (t) => {
-  const dir = tempDir(t, 'certs');
-  const certs = makeCerts(dir);
-  const clients: string[] = [];
-  const server = https.createServer({ key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-    clients.push((req.socket as TLSSocket).getPeerCertificate().subject.CN);
-    res.end('ok');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+t.test(
+  'mTLS - a consumer with a client certificate reaches a server that requires one; without it the attempt fails as tls',
+  async (t) => {
+    const dir = tempDir(t, 'certs');
+    const certs = makeCerts(dir);
+    const clients: string[] = [];
+    const server = https.createServer(
+      { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, requestCert: true, rejectUnauthorized: true },
+      (req, res) => {
+        clients.push((req.socket as TLSSocket).getPeerCertificate().subject.CN);
+        res.end('ok');
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
 
-  const nats = await startNats(t);
-  const file = await writeConfig(tempDir(t), {
-    nats: { servers: [nats.url] },
-    eventTypes: [{ name: 'company.created' }],
-    consumers: [
-      // File paths for one, PEM text for the other: both forms are accepted.
-      { id: 'withCert', url, tls: { cert: `${dir}/client.crt`, key: `${dir}/client.key`, ca: `${dir}/ca.crt` }, retrySchedule: ['0s'] },
-      { id: 'withoutCert', url, tls: { ca: certs.ca }, retrySchedule: ['0s'] },
-      { id: 'unknownCa', url, retrySchedule: ['0s'] },
-    ],
-  });
-  const daemon = await startDaemon(t, file);
-  await publishOne(t, nats.url);
-  const result = await finishedAttempts(daemon, 3);
-  t.equal(result.withCert.message.status, 'success');
-  t.same(clients, ['hooksd test client'], 'the server saw the client certificate, once');
-  t.equal(result.withoutCert.message.status, 'failure');
-  t.match(result.withoutCert.attempt.errorClass, /^(tls|connect)$/, 'refused at the handshake');
-  t.equal(result.unknownCa.attempt.errorClass, 'tls', 'a server certificate from an unknown CA is a tls error');
-});
+    const nats = await startNats(t);
+    const file = await writeConfig(tempDir(t), {
+      nats: { servers: [nats.url] },
+      eventTypes: [{ name: 'company.created' }],
+      consumers: [
+        // File paths for one, PEM text for the other: both forms are accepted.
+        {
+          id: 'withCert',
+          url,
+          tls: { cert: `${dir}/client.crt`, key: `${dir}/client.key`, ca: `${dir}/ca.crt` },
+          retrySchedule: ['0s'],
+        },
+        { id: 'withoutCert', url, tls: { ca: certs.ca }, retrySchedule: ['0s'] },
+        { id: 'unknownCa', url, retrySchedule: ['0s'] },
+      ],
+    });
+    const daemon = await startDaemon(t, file);
+    await publishOne(t, nats.url);
+    const result = await finishedAttempts(daemon, 3);
+    t.equal(result.withCert.message.status, 'success');
+    t.same(clients, ['hooksd test client'], 'the server saw the client certificate, once');
+    t.equal(result.withoutCert.message.status, 'failure');
+    t.match(result.withoutCert.attempt.errorClass, /^(tls|connect)$/, 'refused at the handshake');
+    t.equal(result.unknownCa.attempt.errorClass, 'tls', 'a server certificate from an unknown CA is a tls error');
+  },
+);
 
 t.test('endpoint options - a 100 MB response is cut at maxResponseBytes while reading', async (t) => {
   let sent = 0;
@@ -89,5 +103,8 @@ t.test('endpoint options - a 100 MB response is cut at maxResponseBytes while re
   t.equal(huge.message.status, 'success', 'the 200 counts');
   t.equal(huge.attempt.response.body, 'x'.repeat(1000));
   t.equal(huge.attempt.response.truncated, true);
-  t.ok(sent < 100 * 1024 * 1024, `hooksd stopped reading long before the end (${Math.round(sent / 1024 / 1024)} MB written)`);
+  t.ok(
+    sent < 100 * 1024 * 1024,
+    `hooksd stopped reading long before the end (${Math.round(sent / 1024 / 1024)} MB written)`,
+  );
 });

@@ -16,7 +16,11 @@ t.test('rate limit - 10 requests per second for 5 s lands within 10 % of 50 requ
   });
   await startDaemon(t, file);
   const nc = await natsClient(t, nats.url);
-  await Promise.all(Array.from({ length: 120 }, () => nc.jetstream().publish('events.company.created', JSON.stringify({ id: randomUUID(), payload: {} }))));
+  await Promise.all(
+    Array.from({ length: 120 }, () =>
+      nc.jetstream().publish('events.company.created', JSON.stringify({ id: randomUUID(), payload: {} })),
+    ),
+  );
   const [first] = await receiver.waitFor(1);
   await sleep(5000 - (Date.now() - first.at) + 500);
   const inWindow = receiver.received.filter((r) => r.at - first.at < 5000).length;
@@ -80,7 +84,10 @@ t.test('isolation - a consumer hanging until its timeout does not slow another c
   await phase('alone.sent', 100);
   const alone = p50(await phase('alone.sent', 300));
   const shared = p50(await phase('shared.sent', 300));
-  t.ok(hanging.received.length >= 8, `the hanging consumer had its lane full (${hanging.received.length} requests hanging)`);
+  t.ok(
+    hanging.received.length >= 8,
+    `the hanging consumer had its lane full (${hanging.received.length} requests hanging)`,
+  );
   // A lane blocked by the hanging consumer would cost seconds; a shared, busy machine moves a
   // p50 of a few milliseconds by a few more, so the margin is 20 % plus 5 ms.
   t.ok(shared <= alone * 1.2 + 5, `p50 ${shared} ms with a consumer hanging, ${alone} ms without`);

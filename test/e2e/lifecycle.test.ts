@@ -19,10 +19,14 @@ t.test('shutdown - SIGTERM answers 503 on /readyz, finishes the attempt in fligh
   await receiver.waitFor(1);
 
   const exited = daemon.stop('SIGTERM');
-  const draining = await eventually(async () => {
-    const res = await daemon.api('/readyz').catch(() => undefined);
-    return res?.status === 503 ? res : undefined;
-  }, 1400, '/readyz to answer 503');
+  const draining = await eventually(
+    async () => {
+      const res = await daemon.api('/readyz').catch(() => undefined);
+      return res?.status === 503 ? res : undefined;
+    },
+    1400,
+    '/readyz to answer 503',
+  );
   t.equal(draining.body.checks.draining, true);
   t.equal(await exited, 0, 'exit code 0');
   t.match(daemon.output(), /"msg":"hooksd stopped"/);
@@ -43,7 +47,9 @@ t.test('logs - JSON lines that never contain secrets or credentials', async (t) 
     nats: { servers: [nats.url] },
     log: { level: 'trace' },
     eventTypes: [{ name: 'company.created' }],
-    consumers: [{ id: 'c', url: receiver.url, secret, headers: { Authorization: 'Bearer do-not-log-me' }, retrySchedule: ['0s'] }],
+    consumers: [
+      { id: 'c', url: receiver.url, secret, headers: { Authorization: 'Bearer do-not-log-me' }, retrySchedule: ['0s'] },
+    ],
   });
   const daemon = await startDaemon(t, file);
   const nc = await natsClient(t, nats.url);

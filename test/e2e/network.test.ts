@@ -45,36 +45,51 @@ async function run(t: Test, network: Record<string, unknown>, urls: Record<strin
   return outcome;
 }
 
-t.test('network safety - loopback, private, metadata and mapped addresses are refused by default, before connecting', async (t) => {
-  const servers = await loopbackServers(t);
-  const outcome = await run(t, {}, {
-    v4: `http://127.0.0.1:${servers.v4}/a`,
-    v6: `http://[::1]:${servers.v6}/b`,
-    private: 'http://10.255.255.1/c',
-    metadata: 'http://169.254.169.254/latest/meta-data',
-    mapped: `http://[::ffff:127.0.0.1]:${servers.v4}/d`,
-    named: `http://localhost:${servers.v4}/e`,
-  });
-  for (const [id, result] of Object.entries(outcome)) {
-    t.equal(result.status, 'failure', `${id} failed`);
-    t.equal(result.errorClass, 'blocked', `${id} was blocked`);
-    t.match(result.error, /delivery\.network\.allowPrivate: true or add it to delivery\.network\.allowCidrs/, `${id}: the error names the setting`);
-  }
-  t.match(outcome.metadata.error, /169\.254\.169\.254 is a link-local address/);
-  t.match(outcome.named.error, /^localhost resolved to /, 'a hostname is checked by its resolved address');
-  t.same(servers.hits, [], 'no request reached a loopback server');
-});
+t.test(
+  'network safety - loopback, private, metadata and mapped addresses are refused by default, before connecting',
+  async (t) => {
+    const servers = await loopbackServers(t);
+    const outcome = await run(
+      t,
+      {},
+      {
+        v4: `http://127.0.0.1:${servers.v4}/a`,
+        v6: `http://[::1]:${servers.v6}/b`,
+        private: 'http://10.255.255.1/c',
+        metadata: 'http://169.254.169.254/latest/meta-data',
+        mapped: `http://[::ffff:127.0.0.1]:${servers.v4}/d`,
+        named: `http://localhost:${servers.v4}/e`,
+      },
+    );
+    for (const [id, result] of Object.entries(outcome)) {
+      t.equal(result.status, 'failure', `${id} failed`);
+      t.equal(result.errorClass, 'blocked', `${id} was blocked`);
+      t.match(
+        result.error,
+        /delivery\.network\.allowPrivate: true or add it to delivery\.network\.allowCidrs/,
+        `${id}: the error names the setting`,
+      );
+    }
+    t.match(outcome.metadata.error, /169\.254\.169\.254 is a link-local address/);
+    t.match(outcome.named.error, /^localhost resolved to /, 'a hostname is checked by its resolved address');
+    t.same(servers.hits, [], 'no request reached a loopback server');
+  },
+);
 
 t.test('network safety - allowCidrs lets exactly its ranges through', async (t) => {
   const servers = await loopbackServers(t);
-  const outcome = await run(t, { allowCidrs: ['127.0.0.1/32', '::1/128'] }, {
-    v4: `http://127.0.0.1:${servers.v4}/a`,
-    v6: `http://[::1]:${servers.v6}/b`,
-    mapped: `http://[::ffff:127.0.0.1]:${servers.v4}/d`,
-    named: `http://localhost:${servers.v4}/e`,
-    otherLoopback: `http://127.0.0.2:${servers.v4}/f`,
-    metadata: 'http://169.254.169.254/latest/meta-data',
-  });
+  const outcome = await run(
+    t,
+    { allowCidrs: ['127.0.0.1/32', '::1/128'] },
+    {
+      v4: `http://127.0.0.1:${servers.v4}/a`,
+      v6: `http://[::1]:${servers.v6}/b`,
+      mapped: `http://[::ffff:127.0.0.1]:${servers.v4}/d`,
+      named: `http://localhost:${servers.v4}/e`,
+      otherLoopback: `http://127.0.0.2:${servers.v4}/f`,
+      metadata: 'http://169.254.169.254/latest/meta-data',
+    },
+  );
   for (const id of ['v4', 'v6', 'mapped']) t.equal(outcome[id].status, 'success', `${id} was delivered`);
   t.not(outcome.named.errorClass, 'blocked', 'localhost resolves to an allowed address');
   t.equal(outcome.otherLoopback.errorClass, 'blocked', '127.0.0.2 is outside 127.0.0.1/32');

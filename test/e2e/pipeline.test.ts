@@ -20,73 +20,105 @@ const SCRIPTS = {
   'loop.js': 'function handler(webhook) { while (true) {} }',
 };
 
-t.test('pipeline end to end - transforms, filters, cancel and a runaway script, with other deliveries carrying on', async (t) => {
-  const nats = await startNats(t);
-  const reshaped = await startReceiver(t);
-  const filtered = await startReceiver(t);
-  const cancelling = await startReceiver(t);
-  const looping = await startReceiver(t);
-  const dir = tempDir(t);
-  for (const [name, source] of Object.entries(SCRIPTS)) writeFileSync(path.join(dir, name), source);
-  const secret = generateSecret();
-  const file = await writeConfig(dir, {
-    nats: { servers: [nats.url] },
-    eventTypes: [{ name: 'connection.created' }],
-    consumers: [
-      { id: 'reshaped', url: reshaped.url, transform: './reshape.js', secret },
-      { id: 'filtered', url: filtered.url, filter: { 'payload.region': { $in: ['us', 'ca'] }, 'payload.amount': { $gte: 10 } } },
-      { id: 'cancelling', url: cancelling.url, transform: './cancel.js' },
-      { id: 'looping', url: looping.url, transform: './loop.js', retrySchedule: ['0s'] },
-    ],
-  });
-  const daemon = await startDaemon(t, file);
-  const nc = await natsClient(t, nats.url);
-  const publish = async (payload: Record<string, unknown>) => {
-    const id = randomUUID();
-    await nc.jetstream().publish('events.connection.created', JSON.stringify({ id, payload: { connection: { id: `c-${id.slice(0, 4)}` }, ...payload } }));
-    return id;
-  };
-  const usBig = await publish({ region: 'us', amount: 20 });
-  await publish({ region: 'us', amount: '20' });
-  await publish({ region: 'eu', amount: 50 });
-  await publish({ region: 'ca', amount: 5, skip: true });
+t.test(
+  'pipeline end to end - transforms, filters, cancel and a runaway script, with other deliveries carrying on',
+  async (t) => {
+    const nats = await startNats(t);
+    const reshaped = await startReceiver(t);
+    const filtered = await startReceiver(t);
+    const cancelling = await startReceiver(t);
+    const looping = await startReceiver(t);
+    const dir = tempDir(t);
+    for (const [name, source] of Object.entries(SCRIPTS)) writeFileSync(path.join(dir, name), source);
+    const secret = generateSecret();
+    const file = await writeConfig(dir, {
+      nats: { servers: [nats.url] },
+      eventTypes: [{ name: 'connection.created' }],
+      consumers: [
+        { id: 'reshaped', url: reshaped.url, transform: './reshape.js', secret },
+        {
+          id: 'filtered',
+          url: filtered.url,
+          filter: { 'payload.region': { $in: ['us', 'ca'] }, 'payload.amount': { $gte: 10 } },
+        },
+        { id: 'cancelling', url: cancelling.url, transform: './cancel.js' },
+        { id: 'looping', url: looping.url, transform: './loop.js', retrySchedule: ['0s'] },
+      ],
+    });
+    const daemon = await startDaemon(t, file);
+    const nc = await natsClient(t, nats.url);
+    const publish = async (payload: Record<string, unknown>) => {
+      const id = randomUUID();
+      await nc
+        .jetstream()
+        .publish(
+          'events.connection.created',
+          JSON.stringify({ id, payload: { connection: { id: `c-${id.slice(0, 4)}` }, ...payload } }),
+        );
+      return id;
+    };
+    const usBig = await publish({ region: 'us', amount: 20 });
+    await publish({ region: 'us', amount: '20' });
+    await publish({ region: 'eu', amount: 50 });
+    await publish({ region: 'ca', amount: 5, skip: true });
 
-  const [first] = await reshaped.waitFor(4);
-  t.equal(first.method, 'PUT', 'the transform chose PUT');
-  const body = first.body.toString();
-  t.same(JSON.parse(body), { kind: 'connection.created', connectionId: `c-${usBig.slice(0, 4)}` }, 'the consumer got the transformed body');
-  t.match(first.headers['x-connection'], /^c-/);
-  t.doesNotThrow(() => new Webhook(secret).verify(body, first.headers as Record<string, string>), 'signed over the transformed bytes, verified by standardwebhooks');
+    const [first] = await reshaped.waitFor(4);
+    t.equal(first.method, 'PUT', 'the transform chose PUT');
+    const body = first.body.toString();
+    t.same(
+      JSON.parse(body),
+      { kind: 'connection.created', connectionId: `c-${usBig.slice(0, 4)}` },
+      'the consumer got the transformed body',
+    );
+    t.match(first.headers['x-connection'], /^c-/);
+    t.doesNotThrow(
+      () => new Webhook(secret).verify(body, first.headers as Record<string, string>),
+      'signed over the transformed bytes, verified by standardwebhooks',
+    );
 
-  const [onlyMatch] = await filtered.waitFor(1);
-  t.equal(JSON.parse(onlyMatch.body.toString()).id, usBig, 'the filter let through only the event matching both conditions ("20" is not 20)');
+    const [onlyMatch] = await filtered.waitFor(1);
+    t.equal(
+      JSON.parse(onlyMatch.body.toString()).id,
+      usBig,
+      'the filter let through only the event matching both conditions ("20" is not 20)',
+    );
 
-  await cancelling.waitFor(3);
-  const cancelled = await eventually(async () => (await daemon.api('/v1/messages?consumerId=cancelling&status=cancelled')).body.data[0]);
-  t.match(cancelled.lastError, /cancelled/);
+    await cancelling.waitFor(3);
+    const cancelled = await eventually(
+      async () => (await daemon.api('/v1/messages?consumerId=cancelling&status=cancelled')).body.data[0],
+    );
+    t.match(cancelled.lastError, /cancelled/);
 
-  const failed = await eventually(async () => {
-    const { body } = await daemon.api('/v1/messages?consumerId=looping&status=failure');
-    return body.data.length === 4 ? body.data : undefined;
-  });
-  const [attempt] = (await daemon.api(`/v1/messages/${failed[0].id}/attempts`)).body.data;
-  t.equal(attempt.errorClass, 'transform');
-  t.match(attempt.error, /loop\.js took longer than 50 ms/);
-  t.equal(looping.received.length, 0, 'nothing was sent for the runaway script');
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  t.equal(filtered.received.length, 1);
-  t.equal((await daemon.api('/readyz')).status, 200, 'hooksd carried on');
-});
+    const failed = await eventually(async () => {
+      const { body } = await daemon.api('/v1/messages?consumerId=looping&status=failure');
+      return body.data.length === 4 ? body.data : undefined;
+    });
+    const [attempt] = (await daemon.api(`/v1/messages/${failed[0].id}/attempts`)).body.data;
+    t.equal(attempt.errorClass, 'transform');
+    t.match(attempt.error, /loop\.js took longer than 50 ms/);
+    t.equal(looping.received.length, 0, 'nothing was sent for the runaway script');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    t.equal(filtered.received.length, 1);
+    t.equal((await daemon.api('/readyz')).status, 200, 'hooksd carried on');
+  },
+);
 
-t.test('pipeline end to end - a plugin that fails to load stops start-up, naming it and its YAML location', async (t) => {
-  const dir = tempDir(t);
-  const file = await writeConfig(dir, { pipeline: ['eventTypes', { use: './plugins/absent.js' }, 'standardWebhooks', 'schedule'] });
-  const run = spawnSync(path.join(REPO, 'bin', 'hooksd.js'), ['start', '--config', file], { encoding: 'utf8' });
-  t.equal(run.status, 1);
-  t.match(run.stderr, /HOOKSD_PLUGIN_INVALID/);
-  t.match(run.stderr, `${file}:`);
-  t.match(run.stderr, /absent\.js": cannot be loaded/);
-  const validate = spawnSync(path.join(REPO, 'bin', 'hooksd.js'), ['validate', '--config', file], { encoding: 'utf8' });
-  t.equal(validate.status, 1, 'hooksd validate reports it too');
-  t.match(validate.stderr, /absent\.js": cannot be loaded/);
-});
+t.test(
+  'pipeline end to end - a plugin that fails to load stops start-up, naming it and its YAML location',
+  async (t) => {
+    const dir = tempDir(t);
+    const file = await writeConfig(dir, {
+      pipeline: ['eventTypes', { use: './plugins/absent.js' }, 'standardWebhooks', 'schedule'],
+    });
+    const run = spawnSync(path.join(REPO, 'bin', 'hooksd.js'), ['start', '--config', file], { encoding: 'utf8' });
+    t.equal(run.status, 1);
+    t.match(run.stderr, /HOOKSD_PLUGIN_INVALID/);
+    t.match(run.stderr, `${file}:`);
+    t.match(run.stderr, /absent\.js": cannot be loaded/);
+    const validate = spawnSync(path.join(REPO, 'bin', 'hooksd.js'), ['validate', '--config', file], {
+      encoding: 'utf8',
+    });
+    t.equal(validate.status, 1, 'hooksd validate reports it too');
+    t.match(validate.stderr, /absent\.js": cannot be loaded/);
+  },
+);

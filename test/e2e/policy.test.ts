@@ -8,7 +8,12 @@ import { startReceiver, type Responder } from '../helpers/receiver.js';
 const network = { allowCidrs: ['127.0.0.0/8'] };
 
 /** hooksd with one consumer answering as `respond` says, and a NATS client. */
-async function setUp(t: Test, respond: Responder, consumer: Record<string, unknown> = {}, delivery: Record<string, unknown> = {}) {
+async function setUp(
+  t: Test,
+  respond: Responder,
+  consumer: Record<string, unknown> = {},
+  delivery: Record<string, unknown> = {},
+) {
   const nats = await startNats(t);
   const receiver = await startReceiver(t, respond);
   const file = await writeConfig(tempDir(t), {
@@ -39,25 +44,50 @@ async function attemptsOf(daemon: Daemon, count: number) {
 const gap = (received: { at: number }[], i: number) => received[i].at - received[i - 1].at;
 
 t.test('retry policy - honours Retry-After on 429, capped at 2x, and never below overloadFloor', async (t) => {
-  const { receiver, publish } = await setUp(t, (_r, i) => (i === 0 ? { status: 429, headers: { 'retry-after': '2' } } : i === 1 ? { status: 429, headers: { 'retry-after': '60' } } : { status: 200 }), { retrySchedule: ['0s', '1s', '800ms'] }, { overloadFloor: '1500ms' });
+  const { receiver, publish } = await setUp(
+    t,
+    (_r, i) =>
+      i === 0
+        ? { status: 429, headers: { 'retry-after': '2' } }
+        : i === 1
+          ? { status: 429, headers: { 'retry-after': '60' } }
+          : { status: 200 },
+    { retrySchedule: ['0s', '1s', '800ms'] },
+    { overloadFloor: '1500ms' },
+  );
   await publish();
   const received = await receiver.waitFor(3, 30_000);
-  t.ok(gap(received, 1) >= 1950 && gap(received, 1) < 2800, `Retry-After 2 s within [1 s, 2 s] is followed (waited ${gap(received, 1)} ms)`);
-  t.ok(gap(received, 2) >= 1450 && gap(received, 2) < 2300, `Retry-After 60 s is capped at 2 x 800 ms, then raised to the 1.5 s floor (waited ${gap(received, 2)} ms)`);
+  t.ok(
+    gap(received, 1) >= 1950 && gap(received, 1) < 2800,
+    `Retry-After 2 s within [1 s, 2 s] is followed (waited ${gap(received, 1)} ms)`,
+  );
+  t.ok(
+    gap(received, 2) >= 1450 && gap(received, 2) < 2300,
+    `Retry-After 60 s is capped at 2 x 800 ms, then raised to the 1.5 s floor (waited ${gap(received, 2)} ms)`,
+  );
 });
 
 t.test('retry policy - honours Retry-After on 503 within [delay, 2x delay]', async (t) => {
-  const { receiver, daemon, publish } = await setUp(t, (_r, i) => (i === 0 ? { status: 503, headers: { 'retry-after': '30' } } : { status: 204 }), { retrySchedule: ['0s', '700ms'] });
+  const { receiver, daemon, publish } = await setUp(
+    t,
+    (_r, i) => (i === 0 ? { status: 503, headers: { 'retry-after': '30' } } : { status: 204 }),
+    { retrySchedule: ['0s', '700ms'] },
+  );
   await publish();
   const received = await receiver.waitFor(2, 20_000);
-  t.ok(gap(received, 1) >= 1350 && gap(received, 1) < 2200, `waited 2 x 700 ms, not 30 s (waited ${gap(received, 1)} ms)`);
+  t.ok(
+    gap(received, 1) >= 1350 && gap(received, 1) < 2200,
+    `waited 2 x 700 ms, not 30 s (waited ${gap(received, 1)} ms)`,
+  );
   const attempts = await attemptsOf(daemon, 2);
   t.equal(attempts[0].response.headers['retry-after'], '30', 'the response headers are recorded');
 });
 
 t.test('retry policy - a 3xx is a failure and the redirect is not followed', async (t) => {
   const elsewhere = await startReceiver(t);
-  const { receiver, daemon, publish } = await setUp(t, () => ({ status: 301, headers: { location: elsewhere.url } }), { retrySchedule: ['0s'] });
+  const { receiver, daemon, publish } = await setUp(t, () => ({ status: 301, headers: { location: elsewhere.url } }), {
+    retrySchedule: ['0s'],
+  });
   await publish();
   const [attempt] = await attemptsOf(daemon, 1);
   t.equal(attempt.outcome, 'failure');
@@ -68,50 +98,69 @@ t.test('retry policy - a 3xx is a failure and the redirect is not followed', asy
 });
 
 t.test('retry policy - a timeout is classified and the next try waits for overloadFloor', async (t) => {
-  const { receiver, daemon, publish } = await setUp(t, (_r, i) => ({ status: 200, delayMs: i === 0 ? 3000 : 0 }), { timeout: '300ms', retrySchedule: ['0s', '100ms'] }, { overloadFloor: '1200ms' });
+  const { receiver, daemon, publish } = await setUp(
+    t,
+    (_r, i) => ({ status: 200, delayMs: i === 0 ? 3000 : 0 }),
+    { timeout: '300ms', retrySchedule: ['0s', '100ms'] },
+    { overloadFloor: '1200ms' },
+  );
   await publish();
   const received = await receiver.waitFor(2, 20_000);
   t.ok(gap(received, 1) >= 300 + 1150, `the retry waited for the floor after the timeout (gap ${gap(received, 1)} ms)`);
   const attempts = await attemptsOf(daemon, 2);
   t.equal(attempts[0].errorClass, 'timeout');
-  t.ok(attempts[0].durationMs >= 290 && attempts[0].durationMs < 1500, `the attempt was cut at the 300 ms timeout (${attempts[0].durationMs} ms)`);
+  t.ok(
+    attempts[0].durationMs >= 290 && attempts[0].durationMs < 1500,
+    `the attempt was cut at the 300 ms timeout (${attempts[0].durationMs} ms)`,
+  );
   t.equal(attempts[1].outcome, 'success');
 });
 
-t.test('consumer health - 410 disables the consumer, announces it on NATS, and later messages are skipped, not lost', async (t) => {
-  const { receiver, daemon, nc, publish } = await setUp(t, () => ({ status: 410 }));
-  const ops = subscribe(nc, 'hooksd.ops.>');
-  const first = await publish();
-  const disabled = await ops.next('hooksd.ops.consumer.disabled');
-  t.equal(disabled.eventType, 'consumer.disabled');
-  t.equal(disabled.payload.consumerId, 'target');
-  t.match(disabled.payload.reason, /410 Gone/);
-  const second = await publish();
-  const skipped = await eventually(async () => {
-    const { body } = await daemon.api('/v1/messages?status=skipped');
-    return body.data.length === 1 ? body.data[0] : undefined;
-  });
-  t.equal(skipped.eventId, second);
-  t.match(skipped.lastError, /disabled/);
-  t.equal(receiver.received.length, 1, 'nothing was sent after the 410');
-  const firstMessage = (await daemon.api(`/v1/events/${first}`)).body.messages[0];
-  t.equal(firstMessage.status, 'failure', 'the message that got the 410 is not retried');
-});
+t.test(
+  'consumer health - 410 disables the consumer, announces it on NATS, and later messages are skipped, not lost',
+  async (t) => {
+    const { receiver, daemon, nc, publish } = await setUp(t, () => ({ status: 410 }));
+    const ops = subscribe(nc, 'hooksd.ops.>');
+    const first = await publish();
+    const disabled = await ops.next('hooksd.ops.consumer.disabled');
+    t.equal(disabled.eventType, 'consumer.disabled');
+    t.equal(disabled.payload.consumerId, 'target');
+    t.match(disabled.payload.reason, /410 Gone/);
+    const second = await publish();
+    const skipped = await eventually(async () => {
+      const { body } = await daemon.api('/v1/messages?status=skipped');
+      return body.data.length === 1 ? body.data[0] : undefined;
+    });
+    t.equal(skipped.eventId, second);
+    t.match(skipped.lastError, /disabled/);
+    t.equal(receiver.received.length, 1, 'nothing was sent after the 410');
+    const firstMessage = (await daemon.api(`/v1/events/${first}`)).body.messages[0];
+    t.equal(firstMessage.status, 'failure', 'the message that got the 410 is not retried');
+  },
+);
 
-t.test('consumer health - disabled after disableAfter of failures, with message.failure events on the way', async (t) => {
-  const { receiver, nc, publish } = await setUp(t, () => ({ status: 500 }), { retrySchedule: ['0s', '300ms'] }, { disableAfter: '1s' });
-  const ops = subscribe(nc, 'hooksd.ops.>');
-  await publish();
-  const failure = await ops.next('hooksd.ops.message.failure');
-  t.equal(failure.payload.consumerId, 'target');
-  t.equal(failure.payload.attempts, 2);
-  t.equal(failure.payload.lastStatusCode, 500);
-  await new Promise((resolve) => setTimeout(resolve, 1100));
-  await publish();
-  const disabled = await ops.next('hooksd.ops.consumer.disabled');
-  t.match(disabled.payload.reason, /delivery\.disableAfter/);
-  t.ok(receiver.received.length >= 3);
-});
+t.test(
+  'consumer health - disabled after disableAfter of failures, with message.failure events on the way',
+  async (t) => {
+    const { receiver, nc, publish } = await setUp(
+      t,
+      () => ({ status: 500 }),
+      { retrySchedule: ['0s', '300ms'] },
+      { disableAfter: '1s' },
+    );
+    const ops = subscribe(nc, 'hooksd.ops.>');
+    await publish();
+    const failure = await ops.next('hooksd.ops.message.failure');
+    t.equal(failure.payload.consumerId, 'target');
+    t.equal(failure.payload.attempts, 2);
+    t.equal(failure.payload.lastStatusCode, 500);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await publish();
+    const disabled = await ops.next('hooksd.ops.consumer.disabled');
+    t.match(disabled.payload.reason, /delivery\.disableAfter/);
+    t.ok(receiver.received.length >= 3);
+  },
+);
 
 function subscribe(nc: NatsConnection, subject: string) {
   const seen: { subject: string; data: any }[] = [];

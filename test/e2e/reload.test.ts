@@ -17,7 +17,8 @@ t.test('reload - a changed file adds a consumer; a broken file is refused and th
   });
   const daemon = await startDaemon(t, file);
   const nc = await natsClient(t, nats.url);
-  const publish = () => nc.jetstream().publish('events.company.created', JSON.stringify({ id: randomUUID(), payload: {} }));
+  const publish = () =>
+    nc.jetstream().publish('events.company.created', JSON.stringify({ id: randomUUID(), payload: {} }));
   const reloads = (msg: string) => daemon.logs().filter((l) => l.msg === msg).length;
 
   const config = parse(readFileSync(file, 'utf8'));
@@ -29,8 +30,14 @@ t.test('reload - a changed file adds a consumer; a broken file is refused and th
   await second.waitFor(1);
 
   writeFileSync(file, stringify({ ...config, delivery: { timeuot: '5s' } }));
-  await eventually(() => (reloads('config reload refused: the running config stays') === 1 ? true : undefined), 5000, 'the refusal');
-  const refusal = daemon.logs().find((l) => l.msg === 'config reload refused: the running config stays') as { problems: string[] };
+  await eventually(
+    () => (reloads('config reload refused: the running config stays') === 1 ? true : undefined),
+    5000,
+    'the refusal',
+  );
+  const refusal = daemon.logs().find((l) => l.msg === 'config reload refused: the running config stays') as {
+    problems: string[];
+  };
   t.match(refusal.problems[0], /delivery\.timeuot: unknown key "timeuot"/);
   await publish();
   await first.waitFor(2);
@@ -42,13 +49,21 @@ t.test('reload - SIGHUP re-reads the file', async (t) => {
   const nats = await startNats(t);
   const receiver = await startReceiver(t);
   const dir = tempDir(t);
-  const file = await writeConfig(dir, { nats: { servers: [nats.url] }, eventTypes: [{ name: 'company.created' }], consumers: [] });
+  const file = await writeConfig(dir, {
+    nats: { servers: [nats.url] },
+    eventTypes: [{ name: 'company.created' }],
+    consumers: [],
+  });
   const daemon = await startDaemon(t, file);
   const config = parse(readFileSync(file, 'utf8'));
   config.consumers = [{ id: 'late', url: receiver.url }];
   writeFileSync(file, stringify(config));
   process.kill(daemon.pid, 'SIGHUP');
-  await eventually(() => (daemon.logs().some((l) => l.msg === 'config reloaded') ? true : undefined), 5000, 'the reload');
+  await eventually(
+    () => (daemon.logs().some((l) => l.msg === 'config reloaded') ? true : undefined),
+    5000,
+    'the reload',
+  );
   const nc = await natsClient(t, nats.url);
   await nc.jetstream().publish('events.company.created', JSON.stringify({ id: randomUUID(), payload: {} }));
   await receiver.waitFor(1);

@@ -11,12 +11,17 @@ const envelope = (eventType: string, payload: unknown = {}) => {
 
 t.test('retry schedule - a consumer answering 500, 500, 200 gets three attempts with one webhook-id', async (t) => {
   const nats = await startNats(t);
-  const receiver = await startReceiver(t, (_r, index) => ({ status: index < 2 ? 500 : 200, body: index < 2 ? 'try later' : 'ok' }));
+  const receiver = await startReceiver(t, (_r, index) => ({
+    status: index < 2 ? 500 : 200,
+    body: index < 2 ? 'try later' : 'ok',
+  }));
   const file = await writeConfig(tempDir(t), {
     nats: { servers: [nats.url] },
     eventTypes: [{ name: 'read.completed' }],
     delivery: { jitter: 0 },
-    consumers: [{ id: 'flaky', url: receiver.url, eventTypes: ['read.completed'], retrySchedule: ['0s', '200ms', '400ms'] }],
+    consumers: [
+      { id: 'flaky', url: receiver.url, eventTypes: ['read.completed'], retrySchedule: ['0s', '200ms', '400ms'] },
+    ],
   });
   const daemon = await startDaemon(t, file);
   const nc = await natsClient(t, nats.url);
@@ -48,7 +53,11 @@ t.test('retry schedule - a consumer answering 500, 500, 200 gets three attempts 
     'three attempts, newest first',
   );
   for (const attempt of body.data) {
-    t.equal(attempt.request.headers['webhook-id'], message.id, `attempt ${attempt.attempt} recorded the same webhook-id`);
+    t.equal(
+      attempt.request.headers['webhook-id'],
+      message.id,
+      `attempt ${attempt.attempt} recorded the same webhook-id`,
+    );
     t.equal(attempt.request.body, event.body);
     t.type(attempt.timings.total, 'number', 'got phase timings are recorded');
   }
@@ -92,7 +101,9 @@ t.test('restart - retries pending when hooksd is killed are delivered after it s
   const events = [envelope('company.created'), envelope('company.created'), envelope('company.created')];
   for (const e of events) await nc.jetstream().publish('events.company.created', e.body);
   await receiver.waitFor(3);
-  await eventually(async () => ((await first.api('/v1/messages?status=attempting')).body.data.length === 3 ? true : undefined));
+  await eventually(async () =>
+    (await first.api('/v1/messages?status=attempting')).body.data.length === 3 ? true : undefined,
+  );
   t.equal(await first.stop('SIGKILL'), null, 'hooksd was killed');
   const killedAt = Date.now();
   // Down for 3 s: the retries, due 2 s after their failures, are overdue by at least 1 s.
@@ -107,9 +118,15 @@ t.test('restart - retries pending when hooksd is killed are delivered after it s
     const { body } = await second.api('/v1/messages?status=success');
     return body.data.length === 3 ? body.data : undefined;
   });
-  t.same(done.map((m: any) => m.attempts), [2, 2, 2]);
+  t.same(
+    done.map((m: any) => m.attempts),
+    [2, 2, 2],
+  );
   const metrics = await (await fetch(`${second.url}/metrics`)).text();
   const lag = Number(/^hooksd_sweeper_lag_seconds (\S+)$/m.exec(metrics)?.[1]);
   const atLeast = (Date.now() - killedAt) / 1000;
-  t.ok(lag >= 0.95 && lag < atLeast, `the start-up sweep handed the retries over ${lag} s late (down 3 s, retries due 2 s after failing)`);
+  t.ok(
+    lag >= 0.95 && lag < atLeast,
+    `the start-up sweep handed the retries over ${lag} s late (down 3 s, retries due 2 s after failing)`,
+  );
 });

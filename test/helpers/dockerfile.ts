@@ -51,7 +51,12 @@ function parseDockerfile(text: string): Stage[] {
       const base = words[0]!;
       const name = words[1]?.toUpperCase() === 'AS' ? words[2]! : null;
       const parent = stages.find((stage) => stage.name === base);
-      cwd = parent ? parent.instructions.reduce((dir, ins) => (ins.keyword === 'WORKDIR' ? posix.resolve(ins.cwd, ins.args) : dir), '/') : '/';
+      cwd = parent
+        ? parent.instructions.reduce(
+            (dir, ins) => (ins.keyword === 'WORKDIR' ? posix.resolve(ins.cwd, ins.args) : dir),
+            '/',
+          )
+        : '/';
       stages.push({ index: stages.length, name, base, instructions: [] });
       return;
     }
@@ -107,7 +112,9 @@ export function commands(args: string): string[][] {
 function globToRegExp(pattern: string): RegExp {
   const source = pattern
     .split(/(\*\*|\*|\?)/)
-    .map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .map((part) =>
+      part === '**' ? '.*' : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&'),
+    )
     .join('');
   return new RegExp(`^${source}$`);
 }
@@ -162,7 +169,10 @@ export function buildOutput(): BuildOutput | null {
   const build = scripts.build;
   if (!build || !/^tsc(\s|$)/.test(build)) return null;
   const tsconfig = /(?:-p|--project)\s+(\S+)/.exec(build)?.[1] ?? 'tsconfig.json';
-  const options = JSON.parse(readRepoFile(tsconfig)) as { compilerOptions?: { outDir?: string; rootDir?: string }; include?: string[] };
+  const options = JSON.parse(readRepoFile(tsconfig)) as {
+    compilerOptions?: { outDir?: string; rootDir?: string };
+    include?: string[];
+  };
   const outDir = options.compilerOptions?.outDir;
   if (!outDir) return null;
   return { tsconfig, outDir, rootDir: options.compilerOptions?.rootDir ?? '.', include: options.include ?? [] };
@@ -173,7 +183,10 @@ export const stages = parseDockerfile(dockerfile);
 export const finalStage = stages.at(-1);
 
 export function stageNamed(reference: string): Stage | undefined {
-  return stages.find((stage) => stage.name === reference) ?? (/^\d+$/.test(reference) ? stages[Number(reference)] : undefined);
+  return (
+    stages.find((stage) => stage.name === reference) ??
+    (/^\d+$/.test(reference) ? stages[Number(reference)] : undefined)
+  );
 }
 
 /** Where a COPY instruction's output at `path` comes from, if it puts anything there. */
@@ -218,7 +231,8 @@ function fromRun(stage: Stage, index: number, path: string): Found | null {
     if (program === 'npm' && (subcommand === 'ci' || subcommand === 'install')) {
       const output = posix.join(instruction.cwd, 'node_modules');
       if (path === output) return { kind: 'dir', origin: `the output of npm ${subcommand} at ${at}` };
-      if (path.startsWith(`${output}/`)) return { kind: 'file', origin: `inside the output of npm ${subcommand} at ${at}` };
+      if (path.startsWith(`${output}/`))
+        return { kind: 'file', origin: `inside the output of npm ${subcommand} at ${at}` };
     } else if (program === 'npm' && subcommand === 'run' && rest[0] === 'build') {
       const build = buildOutput();
       if (!build) continue;
@@ -227,8 +241,12 @@ function fromRun(stage: Stage, index: number, path: string): Found | null {
       if (!path.startsWith(`${output}/`)) continue;
       const compiled = posix.relative(output, path);
       const sourceRelative = compiled.replace(/(\.d\.ts|\.js)(\.map)?$/, '.ts');
-      const included = build.include.length === 0 || build.include.some((entry) => sourceRelative === entry || sourceRelative.startsWith(`${entry}/`));
-      const source = included ? lookup(stage, posix.resolve(instruction.cwd, build.rootDir, sourceRelative), index) : null;
+      const included =
+        build.include.length === 0 ||
+        build.include.some((entry) => sourceRelative === entry || sourceRelative.startsWith(`${entry}/`));
+      const source = included
+        ? lookup(stage, posix.resolve(instruction.cwd, build.rootDir, sourceRelative), index)
+        : null;
       if (source) return { kind: source.kind, origin: `${source.origin}, compiled by npm run build at ${at}` };
     } else if (program === 'mkdir') {
       for (const dir of rest.filter((word) => !word.startsWith('-'))) {

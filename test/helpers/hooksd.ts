@@ -47,10 +47,18 @@ export async function writeConfig(dir: string, config: Record<string, any>): Pro
 }
 
 /** Starts the built daemon (`bin/hooksd.js start`) and waits for its ready line. */
-export async function startDaemon(t: Test, configFile: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Daemon> {
+export async function startDaemon(
+  t: Test,
+  configFile: string,
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Promise<Daemon> {
   // Run as the operator does: the bin script's shebang sets the heap limits.
   const [command, args] = nodeArgs.length === 0 ? [BIN, []] : [process.execPath, [...nodeArgs, BIN]];
-  const child = spawn(command, [...args, 'start', '--config', configFile], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, [...args, 'start', '--config', configFile], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
@@ -87,7 +95,11 @@ function parseLines(output: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line));
 }
 
-async function waitForReady(child: ChildProcess, output: () => string, exited: Promise<number | null>): Promise<string> {
+async function waitForReady(
+  child: ChildProcess,
+  output: () => string,
+  exited: Promise<number | null>,
+): Promise<string> {
   const deadline = Date.now() + 20_000;
   let done = false;
   void exited.then(() => (done = true));
@@ -108,7 +120,11 @@ export async function natsClient(t: Test, url: string): Promise<NatsConnection> 
 }
 
 /** Polls `check` until it returns a value other than undefined. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -12,8 +12,20 @@ t.test('payloadFilter - $eq matches an equal value and not a different one', asy
 t.test('payloadFilter - $eq compares objects and arrays deeply, key order aside', async (t) => {
   t.ok(matches({ 'payload.referenceCompany.tags': { $eq: { tier: 'gold', region: 'us' } } }));
   t.notOk(matches({ 'payload.referenceCompany.tags': { $eq: { region: 'us' } } }), 'a subset is not equal');
-  t.notOk(matches({ 'payload.referenceCompany.tags': { $eq: { region: 'us', tier: 'gold', extra: 1 } } }), 'a superset is not equal');
-  t.ok(matches({ 'payload.lines': { $eq: [{ amount: 5, sku: 'A-1' }, { sku: 'B-2', amount: 500 }] } }));
+  t.notOk(
+    matches({ 'payload.referenceCompany.tags': { $eq: { region: 'us', tier: 'gold', extra: 1 } } }),
+    'a superset is not equal',
+  );
+  t.ok(
+    matches({
+      'payload.lines': {
+        $eq: [
+          { amount: 5, sku: 'A-1' },
+          { sku: 'B-2', amount: 500 },
+        ],
+      },
+    }),
+  );
   t.notOk(matches({ 'payload.tags': { $eq: ['beta', 'alpha'] } }), 'array order matters');
   t.notOk(matches({ 'payload.referenceCompany.tags': { $eq: ['us', 'gold'] } }), 'an object is not an array');
 });
@@ -21,7 +33,10 @@ t.test('payloadFilter - $eq compares objects and arrays deeply, key order aside'
 t.test('payloadFilter - $neq holds for a different value and fails for an equal one', async (t) => {
   t.ok(matches({ 'payload.currency': { $neq: 'EUR' } }));
   t.notOk(matches({ 'payload.currency': { $neq: 'GBP' } }));
-  t.notOk(matches({ 'payload.referenceCompany.tags': { $neq: { tier: 'gold', region: 'us' } } }), 'deep equality applies');
+  t.notOk(
+    matches({ 'payload.referenceCompany.tags': { $neq: { tier: 'gold', region: 'us' } } }),
+    'deep equality applies',
+  );
 });
 
 t.test('payloadFilter - $gt, $gte, $lt and $lte compare numbers', async (t) => {
@@ -49,7 +64,10 @@ t.test('payloadFilter - $in and $nin test membership of a list', async (t) => {
   t.ok(matches({ 'payload.currency': { $in: ['EUR', 'GBP'] } }));
   t.notOk(matches({ 'payload.currency': { $in: ['EUR', 'USD'] } }));
   t.notOk(matches({ 'payload.currency': { $in: [] } }), 'nothing is in an empty list');
-  t.ok(matches({ 'payload.referenceCompany.tags': { $in: [{ region: 'us', tier: 'gold' }, 'x'] } }), 'objects in the list compare deeply');
+  t.ok(
+    matches({ 'payload.referenceCompany.tags': { $in: [{ region: 'us', tier: 'gold' }, 'x'] } }),
+    'objects in the list compare deeply',
+  );
   t.ok(matches({ 'payload.currency': { $nin: ['EUR', 'USD'] } }));
   t.notOk(matches({ 'payload.currency': { $nin: ['EUR', 'GBP'] } }));
   t.ok(matches({ 'payload.currency': { $nin: [] } }));
@@ -72,12 +90,21 @@ t.test('payloadFilter - $regex matches strings, with a bare pattern or { pattern
   t.ok(matches({ 'payload.currency': { $regex: { pattern: '^\\p{Lu}+$', flags: 'u' } } }));
 });
 
-t.test('payloadFilter - $regex gives the same answer on every call, as its flags cannot make it stateful', async (t) => {
-  const isGbp = compilePayloadFilter({ 'payload.currency': { $regex: { pattern: 'gbp', flags: 'im' } } });
-  t.same([isGbp(event), isGbp(event), isGbp(event)], [true, true, true]);
-  t.equal(compileError({ 'payload.currency': { $regex: { pattern: 'gbp', flags: 'g' } } }).path, 'payload.currency.$regex.flags');
-  t.equal(compileError({ 'payload.currency': { $regex: { pattern: 'gbp', flags: 'y' } } }).path, 'payload.currency.$regex.flags');
-});
+t.test(
+  'payloadFilter - $regex gives the same answer on every call, as its flags cannot make it stateful',
+  async (t) => {
+    const isGbp = compilePayloadFilter({ 'payload.currency': { $regex: { pattern: 'gbp', flags: 'im' } } });
+    t.same([isGbp(event), isGbp(event), isGbp(event)], [true, true, true]);
+    t.equal(
+      compileError({ 'payload.currency': { $regex: { pattern: 'gbp', flags: 'g' } } }).path,
+      'payload.currency.$regex.flags',
+    );
+    t.equal(
+      compileError({ 'payload.currency': { $regex: { pattern: 'gbp', flags: 'y' } } }).path,
+      'payload.currency.$regex.flags',
+    );
+  },
+);
 
 t.test('payloadFilter - $startsWith and $endsWith match string ends', async (t) => {
   t.ok(matches({ eventType: { $startsWith: 'read.' } }));
@@ -134,9 +161,17 @@ t.test('payloadFilter - a missing path fails every operator except $exist: false
   ];
   for (const [operator, expected] of operators) {
     t.equal(matches({ 'payload.discount': operator }), expected, `${JSON.stringify(operator)} on a missing leaf`);
-    t.equal(matches({ 'payload.terms.discount.rate': operator }), expected, `${JSON.stringify(operator)} below a missing object`);
+    t.equal(
+      matches({ 'payload.terms.discount.rate': operator }),
+      expected,
+      `${JSON.stringify(operator)} below a missing object`,
+    );
     t.equal(matches({ 'payload.currency.code': operator }), expected, `${JSON.stringify(operator)} below a string`);
-    t.equal(matches({ 'payload.discount': operator }, { id: 'evt_2' }), expected, `${JSON.stringify(operator)} without a payload`);
+    t.equal(
+      matches({ 'payload.discount': operator }, { id: 'evt_2' }),
+      expected,
+      `${JSON.stringify(operator)} without a payload`,
+    );
   }
   t.notOk(matches({ 'payload.discount': 1 }), 'a shorthand literal on a missing path');
 });
@@ -201,7 +236,10 @@ t.test('payloadFilter - several operators in one object must all hold', async (t
   t.notOk(matches({ 'payload.amount': { $gt: 5, $lt: 10 } }));
   t.notOk(matches({ 'payload.amount': { $exist: true, $in: [1, 2] } }));
   t.ok(matches({ 'payload.currency': { $startsWith: 'G', $endsWith: 'P', $regex: 'B' } }));
-  t.ok(matches({ 'payload.lines.amount': { $gt: 100, $lt: 10 } }), 'over an array each operator may match a different element');
+  t.ok(
+    matches({ 'payload.lines.amount': { $gt: 100, $lt: 10 } }),
+    'over an array each operator may match a different element',
+  );
 });
 
 t.test('payloadFilter - several keys of a filter must all hold', async (t) => {
@@ -216,9 +254,15 @@ t.test('payloadFilter - a shorthand literal means $eq', async (t) => {
   t.ok(matches({ 'payload.amount': 10 }));
   t.ok(matches({ 'payload.approved': true }));
   t.ok(matches({ 'payload.note': null }));
-  t.ok(matches({ 'payload.referenceCompany.tags': { region: 'us', tier: 'gold' } }), 'an object without operators is a literal');
+  t.ok(
+    matches({ 'payload.referenceCompany.tags': { region: 'us', tier: 'gold' } }),
+    'an object without operators is a literal',
+  );
   t.notOk(matches({ 'payload.referenceCompany.tags': { region: 'us' } }));
-  t.ok(matches({ 'payload.referenceCompany': { id: 'cmp_1', tags: { tier: 'gold', region: 'us' } } }), 'nested literals compare deeply');
+  t.ok(
+    matches({ 'payload.referenceCompany': { id: 'cmp_1', tags: { tier: 'gold', region: 'us' } } }),
+    'nested literals compare deeply',
+  );
   t.ok(matches({ 'payload.empty': {} }, { payload: { empty: {} } }), 'an empty object is a literal');
 });
 
@@ -239,19 +283,35 @@ t.test('payloadFilter - $and, $or and $not nest three levels deep', async (t) =>
         $or: [
           { 'payload.currency': 'EUR' },
           {
-            $and: [{ 'payload.amount': { $gte: 10 } }, { $not: { 'payload.referenceCompany.tags.region': { $in: ['eu', 'apac'] } } }],
+            $and: [
+              { 'payload.amount': { $gte: 10 } },
+              { $not: { 'payload.referenceCompany.tags.region': { $in: ['eu', 'apac'] } } },
+            ],
           },
         ],
       },
-      { $not: { $or: [{ 'payload.note': { $neq: null } }, { $and: [{ 'payload.approved': false }, { 'payload.amount': 10 }] }] } },
+      {
+        $not: {
+          $or: [
+            { 'payload.note': { $neq: null } },
+            { $and: [{ 'payload.approved': false }, { 'payload.amount': 10 }] },
+          ],
+        },
+      },
     ],
   };
   t.ok(matches(filter));
   const eu = { ...event, payload: { ...event.payload, referenceCompany: { id: 'cmp_2', tags: { region: 'eu' } } } };
   t.notOk(matches(filter, eu), 'the inner $not fails, and the currency is not EUR');
   t.ok(matches(filter, { ...eu, payload: { ...eu.payload, currency: 'EUR' } }), 'the other branch of $or holds');
-  t.notOk(matches(filter, { ...event, payload: { ...event.payload, approved: false } }), 'the last $not fails through its $and');
-  t.notOk(matches(filter, { ...event, payload: { ...event.payload, note: 'urgent' } }), 'the last $not fails through its $neq');
+  t.notOk(
+    matches(filter, { ...event, payload: { ...event.payload, approved: false } }),
+    'the last $not fails through its $and',
+  );
+  t.notOk(
+    matches(filter, { ...event, payload: { ...event.payload, note: 'urgent' } }),
+    'the last $not fails through its $neq',
+  );
   t.notOk(matches(filter, { ...event, eventType: 'write.completed' }));
 
   t.ok(matches({ $or: [{ 'payload.currency': 'EUR' }, { 'payload.currency': 'GBP' }] }));
@@ -280,7 +340,10 @@ t.test('payloadFilter - 100 varied filters give the right answer on 10 events', 
   // k runs over 0..99 and picks template k % 10; `tens` (0..9) varies each template's operands.
   const templates: ((k: number, tens: number) => Case)[] = [
     (k) => ({ filter: { 'payload.amount': { $gt: k } }, expected: (_, p) => p.amount > k }),
-    (k) => ({ filter: { 'payload.amount': { $lte: k, $gte: k / 2 } }, expected: (_, p) => p.amount <= k && p.amount >= k / 2 }),
+    (k) => ({
+      filter: { 'payload.amount': { $lte: k, $gte: k / 2 } },
+      expected: (_, p) => p.amount <= k && p.amount >= k / 2,
+    }),
     (k, tens) => ({
       filter: { 'payload.region': { $in: [regions[tens % 4], regions[(tens + 1) % 4]] }, 'payload.amount': { $lt: k } },
       expected: (_, p) => (p.region === regions[tens % 4] || p.region === regions[(tens + 1) % 4]) && p.amount < k,
@@ -289,7 +352,10 @@ t.test('payloadFilter - 100 varied filters give the right answer on 10 events', 
       filter: { 'payload.region': { $nin: [regions[tens % 4], `region-${k}`] } },
       expected: (_, p) => p.region !== regions[tens % 4],
     }),
-    (_, tens) => ({ filter: { 'payload.sku': { $regex: `^SKU-${tens}` } }, expected: (_, p) => p.sku.startsWith(`SKU-${tens}`) }),
+    (_, tens) => ({
+      filter: { 'payload.sku': { $regex: `^SKU-${tens}` } },
+      expected: (_, p) => p.sku.startsWith(`SKU-${tens}`),
+    }),
     (_, tens) => ({
       filter: { 'payload.sku': { $endsWith: `${tens}O` }, eventType: { $startsWith: 'read.' } },
       expected: (e, p) => p.sku.endsWith(`${tens}O`) && e.eventType.startsWith('read.'),
@@ -298,13 +364,21 @@ t.test('payloadFilter - 100 varied filters give the right answer on 10 events', 
       filter: { $or: [{ 'payload.amount': { $lt: k } }, { 'payload.discount': { $exist: true } }] },
       expected: (_, p) => p.amount < k || p.discount !== undefined,
     }),
-    (k) => ({ filter: { $not: { 'payload.lines.amount': { $gt: k * 2 } } }, expected: (_, p) => !p.lines.some((line) => line.amount > k * 2) }),
+    (k) => ({
+      filter: { $not: { 'payload.lines.amount': { $gt: k * 2 } } },
+      expected: (_, p) => !p.lines.some((line) => line.amount > k * 2),
+    }),
     (_, tens) => ({
       filter: { 'payload.discount': { $neq: tens }, generatedDate: { $gte: `2024-05-${10 + tens}` } },
       expected: (e, p) => p.discount !== tens && e.generatedDate >= `2024-05-${10 + tens}`,
     }),
     (k, tens) => ({
-      filter: { $and: [{ 'payload.lines.amount': tens }, { $or: [{ 'payload.region': 'us' }, { 'payload.amount': { $eq: String(k) } }] }] },
+      filter: {
+        $and: [
+          { 'payload.lines.amount': tens },
+          { $or: [{ 'payload.region': 'us' }, { 'payload.amount': { $eq: String(k) } }] },
+        ],
+      },
       expected: (_, p) => p.lines.some((line) => line.amount === tens) && p.region === 'us',
     }),
   ];
@@ -325,7 +399,10 @@ t.test('payloadFilter - throughput of a compiled filter (figure only)', async (t
     eventType: { $startsWith: 'read.' },
     'payload.referenceCompany.tags.region': { $in: ['us', 'eu'] },
     'payload.lines.amount': { $gt: 100 },
-    $or: [{ 'payload.currency': { $regex: { pattern: '^gb', flags: 'i' } } }, { 'payload.amount': { $gte: 10, $lt: 100 } }],
+    $or: [
+      { 'payload.currency': { $regex: { pattern: '^gb', flags: 'i' } } },
+      { 'payload.amount': { $gte: 10, $lt: 100 } },
+    ],
   });
   const evaluations = 100_000;
   let matched = 0;
@@ -333,5 +410,7 @@ t.test('payloadFilter - throughput of a compiled filter (figure only)', async (t
   for (let i = 0; i < evaluations; i++) if (predicate(event)) matched++;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   t.equal(matched, evaluations);
-  t.comment(`payloadFilter: ~${Math.round(evaluations / seconds).toLocaleString('en')} evaluations/s (${evaluations.toLocaleString('en')} in ${(seconds * 1000).toFixed(0)} ms)`);
+  t.comment(
+    `payloadFilter: ~${Math.round(evaluations / seconds).toLocaleString('en')} evaluations/s (${evaluations.toLocaleString('en')} in ${(seconds * 1000).toFixed(0)} ms)`,
+  );
 });

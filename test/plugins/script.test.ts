@@ -2,7 +2,15 @@ import t from 'tap';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import type { ConsumerConfig } from '../../config/schema.js';
-import { compileScript, loadScript, ScriptError, scriptOptionsSchema, scriptPlugin, type ScriptErrorKind, type ScriptWebhook } from '../../plugins/script.js';
+import {
+  compileScript,
+  loadScript,
+  ScriptError,
+  scriptOptionsSchema,
+  scriptPlugin,
+  type ScriptErrorKind,
+  type ScriptWebhook,
+} from '../../plugins/script.js';
 
 const webhook = (): ScriptWebhook => ({
   method: 'POST',
@@ -50,12 +58,20 @@ t.test('script - a handler changes method, url, headers and payload', async (t) 
 t.test('script - a handler may replace the payload with any JSON value, or build a new webhook', async (t) => {
   t.equal(run(handlerDoing(`webhook.payload = 'plain text';`)).payload, 'plain text');
   t.equal(run(handlerDoing(`webhook.payload = null;`)).payload, null);
-  const built = run(`const handler = (w) => ({ method: w.method, url: 'http://other.test/', headers: {}, payload: [w.payload.id], cancel: false });`);
-  t.same(built, { method: 'POST', url: 'http://other.test/', headers: {}, payload: ['evt_1'], cancel: false }, 'a handler declared with const works too');
+  const built = run(
+    `const handler = (w) => ({ method: w.method, url: 'http://other.test/', headers: {}, payload: [w.payload.id], cancel: false });`,
+  );
+  t.same(
+    built,
+    { method: 'POST', url: 'http://other.test/', headers: {}, payload: ['evt_1'], cancel: false },
+    'a handler declared with const works too',
+  );
 });
 
 t.test('script - a handler cancels the delivery', async (t) => {
-  const result = run(handlerDoing(`if (webhook.payload.payload.connection.platformKey === 'gbol') webhook.cancel = true;`));
+  const result = run(
+    handlerDoing(`if (webhook.payload.payload.connection.platformKey === 'gbol') webhook.cancel = true;`),
+  );
   t.equal(result.cancel, true);
 });
 
@@ -67,33 +83,61 @@ t.test('script - the caller keeps its own webhook whatever the handler does to i
 
 t.test('script - an endless loop is stopped at the time limit', async (t) => {
   const started = performance.now();
-  t.throws(() => run('function handler(webhook) { while (true) {} }'), scriptError('timeout', /^transform \.\/t\.js took longer than 50 ms$/));
+  t.throws(
+    () => run('function handler(webhook) { while (true) {} }'),
+    scriptError('timeout', /^transform \.\/t\.js took longer than 50 ms$/),
+  );
   t.ok(performance.now() - started < 1000, 'returns well within a second');
 
-  const looping = compile('function handler(webhook) { for (;;) { try { while (true) {} } catch {} finally { continue; } } }');
+  const looping = compile(
+    'function handler(webhook) { for (;;) { try { while (true) {} } catch {} finally { continue; } } }',
+  );
   const again = performance.now();
-  t.throws(() => looping.run(webhook()), scriptError('timeout', /took longer than 50 ms/), 'the stop cannot be caught, nor undone by finally');
+  t.throws(
+    () => looping.run(webhook()),
+    scriptError('timeout', /took longer than 50 ms/),
+    'the stop cannot be caught, nor undone by finally',
+  );
   t.ok(performance.now() - again < 1000);
 });
 
 t.test('script - time spent serialising the result counts towards the limit', async (t) => {
   const started = performance.now();
-  t.throws(() => run(handlerDoing(`webhook.payload = { toJSON() { while (true) {} } };`)), scriptError('timeout', /took longer than 50 ms/));
+  t.throws(
+    () => run(handlerDoing(`webhook.payload = { toJSON() { while (true) {} } };`)),
+    scriptError('timeout', /took longer than 50 ms/),
+  );
   const replaced = `JSON.stringify = () => ({ toString() { while (true) {} } });\n${handlerDoing('')}`;
-  t.throws(() => run(replaced), scriptError('timeout', /took longer than 50 ms/), 'so is a JSON.stringify replaced by one that loops');
+  t.throws(
+    () => run(replaced),
+    scriptError('timeout', /took longer than 50 ms/),
+    'so is a JSON.stringify replaced by one that loops',
+  );
   t.ok(performance.now() - started < 2000);
 });
 
 t.test('script - an endless loop at the top of the file fails at compile time', async (t) => {
   const started = performance.now();
-  t.throws(() => compile('while (true) {}\nfunction handler(webhook) { return webhook; }'), scriptError('timeout', /took longer than 50 ms while loading/));
+  t.throws(
+    () => compile('while (true) {}\nfunction handler(webhook) { return webhook; }'),
+    scriptError('timeout', /took longer than 50 ms while loading/),
+  );
   t.ok(performance.now() - started < 1000);
 });
 
 t.test('script - an error thrown by the handler is reported with its message', async (t) => {
-  t.throws(() => run(`function handler(webhook) { throw new Error('no connection on this event'); }`), scriptError('thrown', /^transform \.\/t\.js threw: no connection on this event$/));
-  t.throws(() => run(`function handler(webhook) { return webhook.payload.missing.field; }`), scriptError('thrown', /Cannot read properties of undefined/));
-  t.throws(() => run(`function handler(webhook) { throw 'just a string'; }`), scriptError('thrown', /threw: just a string$/));
+  t.throws(
+    () => run(`function handler(webhook) { throw new Error('no connection on this event'); }`),
+    scriptError('thrown', /^transform \.\/t\.js threw: no connection on this event$/),
+  );
+  t.throws(
+    () => run(`function handler(webhook) { return webhook.payload.missing.field; }`),
+    scriptError('thrown', /Cannot read properties of undefined/),
+  );
+  t.throws(
+    () => run(`function handler(webhook) { throw 'just a string'; }`),
+    scriptError('thrown', /threw: just a string$/),
+  );
 });
 
 t.test('script - a thrown value is read without running its code outside the time limit', async (t) => {
@@ -111,25 +155,53 @@ t.test('script - a thrown value is read without running its code outside the tim
 
 t.test('script - a result that is not a webhook hooksd can send is refused, naming the field', async (t) => {
   const cases: [string, string, RegExp][] = [
-    ['nothing returned', 'function handler(webhook) { webhook.cancel = true; }', /not JSON: the handler returned undefined/],
+    [
+      'nothing returned',
+      'function handler(webhook) { webhook.cancel = true; }',
+      /not JSON: the handler returned undefined/,
+    ],
     ['null', 'function handler() { return null; }', /must return the webhook object, not null/],
     ['a number', 'function handler() { return 42; }', /must return the webhook object, not number/],
     ['an array', 'function handler(webhook) { return [webhook]; }', /must return the webhook object, not an array/],
     ['method GET', handlerDoing(`webhook.method = 'GET';`), /method must be "POST" or "PUT", not "GET"/],
     ['method in lower case', handlerDoing(`webhook.method = 'put';`), /method must be "POST" or "PUT", not "put"/],
-    ['url not a URL', handlerDoing(`webhook.url = 'receiver.test/hooks';`), /url must be an http\(s\) URL, not "receiver.test\/hooks"/],
+    [
+      'url not a URL',
+      handlerDoing(`webhook.url = 'receiver.test/hooks';`),
+      /url must be an http\(s\) URL, not "receiver.test\/hooks"/,
+    ],
     ['url with another scheme', handlerDoing(`webhook.url = 'file:///etc/passwd';`), /url must be an http\(s\) URL/],
     ['url missing', handlerDoing(`delete webhook.url;`), /url must be an http\(s\) URL, not undefined/],
     ['headers an array', handlerDoing(`webhook.headers = ['x'];`), /headers must be an object of strings/],
-    ['a number header', handlerDoing(`webhook.headers['x-count'] = 3;`), /headers\["x-count"\] must be a string, not number/],
-    ['a null header', handlerDoing(`webhook.headers['x-none'] = null;`), /headers\["x-none"\] must be a string, not null/],
-    ['a header name with a space', handlerDoing(`webhook.headers['x bad'] = 'v';`), /headers: "x bad" is not a header name/],
-    ['a header value with a newline', handlerDoing(`webhook.headers['x-split'] = 'a\\r\\nx-injected: 1';`), /headers\["x-split"\] contains a character/],
+    [
+      'a number header',
+      handlerDoing(`webhook.headers['x-count'] = 3;`),
+      /headers\["x-count"\] must be a string, not number/,
+    ],
+    [
+      'a null header',
+      handlerDoing(`webhook.headers['x-none'] = null;`),
+      /headers\["x-none"\] must be a string, not null/,
+    ],
+    [
+      'a header name with a space',
+      handlerDoing(`webhook.headers['x bad'] = 'v';`),
+      /headers: "x bad" is not a header name/,
+    ],
+    [
+      'a header value with a newline',
+      handlerDoing(`webhook.headers['x-split'] = 'a\\r\\nx-injected: 1';`),
+      /headers\["x-split"\] contains a character/,
+    ],
     ['payload undefined', handlerDoing(`webhook.payload = undefined;`), /payload is missing/],
     ['cancel a string', handlerDoing(`webhook.cancel = 'yes';`), /cancel must be true or false, not "yes"/],
     ['an unknown field', handlerDoing(`webhook.body = 'x';`), /unknown field "body"/],
     ['a BigInt', handlerDoing(`webhook.payload = { amount: 10n };`), /not JSON: Do not know how to serialize a BigInt/],
-    ['a cycle', handlerDoing(`webhook.payload.self = webhook.payload;`), /not JSON: Converting circular structure to JSON/],
+    [
+      'a cycle',
+      handlerDoing(`webhook.payload.self = webhook.payload;`),
+      /not JSON: Converting circular structure to JSON/,
+    ],
     ['a function', 'function handler() { return handler; }', /not JSON: the handler returned function/],
     ['JSON.stringify replaced', `JSON.stringify = () => 'not json';\n${handlerDoing('')}`, /could not be read as JSON/],
   ];
@@ -139,32 +211,68 @@ t.test('script - a result that is not a webhook hooksd can send is refused, nami
 });
 
 t.test("script - hooksd's own headers cannot be set by a handler", async (t) => {
-  for (const name of ['content-type', 'Content-Length', 'host', 'transfer-encoding', 'connection', 'User-Agent', 'webhook-signature', 'Webhook-Id']) {
-    t.throws(() => run(handlerDoing(`webhook.headers[${JSON.stringify(name)}] = 'mine';`)), scriptError('invalid-result', new RegExp(`headers: "${name}" is set by hooksd`)), name);
+  for (const name of [
+    'content-type',
+    'Content-Length',
+    'host',
+    'transfer-encoding',
+    'connection',
+    'User-Agent',
+    'webhook-signature',
+    'Webhook-Id',
+  ]) {
+    t.throws(
+      () => run(handlerDoing(`webhook.headers[${JSON.stringify(name)}] = 'mine';`)),
+      scriptError('invalid-result', new RegExp(`headers: "${name}" is set by hooksd`)),
+      name,
+    );
   }
-  t.equal(run(handlerDoing(`webhook.headers['x-webhook-source'] = 'erp';`)).headers['x-webhook-source'], 'erp', 'a name merely containing "webhook" is fine');
+  t.equal(
+    run(handlerDoing(`webhook.headers['x-webhook-source'] = 'erp';`)).headers['x-webhook-source'],
+    'erp',
+    'a name merely containing "webhook" is fine',
+  );
 });
 
 t.test('script - a syntax error fails compilation, naming file, line and column', async (t) => {
-  t.throws(() => compile('function handler(webhook) {\n  const x = 1;\n  return webhook +;\n}'), scriptError('compile', /^\.\/t\.js:3:19 Unexpected token ';'$/));
+  t.throws(
+    () => compile('function handler(webhook) {\n  const x = 1;\n  return webhook +;\n}'),
+    scriptError('compile', /^\.\/t\.js:3:19 Unexpected token ';'$/),
+  );
 });
 
 t.test('script - a file without a handler function fails compilation', async (t) => {
-  t.throws(() => compile('function transform(webhook) { return webhook; }'), scriptError('compile', /\.\/t\.js defines no function handler\(webhook\)/));
+  t.throws(
+    () => compile('function transform(webhook) { return webhook; }'),
+    scriptError('compile', /\.\/t\.js defines no function handler\(webhook\)/),
+  );
   t.throws(() => compile('var handler = { run() {} };'), scriptError('compile', /defines no function handler/));
   t.throws(() => compile(''), scriptError('compile', /defines no function handler/));
 });
 
 t.test('script - an error at the top of the file fails compilation', async (t) => {
-  t.throws(() => compile(`const platform = settings.platform;\nfunction handler(webhook) { return webhook; }`), scriptError('compile', /^transform \.\/t\.js threw while loading: settings is not defined$/));
+  t.throws(
+    () => compile(`const platform = settings.platform;\nfunction handler(webhook) { return webhook; }`),
+    scriptError('compile', /^transform \.\/t\.js threw while loading: settings is not defined$/),
+  );
 });
 
 t.test('script - loadScript reads a file and names its path when it cannot', async (t) => {
-  const dir = t.testdir({ 'transform.js': 'function handler(webhook) { webhook.headers["x-loaded"] = "yes"; return webhook; }', 'broken.js': 'function handler(webhook) {' });
+  const dir = t.testdir({
+    'transform.js': 'function handler(webhook) { webhook.headers["x-loaded"] = "yes"; return webhook; }',
+    'broken.js': 'function handler(webhook) {',
+  });
   t.equal(loadScript(path.join(dir, 'transform.js'), 50).run(webhook()).headers['x-loaded'], 'yes');
   const missing = path.join(dir, 'missing.js');
-  t.throws(() => loadScript(missing, 50), { name: 'ScriptError', kind: 'compile', message: new RegExp(`transform ${missing} cannot be read: ENOENT`) });
-  t.throws(() => loadScript(path.join(dir, 'broken.js'), 50), { kind: 'compile', message: /broken\.js:1:28 Unexpected end of input$/ });
+  t.throws(() => loadScript(missing, 50), {
+    name: 'ScriptError',
+    kind: 'compile',
+    message: new RegExp(`transform ${missing} cannot be read: ENOENT`),
+  });
+  t.throws(() => loadScript(path.join(dir, 'broken.js'), 50), {
+    kind: 'compile',
+    message: /broken\.js:1:28 Unexpected end of input$/,
+  });
 });
 
 t.test('script - the options schema defaults the time limit to 50ms and wants a duration', async (t) => {
@@ -178,14 +286,22 @@ t.test('script - the options schema defaults the time limit to 50ms and wants a 
 });
 
 t.test("script - the plugin runs a consumer's transform, found relative to the config file", async (t) => {
-  const configDir = t.testdir({ transforms: { 'put.js': 'function handler(webhook) { webhook.method = "PUT"; return webhook; }' } });
+  const configDir = t.testdir({
+    transforms: { 'put.js': 'function handler(webhook) { webhook.method = "PUT"; return webhook; }' },
+  });
   const plugin = scriptPlugin.create({ timeout: '50ms' }, { configDir, retryPolicy: { jitter: 0, overloadFloor: 0 } });
   const consumer = (transform?: string) => ({ id: 'erp', transform }) as ConsumerConfig;
   t.equal(plugin.forConsumer(consumer()), null, 'a consumer without a transform has none');
   const transform = plugin.forConsumer(consumer('./transforms/put.js'));
   t.equal(transform?.(webhook()).method, 'PUT');
-  t.throws(() => plugin.forConsumer(consumer('./transforms/missing.js')), { kind: 'compile', message: /transforms\/missing\.js cannot be read/ });
-  t.throws(() => scriptPlugin.create({ timeout: '0' }, { configDir, retryPolicy: { jitter: 0, overloadFloor: 0 } }), /timeout must be longer than 0/);
+  t.throws(() => plugin.forConsumer(consumer('./transforms/missing.js')), {
+    kind: 'compile',
+    message: /transforms\/missing\.js cannot be read/,
+  });
+  t.throws(
+    () => scriptPlugin.create({ timeout: '0' }, { configDir, retryPolicy: { jitter: 0, overloadFloor: 0 } }),
+    /timeout must be longer than 0/,
+  );
 });
 
 t.test('script - nothing of the host is reachable from a handler', async (t) => {
@@ -254,10 +370,24 @@ t.test('script - stack frames and callers hand out no host function', async (t) 
 t.test('script - import and async are refused at compile time, as their promises would reach the host', async (t) => {
   // import() rejects with an error from the host realm, whose constructor leads to the host's
   // Function; an unhandled rejected promise would stop the whole process.
-  t.throws(() => compile(handlerDoing(`import('fs').catch((error) => error.constructor.constructor('return process')());`)), scriptError('compile', /^\.\/t\.js:2:1 "import" is not available in transforms/));
-  t.throws(() => compile(`const handler = async (webhook) => { throw new Error('unhandled'); };`), scriptError('compile', /^\.\/t\.js:1:17 "async" is not available in transforms/));
-  t.throws(() => compile(handlerDoing(`\\u0069mport('fs');`)), scriptError('compile', /Keyword must not contain escaped characters/), 'an escaped spelling is a syntax error');
-  t.throws(() => compile(`// we used to import the mapping\n${handlerDoing('')}`), scriptError('compile', /"import".*even in a string or a comment/), 'the word is refused even in a comment');
+  t.throws(
+    () => compile(handlerDoing(`import('fs').catch((error) => error.constructor.constructor('return process')());`)),
+    scriptError('compile', /^\.\/t\.js:2:1 "import" is not available in transforms/),
+  );
+  t.throws(
+    () => compile(`const handler = async (webhook) => { throw new Error('unhandled'); };`),
+    scriptError('compile', /^\.\/t\.js:1:17 "async" is not available in transforms/),
+  );
+  t.throws(
+    () => compile(handlerDoing(`\\u0069mport('fs');`)),
+    scriptError('compile', /Keyword must not contain escaped characters/),
+    'an escaped spelling is a syntax error',
+  );
+  t.throws(
+    () => compile(`// we used to import the mapping\n${handlerDoing('')}`),
+    scriptError('compile', /"import".*even in a string or a comment/),
+    'the word is refused even in a comment',
+  );
 });
 
 t.test('script - nothing one run leaves behind is seen by the next', async (t) => {
@@ -278,7 +408,9 @@ t.test('script - nothing one run leaves behind is seen by the next', async (t) =
 });
 
 t.test('script - runs per second of a simple handler', async (t) => {
-  const transform = compile(handlerDoing(`webhook.headers['x-platform'] = webhook.payload.payload.connection.platformKey;`));
+  const transform = compile(
+    handlerDoing(`webhook.headers['x-platform'] = webhook.payload.payload.connection.platformKey;`),
+  );
   const input = webhook();
   for (let i = 0; i < 50; i++) transform.run(input);
   let runs = 0;
@@ -287,11 +419,16 @@ t.test('script - runs per second of a simple handler', async (t) => {
     transform.run(input);
     runs += 1;
   }
-  t.comment(`about ${Math.round(runs / ((performance.now() - started) / 1000))} runs per second (a fresh context each run)`);
+  t.comment(
+    `about ${Math.round(runs / ((performance.now() - started) / 1000))} runs per second (a fresh context each run)`,
+  );
 });
 
 t.test('script - a long thrown message is cut short', async (t) => {
-  t.throws(() => run(`function handler() { throw new Error('x'.repeat(100000)); }`), scriptError('thrown', /^transform \.\/t\.js threw: x{490,500}…$/));
+  t.throws(
+    () => run(`function handler() { throw new Error('x'.repeat(100000)); }`),
+    scriptError('thrown', /^transform \.\/t\.js threw: x{490,500}…$/),
+  );
 });
 
 t.test('script - the time limit must be a positive number', async (t) => {

@@ -2,12 +2,20 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
-import { decodeSecret, generateSecret, signatureHeader, standardWebhooksPlugin } from '../../plugins/standardWebhooks.js';
+import {
+  decodeSecret,
+  generateSecret,
+  signatureHeader,
+  standardWebhooksPlugin,
+} from '../../plugins/standardWebhooks.js';
 
 const context = { configDir: '.', retryPolicy: { jitter: 0, overloadFloor: 0 } };
-const webhookHeaders = (keys: Buffer[], messageId: string, timestamp: number, body: string) => standardWebhooksPlugin.create({ headerPrefix: 'webhook' }, context).headers({ messageId, timestamp, body, keys });
+const webhookHeaders = (keys: Buffer[], messageId: string, timestamp: number, body: string) =>
+  standardWebhooksPlugin.create({ headerPrefix: 'webhook' }, context).headers({ messageId, timestamp, body, keys });
 
-const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/standard-webhooks.json', import.meta.url), 'utf8'));
+const vectors = JSON.parse(
+  readFileSync(new URL('../../../shared/vectors/standard-webhooks.json', import.meta.url), 'utf8'),
+);
 
 t.test('standardWebhooks - signs every published valid vector to its expected signature', async (t) => {
   t.equal(vectors.valid.length, 3);
@@ -25,7 +33,11 @@ t.test('standardWebhooks - sends one signature per active secret, each verifiabl
   t.equal(headers['webhook-signature'].split(' ').length, 2);
   for (const secret of [oldSecret, newSecret]) {
     t.same(new StandardWebhook(secret).verify(body, headers), JSON.parse(body), 'standardwebhooks verifies');
-    const svixHeaders = { 'svix-id': headers['webhook-id'], 'svix-timestamp': headers['webhook-timestamp'], 'svix-signature': headers['webhook-signature'] };
+    const svixHeaders = {
+      'svix-id': headers['webhook-id'],
+      'svix-timestamp': headers['webhook-timestamp'],
+      'svix-signature': headers['webhook-signature'],
+    };
     t.same(new SvixWebhook(secret).verify(body, svixHeaders), JSON.parse(body), 'svix verifies');
   }
   t.throws(() => new StandardWebhook(generateSecret()).verify(body, headers), 'a third secret does not verify');
@@ -41,7 +53,9 @@ t.test('standardWebhooks - generated secrets carry 24 random bytes', async (t) =
 t.test('standardWebhooks - headerPrefix svix sends svix-* headers that the svix library verifies', async (t) => {
   const secret = generateSecret();
   const body = '{"id":"e2","eventType":"read.completed","payload":{}}';
-  const headers = standardWebhooksPlugin.create({ headerPrefix: 'svix' }, context).headers({ messageId: 'msg_2', timestamp: Math.floor(Date.now() / 1000), body, keys: [decodeSecret(secret)] });
+  const headers = standardWebhooksPlugin
+    .create({ headerPrefix: 'svix' }, context)
+    .headers({ messageId: 'msg_2', timestamp: Math.floor(Date.now() / 1000), body, keys: [decodeSecret(secret)] });
   t.same(Object.keys(headers).sort(), ['svix-id', 'svix-signature', 'svix-timestamp']);
   t.same(new SvixWebhook(secret).verify(body, headers), JSON.parse(body));
 });

@@ -73,21 +73,43 @@ export function consumerRoutes(routes: RouteTable, consumers: ConsumerRegistry, 
       query: {
         limit: pageQuerySchema.limit,
         cursor: pageQuerySchema.cursor,
-        eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN, description: 'only consumers subscribed to this event type' },
+        eventType: {
+          type: 'string',
+          pattern: EVENT_TYPE_PATTERN,
+          description: 'only consumers subscribed to this event type',
+        },
         disabled: { type: 'boolean' },
         source: { enum: ['yaml', 'api'] },
-        q: { type: 'string', minLength: 1, maxLength: 200, description: 'text found in the id, url or description (any case)' },
+        q: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 200,
+          description: 'text found in the id, url or description (any case)',
+        },
       },
       status: 200,
     },
     ({ query }) => {
-      const page = pageByKey(consumers.all().filter((c) => matches(c, query)), (c) => c.id, query);
+      const page = pageByKey(
+        consumers.all().filter((c) => matches(c, query)),
+        (c) => c.id,
+        query,
+      );
       return { data: page.data.map(presentConsumer), nextCursor: page.nextCursor };
     },
   );
 
   routes.add<object, CreateBody>(
-    { method: 'post', path: '/v1/consumers', tag: 'consumers', summary: 'Create a consumer; the answer shows its secret, this once', scope: 'admin', body: createConsumerSchema, status: 201, errors: [409] },
+    {
+      method: 'post',
+      path: '/v1/consumers',
+      tag: 'consumers',
+      summary: 'Create a consumer; the answer shows its secret, this once',
+      scope: 'admin',
+      body: createConsumerSchema,
+      status: 201,
+      errors: [409],
+    },
     async ({ body }) => {
       const { secret: given, ...settings } = body;
       const { consumer, secret } = await consumers.create({ ...settings, plugins: [], tls: {} }, given);
@@ -95,12 +117,30 @@ export function consumerRoutes(routes: RouteTable, consumers: ConsumerRegistry, 
     },
   );
 
-  routes.add({ method: 'get', path: '/v1/consumers/:id', tag: 'consumers', summary: 'A consumer', scope: 'read', status: 200, errors: [404] }, ({ params }) =>
-    presentConsumer(found(consumers, params.id)),
+  routes.add(
+    {
+      method: 'get',
+      path: '/v1/consumers/:id',
+      tag: 'consumers',
+      summary: 'A consumer',
+      scope: 'read',
+      status: 200,
+      errors: [404],
+    },
+    ({ params }) => presentConsumer(found(consumers, params.id)),
   );
 
   routes.add<object, PatchBody>(
-    { method: 'patch', path: '/v1/consumers/:id', tag: 'consumers', summary: 'Change an API consumer (null clears a setting); config-file consumers answer 409', scope: 'admin', body: patchConsumerSchema, status: 200, errors: [404, 409] },
+    {
+      method: 'patch',
+      path: '/v1/consumers/:id',
+      tag: 'consumers',
+      summary: 'Change an API consumer (null clears a setting); config-file consumers answer 409',
+      scope: 'admin',
+      body: patchConsumerSchema,
+      status: 200,
+      errors: [404, 409],
+    },
     async ({ params, body }) => {
       const { disabled, ...changes } = body;
       const next: Record<string, unknown> = { ...(await consumers.apiConfig(params.id)) };
@@ -116,28 +156,76 @@ export function consumerRoutes(routes: RouteTable, consumers: ConsumerRegistry, 
     },
   );
 
-  routes.add({ method: 'delete', path: '/v1/consumers/:id', tag: 'consumers', summary: "Delete an API consumer; its messages stay, and those still due end as skipped", scope: 'admin', status: 204, errors: [404, 409] }, async ({ params }) => {
-    await consumers.remove(params.id);
-  });
+  routes.add(
+    {
+      method: 'delete',
+      path: '/v1/consumers/:id',
+      tag: 'consumers',
+      summary: 'Delete an API consumer; its messages stay, and those still due end as skipped',
+      scope: 'admin',
+      status: 204,
+      errors: [404, 409],
+    },
+    async ({ params }) => {
+      await consumers.remove(params.id);
+    },
+  );
 
-  routes.add({ method: 'post', path: '/v1/consumers/:id/enable', tag: 'consumers', summary: 'Enable a consumer (config-file ones too)', scope: 'admin', body: emptyBodySchema, status: 200, errors: [404] }, async ({ params }) => {
-    found(consumers, params.id);
-    await health.enable(params.id);
-    return presentConsumer(found(consumers, params.id));
-  });
+  routes.add(
+    {
+      method: 'post',
+      path: '/v1/consumers/:id/enable',
+      tag: 'consumers',
+      summary: 'Enable a consumer (config-file ones too)',
+      scope: 'admin',
+      body: emptyBodySchema,
+      status: 200,
+      errors: [404],
+    },
+    async ({ params }) => {
+      found(consumers, params.id);
+      await health.enable(params.id);
+      return presentConsumer(found(consumers, params.id));
+    },
+  );
 
-  routes.add({ method: 'post', path: '/v1/consumers/:id/disable', tag: 'consumers', summary: 'Disable a consumer (config-file ones too); its due messages end as skipped', scope: 'admin', body: emptyBodySchema, status: 200, errors: [404] }, async ({ params }) => {
-    found(consumers, params.id);
-    await health.disable(params.id, 'disabled through the API');
-    return presentConsumer(found(consumers, params.id));
-  });
+  routes.add(
+    {
+      method: 'post',
+      path: '/v1/consumers/:id/disable',
+      tag: 'consumers',
+      summary: 'Disable a consumer (config-file ones too); its due messages end as skipped',
+      scope: 'admin',
+      body: emptyBodySchema,
+      status: 200,
+      errors: [404],
+    },
+    async ({ params }) => {
+      found(consumers, params.id);
+      await health.disable(params.id, 'disabled through the API');
+      return presentConsumer(found(consumers, params.id));
+    },
+  );
 
   routes.add<object, { graceSeconds: number }>(
-    { method: 'post', path: '/v1/consumers/:id/secret/rotate', tag: 'consumers', summary: 'A new signing secret, shown this once; the old ones keep signing for graceSeconds', scope: 'admin', body: rotateBody, status: 200, errors: [404] },
+    {
+      method: 'post',
+      path: '/v1/consumers/:id/secret/rotate',
+      tag: 'consumers',
+      summary: 'A new signing secret, shown this once; the old ones keep signing for graceSeconds',
+      scope: 'admin',
+      body: rotateBody,
+      status: 200,
+      errors: [404],
+    },
     async ({ params, body }) => {
       found(consumers, params.id);
       const secret = await consumers.rotateSecret(params.id, body.graceSeconds * 1000);
-      return { secret, previousSecretsExpireAt: body.graceSeconds > 0 ? new Date(Date.now() + body.graceSeconds * 1000).toISOString() : null };
+      return {
+        secret,
+        previousSecretsExpireAt:
+          body.graceSeconds > 0 ? new Date(Date.now() + body.graceSeconds * 1000).toISOString() : null,
+      };
     },
   );
 }

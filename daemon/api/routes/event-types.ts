@@ -6,10 +6,26 @@ import { pageQuerySchema } from '../validation.js';
 
 export function eventTypeRoutes(routes: RouteTable, live: LiveConfig): void {
   routes.add<{ limit: number; cursor?: string }>(
-    { method: 'get', path: '/v1/event-types', tag: 'events', summary: 'The event catalog: each type with its payload schema and example', scope: 'read', query: { limit: pageQuerySchema.limit, cursor: pageQuerySchema.cursor }, status: 200 },
+    {
+      method: 'get',
+      path: '/v1/event-types',
+      tag: 'events',
+      summary: 'The event catalog: each type with its payload schema and example',
+      scope: 'read',
+      query: { limit: pageQuerySchema.limit, cursor: pageQuerySchema.cursor },
+      status: 200,
+    },
     ({ query }) => {
       const page = pageByKey(live.catalog.list(), (t) => t.name, query);
-      return { data: page.data.map((t: EventTypeConfig) => ({ name: t.name, description: t.description, schema: t.schema ?? null, example: t.example ?? null })), nextCursor: page.nextCursor };
+      return {
+        data: page.data.map((t: EventTypeConfig) => ({
+          name: t.name,
+          description: t.description,
+          schema: t.schema ?? null,
+          example: t.example ?? null,
+        })),
+        nextCursor: page.nextCursor,
+      };
     },
   );
 }

@@ -30,7 +30,15 @@ const publishBody = {
 const replayBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { consumerIds: { type: 'array', minItems: 1, maxItems: 1000, uniqueItems: true, items: { type: 'string', pattern: CONSUMER_ID_PATTERN } } },
+  properties: {
+    consumerIds: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1000,
+      uniqueItems: true,
+      items: { type: 'string', pattern: CONSUMER_ID_PATTERN },
+    },
+  },
 };
 
 interface PublishBody {
@@ -64,7 +72,16 @@ async function foundEvent(store: Store, id: string): Promise<EventRecord> {
   return event;
 }
 
-export function eventRoutes(routes: RouteTable, deps: { store: Store; consumers: ConsumerRegistry; dispatcher: Dispatcher; live: LiveConfig; jetstream: () => JetStreamClient | undefined }): void {
+export function eventRoutes(
+  routes: RouteTable,
+  deps: {
+    store: Store;
+    consumers: ConsumerRegistry;
+    dispatcher: Dispatcher;
+    live: LiveConfig;
+    jetstream: () => JetStreamClient | undefined;
+  },
+): void {
   const { store, consumers, dispatcher, live } = deps;
 
   routes.add<PageQuery & { eventType?: string }>(
@@ -83,21 +100,51 @@ export function eventRoutes(routes: RouteTable, deps: { store: Store; consumers:
     },
   );
 
-  routes.add({ method: 'get', path: '/v1/events/:id', tag: 'events', summary: 'An event with its messages', scope: 'read', status: 200, errors: [404] }, async ({ params }) => {
-    const event = await foundEvent(store, params.id);
-    const messages = await listMessages(store, { eventId: event.id, limit: 250 });
-    return { ...present(event), messages: messages.data };
-  });
+  routes.add(
+    {
+      method: 'get',
+      path: '/v1/events/:id',
+      tag: 'events',
+      summary: 'An event with its messages',
+      scope: 'read',
+      status: 200,
+      errors: [404],
+    },
+    async ({ params }) => {
+      const event = await foundEvent(store, params.id);
+      const messages = await listMessages(store, { eventId: event.id, limit: 250 });
+      return { ...present(event), messages: messages.data };
+    },
+  );
 
   routes.add<object, PublishBody>(
-    { method: 'post', path: '/v1/events', tag: 'events', summary: 'Publish an event to NATS; it takes the same ingest path as any other. An Idempotency-Key header makes retries safe', scope: 'publish', body: publishBody, status: 202, errors: [503] },
+    {
+      method: 'post',
+      path: '/v1/events',
+      tag: 'events',
+      summary:
+        'Publish an event to NATS; it takes the same ingest path as any other. An Idempotency-Key header makes retries safe',
+      scope: 'publish',
+      body: publishBody,
+      status: 202,
+      errors: [503],
+    },
     async ({ body }, ctx) => {
       const js = deps.jetstream();
       if (js === undefined) throw new HooksdError('HOOKSD_NATS_UNAVAILABLE', 'not connected to NATS yet');
       const key = ctx.get('idempotency-key') || undefined;
-      if (key !== undefined && key.length > MAX_KEY_LENGTH) throw new HooksdError('HOOKSD_INVALID_REQUEST', `the Idempotency-Key header is longer than ${MAX_KEY_LENGTH} characters`);
+      if (key !== undefined && key.length > MAX_KEY_LENGTH)
+        throw new HooksdError(
+          'HOOKSD_INVALID_REQUEST',
+          `the Idempotency-Key header is longer than ${MAX_KEY_LENGTH} characters`,
+        );
       const id = body.id ?? (key === undefined ? randomUUID() : idForKey(key));
-      const envelope = { id, eventType: body.eventType, generatedDate: body.generatedDate ?? new Date().toISOString(), payload: body.payload };
+      const envelope = {
+        id,
+        eventType: body.eventType,
+        generatedDate: body.generatedDate ?? new Date().toISOString(),
+        payload: body.payload,
+      };
       const subject = subjectForEventType(body.eventType, live.config.nats.subjects);
       const ack = await js.publish(subject, JSON.stringify(envelope), { msgID: key ?? id }).catch((error: Error) => {
         throw new HooksdError('HOOKSD_NATS_UNAVAILABLE', `publishing to NATS failed: ${error.message}`);
@@ -107,7 +154,16 @@ export function eventRoutes(routes: RouteTable, deps: { store: Store; consumers:
   );
 
   routes.add<object, { consumerIds?: string[] }>(
-    { method: 'post', path: '/v1/events/:id/replay', tag: 'events', summary: 'The event again, as new messages, to every consumer it matches now (or to `consumerIds`)', scope: 'admin', body: replayBody, status: 202, errors: [404] },
+    {
+      method: 'post',
+      path: '/v1/events/:id/replay',
+      tag: 'events',
+      summary: 'The event again, as new messages, to every consumer it matches now (or to `consumerIds`)',
+      scope: 'admin',
+      body: replayBody,
+      status: 202,
+      errors: [404],
+    },
     async ({ params, body }) => {
       const event = await foundEvent(store, params.id);
       const chosen = body.consumerIds?.map((id) => {
@@ -118,7 +174,12 @@ export function eventRoutes(routes: RouteTable, deps: { store: Store; consumers:
       const targets = (chosen ?? consumers.all()).filter((c) => c.pipeline.matchesType(event.eventType) && !c.disabled);
       const messages = await sendAgain(store, dispatcher, envelopeOf(event), targets);
       const sent = new Set(messages.map((m) => m.consumerId));
-      const passedOver = (chosen ?? []).filter((c) => !sent.has(c.id)).map((c) => ({ consumerId: c.id, reason: c.disabled ? 'disabled' : 'not subscribed to this event, or its filter refuses it' }));
+      const passedOver = (chosen ?? [])
+        .filter((c) => !sent.has(c.id))
+        .map((c) => ({
+          consumerId: c.id,
+          reason: c.disabled ? 'disabled' : 'not subscribed to this event, or its filter refuses it',
+        }));
       return { eventId: event.id, messages, passedOver };
     },
   );

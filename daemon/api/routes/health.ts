@@ -1,11 +1,27 @@
 import type { RouteTable } from '../route-table.js';
 
 /** Liveness always answers; readiness answers 503 until NATS and the store are up, and while draining. */
-export function healthRoutes(routes: RouteTable, readiness: () => { ready: boolean; checks: Record<string, boolean> }): void {
-  routes.add({ method: 'get', path: '/healthz', tag: 'operations', summary: 'Liveness: the process answers', status: 200 }, () => ({ status: 'ok' }));
-  routes.add({ method: 'get', path: '/readyz', tag: 'operations', summary: 'Readiness: NATS connected, store open, not draining', status: 200, errors: [503] }, (_input, ctx) => {
-    const { ready, checks } = readiness();
-    ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'not ready', checks };
-  });
+export function healthRoutes(
+  routes: RouteTable,
+  readiness: () => { ready: boolean; checks: Record<string, boolean> },
+): void {
+  routes.add(
+    { method: 'get', path: '/healthz', tag: 'operations', summary: 'Liveness: the process answers', status: 200 },
+    () => ({ status: 'ok' }),
+  );
+  routes.add(
+    {
+      method: 'get',
+      path: '/readyz',
+      tag: 'operations',
+      summary: 'Readiness: NATS connected, store open, not draining',
+      status: 200,
+      errors: [503],
+    },
+    (_input, ctx) => {
+      const { ready, checks } = readiness();
+      ctx.status = ready ? 200 : 503;
+      ctx.body = { status: ready ? 'ready' : 'not ready', checks };
+    },
+  );
 }

@@ -14,7 +14,12 @@ async function foundMessage(store: Store, id: string): Promise<MessageRecord> {
   return message;
 }
 
-export function messageRoutes(routes: RouteTable, store: Store, consumers: ConsumerRegistry, dispatcher: Dispatcher): void {
+export function messageRoutes(
+  routes: RouteTable,
+  store: Store,
+  consumers: ConsumerRegistry,
+  dispatcher: Dispatcher,
+): void {
   routes.add<MessageQuery>(
     {
       method: 'get',
@@ -33,7 +38,18 @@ export function messageRoutes(routes: RouteTable, store: Store, consumers: Consu
     ({ query }) => listMessages(store, query),
   );
 
-  routes.add({ method: 'get', path: '/v1/messages/:id', tag: 'messages', summary: 'A message', scope: 'read', status: 200, errors: [404] }, ({ params }) => foundMessage(store, params.id));
+  routes.add(
+    {
+      method: 'get',
+      path: '/v1/messages/:id',
+      tag: 'messages',
+      summary: 'A message',
+      scope: 'read',
+      status: 200,
+      errors: [404],
+    },
+    ({ params }) => foundMessage(store, params.id),
+  );
 
   routes.add<Pick<PageQuery, 'limit' | 'cursor'>>(
     {
@@ -56,13 +72,28 @@ export function messageRoutes(routes: RouteTable, store: Store, consumers: Consu
   );
 
   routes.add(
-    { method: 'post', path: '/v1/messages/:id/resend', tag: 'messages', summary: 'One more manual attempt of the same message (same webhook-id)', scope: 'admin', body: emptyBodySchema, status: 202, errors: [404, 409] },
+    {
+      method: 'post',
+      path: '/v1/messages/:id/resend',
+      tag: 'messages',
+      summary: 'One more manual attempt of the same message (same webhook-id)',
+      scope: 'admin',
+      body: emptyBodySchema,
+      status: 202,
+      errors: [404, 409],
+    },
     async ({ params }) => {
       const message = await foundMessage(store, params.id);
       const consumer = consumers.get(message.consumerId);
-      if (consumer === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `consumer "${message.consumerId}" of this message no longer exists`);
-      if (consumer.disabled) throw new HooksdError('HOOKSD_CONSUMER_DISABLED', `consumer "${consumer.id}" is disabled: enable it before resending`);
-      if (!dispatcher.enqueue({ message, trigger: 'manual' })) throw new HooksdError('HOOKSD_MESSAGE_BUSY', `message "${message.id}" is already queued or being attempted`);
+      if (consumer === undefined)
+        throw new HooksdError('HOOKSD_NOT_FOUND', `consumer "${message.consumerId}" of this message no longer exists`);
+      if (consumer.disabled)
+        throw new HooksdError(
+          'HOOKSD_CONSUMER_DISABLED',
+          `consumer "${consumer.id}" is disabled: enable it before resending`,
+        );
+      if (!dispatcher.enqueue({ message, trigger: 'manual' }))
+        throw new HooksdError('HOOKSD_MESSAGE_BUSY', `message "${message.id}" is already queued or being attempted`);
       return { messageId: message.id, status: 'queued' };
     },
   );
