@@ -6,7 +6,7 @@
 // load (see BENCHMARKS.md). MALLOC_ARENA_MAX=2 stops glibc from keeping a malloc arena per
 // thread (LevelDB and libuv work on several), which saves about 25 MB of resident memory.
 // Run this file directly (npx hooksd, ./bin/hooksd.js, the Docker entrypoint) so they apply.
-import { main } from '../dist/daemon/cli.js';
+import { main } from '../dist/daemon/main/cli.js';
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

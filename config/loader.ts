@@ -17,7 +17,7 @@ import {
   type Document,
   type Scalar,
 } from 'yaml';
-import { HooksdError } from '../daemon/errors.js';
+import { HooksdError } from '../daemon/common/errors.js';
 import { formatPath, isRecord, Locator, type Problem, type Segment } from './locator.js';
 import { catalogProblems, duplicateConsumerProblems, schemaProblem } from './problems.js';
 import { configSchema, type HooksdConfig, type PluginEntry } from './schema.js';

@@ -25,6 +25,22 @@ const PATTERN_MEANINGS: Record<string, string> = {
   '^[Hh][Tt][Tt][Pp][Ss]?://': 'must be an http:// or https:// URL',
 };
 
+/** Keys that moved in an earlier release: where they live now. */
+const MOVED_KEYS: Record<string, string> = {
+  'delivery.retrySchedule': 'schedule',
+  'delivery.jitter': 'jitter',
+  'delivery.overloadFloor': 'overloadFloor',
+};
+
+function movedKeyMessage(path: string): string | undefined {
+  const option = MOVED_KEYS[path];
+  if (option === undefined) return undefined;
+  return (
+    'moved to the options of the schedule plugin: ' +
+    `pipeline: [eventTypes, payloadFilter, script, standardWebhooks, { use: schedule, options: { ${option}: … } }]`
+  );
+}
+
 export function schemaProblem(error: ErrorObject, locator: Locator): Problem | undefined {
   // Its cause was reported just before it, at the offending name.
   if (error.keyword === 'propertyNames') return undefined;
@@ -33,8 +49,10 @@ export function schemaProblem(error: ErrorObject, locator: Locator): Problem | u
     const key = String(error.params.additionalProperty);
     const known = Object.keys((error.parentSchema?.properties as object | undefined) ?? {});
     const suggestion = closestName(key, known);
-    const message = `unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
-    return { ...locator.position([...segments, key], true), path: formatPath([...segments, key]), message };
+    const path = formatPath([...segments, key]);
+    const message =
+      movedKeyMessage(path) ?? `unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`;
+    return { ...locator.position([...segments, key], true), path, message };
   }
   if (error.propertyName !== undefined) {
     const nameSegments = [...segments, error.propertyName];

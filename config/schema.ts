@@ -127,15 +127,6 @@ export const configSchema = {
     }),
     delivery: strictObject({
       timeout: duration('15s'),
-      retrySchedule: {
-        type: 'array',
-        minItems: 1,
-        maxItems: 50,
-        items: duration(),
-        default: ['0s', '5s', '5m', '30m', '2h', '5h', '10h', '10h'],
-      },
-      jitter: { type: 'number', minimum: 0, maximum: 1, default: 0.2 },
-      overloadFloor: duration('60s'),
       disableAfter: duration('5d'),
       maxResponseBytes: { type: 'integer', minimum: 0, default: 16384 },
       concurrency: { type: 'integer', minimum: 1, maximum: 1024, default: 32 },
@@ -210,9 +201,6 @@ export interface HooksdConfig {
   storage: { path: string; retention: number; purgeSchedule: string };
   delivery: {
     timeout: number;
-    retrySchedule: number[];
-    jitter: number;
-    overloadFloor: number;
     disableAfter: number;
     maxResponseBytes: number;
     concurrency: number;

@@ -1,5 +1,4 @@
 import type { ConsumerConfig } from '../config/schema.js';
-import type { FailedAttempt, RetryPolicy } from './schedule.js';
 
 /**
  * The plugin contract. Every delivery runs through the pipeline of `pipeline:` in the config
@@ -18,8 +17,9 @@ import type { FailedAttempt, RetryPolicy } from './schedule.js';
  *   class `transform`), is recorded on it, and the retry plugin decides what comes next.
  * - sign: `headers` returns the signature headers of one attempt, computed over the exact
  *   body bytes that are sent. Exactly one sign plugin runs.
- * - retry: `nextDelay` returns the delay before the next attempt after a failed one, or null
- *   when the message has failed for good. Exactly one retry plugin runs.
+ * - retry: `forConsumer` returns the consumer's policy, whose `nextDelay` gives the delay
+ *   before the first attempt (no failure yet) and before each next one after a failure, or
+ *   null when the message has failed for good. Exactly one retry plugin runs.
  * Nothing is ever dropped without a record: every outcome above ends on the message or an
  * attempt. A plugin holding resources implements `start()` and `stop()`.
  */
@@ -29,8 +29,6 @@ export type PluginKind = 'filter' | 'transform' | 'sign' | 'retry';
 export interface PluginContext {
   /** Folder of the config file: relative paths in options are relative to it. */
   configDir: string;
-  /** `delivery.jitter` and `delivery.overloadFloor`. */
-  retryPolicy: RetryPolicy;
 }
 
 export interface Lifecycle {
@@ -72,8 +70,27 @@ export interface SignInstance extends Lifecycle {
   }): Record<string, string>;
 }
 
+/** What the retry policy needs to know of a failed attempt. */
+export interface FailedAttempt {
+  statusCode?: number;
+  errorClass?: string;
+  /** The response's Retry-After header, when it had one. */
+  retryAfter?: string;
+}
+
+/** One consumer's retry policy, resolved once per config. */
+export interface RetryPolicy {
+  /** The delays of the consumer's schedule, in ms: entry n is the delay before attempt n + 1. */
+  readonly schedule: readonly number[];
+  /**
+   * The delay in ms before the next scheduled attempt, given how many were made and how the
+   * last one failed (`failed` is absent before the first attempt); null when there is none.
+   */
+  nextDelay(attemptsMade: number, failed?: FailedAttempt): number | null;
+}
+
 export interface RetryInstance extends Lifecycle {
-  nextDelay(input: { schedule: readonly number[]; attemptsMade: number; failed: FailedAttempt }): number | null;
+  forConsumer(consumer: ConsumerConfig): RetryPolicy;
 }
 
 export interface InstanceOf {

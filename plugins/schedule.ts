@@ -1,24 +1,21 @@
-import type { PluginDefinition } from './contract.js';
+import type { FailedAttempt, PluginDefinition, RetryPolicy } from './contract.js';
 
 /**
- * The retry policy. Entry n of a schedule is the delay before attempt n+1, so the first
- * entry is the delay of the first attempt ("0s": immediately). Each delay is spread by
- * ±jitter so that many messages failing together do not come back together.
+ * The retry policy, whole: the schedule, its jitter, Retry-After, the overload floor and 410.
+ * Entry n of a schedule is the delay before attempt n+1, so the first entry is the delay of
+ * the first attempt ("0s": immediately). Each delay is spread by ±jitter so that many
+ * messages failing together do not come back together.
  */
 
-export interface RetryPolicy {
+export interface ScheduleOptions {
+  /** Milliseconds before each attempt: the default for consumers without a `retrySchedule`. */
+  schedule: number[];
   jitter: number;
-  /** Least delay after a timeout or a 429, so a consumer asking to slow down gets a rest. */
+  /** Least delay in ms after a timeout or a 429, so a consumer asking to slow down gets a rest. */
   overloadFloor: number;
 }
 
-/** What the retry policy needs to know of a failed attempt. */
-export interface FailedAttempt {
-  statusCode?: number;
-  errorClass?: string;
-  /** The response's Retry-After header, when it had one. */
-  retryAfter?: string;
-}
+export const DEFAULT_RETRY_SCHEDULE = ['0s', '5s', '5m', '30m', '2h', '5h', '10h', '10h'];
 
 export function nextDelay(
   schedule: readonly number[],
@@ -32,24 +29,25 @@ export function nextDelay(
 }
 
 /**
- * The delay before the next attempt after a failed one, or null when the schedule is
- * exhausted. Retry-After on a 429 or 503 is honoured within [scheduled delay, 2 × scheduled
- * delay]: never earlier than the schedule, never much later than it. A 410 Gone is final.
+ * The delay before the next attempt, or null when the schedule is exhausted. After a failed
+ * attempt, Retry-After on a 429 or 503 is honoured within [scheduled delay, 2 × scheduled
+ * delay]: never earlier than the schedule, never much later than it; a timeout or a 429
+ * waits at least the overload floor; a 410 Gone is final.
  */
 export function retryDelay(
   schedule: readonly number[],
   attemptsMade: number,
-  failed: FailedAttempt,
-  policy: RetryPolicy,
+  failed: FailedAttempt | undefined,
+  options: Omit<ScheduleOptions, 'schedule'>,
   now = Date.now(),
 ): number | null {
-  if (failed.statusCode === 410) return null;
-  let delay = nextDelay(schedule, attemptsMade, policy.jitter);
-  if (delay === null) return null;
+  if (failed?.statusCode === 410) return null;
+  let delay = nextDelay(schedule, attemptsMade, options.jitter);
+  if (delay === null || failed === undefined) return delay;
   const overloaded = failed.statusCode === 429 || failed.statusCode === 503;
   const asked = overloaded && failed.retryAfter !== undefined ? parseRetryAfter(failed.retryAfter, now) : undefined;
   if (asked !== undefined) delay = Math.min(Math.max(asked, delay), 2 * delay);
-  if (failed.statusCode === 429 || failed.errorClass === 'timeout') delay = Math.max(delay, policy.overloadFloor);
+  if (failed.statusCode === 429 || failed.errorClass === 'timeout') delay = Math.max(delay, options.overloadFloor);
   return delay;
 }
 
@@ -62,15 +60,50 @@ export function parseRetryAfter(value: string, now = Date.now()): number | undef
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** The retry plugin: the consumer's schedule (or `delivery.retrySchedule`) with the policy of `delivery`. */
-export const schedulePlugin: PluginDefinition<'retry'> = {
+/** The retry plugin: the consumer's `retrySchedule`, or the plugin's `schedule`, with the rest of the policy. */
+export const schedulePlugin: PluginDefinition<'retry', ScheduleOptions> = {
   name: 'schedule',
   kind: 'retry',
   description:
-    "Picks the next attempt's time from the consumer's `retrySchedule` (or `delivery.retrySchedule`) with `delivery.jitter`; honours Retry-After on 429 and 503 within [delay, 2 × delay]; waits at least `delivery.overloadFloor` after a timeout or a 429; never retries a 410.",
-  optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
-  example: 'pipeline: [eventTypes, payloadFilter, script, standardWebhooks, schedule]',
-  create: (_options, context) => ({
-    nextDelay: ({ schedule, attemptsMade, failed }) => retryDelay(schedule, attemptsMade, failed, context.retryPolicy),
+    "Picks each attempt's time from the consumer's `retrySchedule` (or this plugin's `schedule`), " +
+    'every delay spread by ±`jitter`; honours Retry-After on 429 and 503 within [delay, 2 × delay]; ' +
+    'waits at least `overloadFloor` after a timeout or a 429; never retries a 410.',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      schedule: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 50,
+        items: { duration: true },
+        default: DEFAULT_RETRY_SCHEDULE,
+        description: "Delay before each attempt, the first one's included, for consumers without a `retrySchedule`.",
+      },
+      jitter: {
+        type: 'number',
+        minimum: 0,
+        maximum: 1,
+        default: 0.2,
+        description: 'Each delay is spread by up to this fraction, up or down.',
+      },
+      overloadFloor: {
+        duration: true,
+        default: '60s',
+        description: 'Least delay after a timeout or a 429.',
+      },
+    },
+  },
+  example:
+    'pipeline: [eventTypes, payloadFilter, script, standardWebhooks, ' +
+    '{ use: schedule, options: { schedule: [0s, 10s, 5m, 1h], jitter: 0.1, overloadFloor: 2m } }]',
+  create: (options) => ({
+    forConsumer(consumer): RetryPolicy {
+      const schedule = consumer.retrySchedule ?? options.schedule;
+      return {
+        schedule,
+        nextDelay: (attemptsMade, failed) => retryDelay(schedule, attemptsMade, failed, options),
+      };
+    },
   }),
 };

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, type Page } from '../lists.js';
+import { decodeCursor, encodeCursor, type Page } from '../store/lists.js';
 
 /**
  * A page of an in-memory list with unique keys: sorted by key, continuing after the cursor's

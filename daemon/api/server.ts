@@ -5,7 +5,7 @@ import Koa from 'koa';
 import Router, { type RouterMiddleware } from '@koa/router';
 import type { Logger } from 'pino';
 import type { Scope, TokenConfig } from '../../config/schema.js';
-import { HooksdError } from '../errors.js';
+import { HooksdError } from '../common/errors.js';
 
 export interface ApiState {
   scopes?: readonly Scope[];

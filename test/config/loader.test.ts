@@ -1,6 +1,6 @@
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { HooksdError } from '../../daemon/errors.js';
+import { HooksdError } from '../../daemon/common/errors.js';
 import { loadConfig, validateConfigFile } from '../../config/loader.js';
 
 /** Writes `lines` as hooks.config.yaml in a fresh folder; line N of the file is lines[N - 1]. */
@@ -14,12 +14,21 @@ const NO_ENV = {};
 t.test(
   'config loader - reports a misspelt key and a bad duration at their lines and columns, both at once',
   async (t) => {
-    const file = writeConfig(t, ['delivery:', '  timeuot: 5s', '  retrySchedule:', '    - 0s', '    - "5 seconds"']);
+    const file = writeConfig(t, [
+      'delivery:',
+      '  timeuot: 5s',
+      'consumers:',
+      '  - id: a',
+      '    url: https://a.example.com',
+      '    retrySchedule:',
+      '      - 0s',
+      '      - "5 seconds"',
+    ]);
     const { problems, config } = validateConfigFile(file, NO_ENV);
     t.equal(config, undefined);
     t.same(problems, [
       `${file}:2:3 delivery.timeuot: unknown key "timeuot" (did you mean "timeout"?)`,
-      `${file}:5:7 delivery.retrySchedule[1]: must be a duration like "250ms", "5s", "5m", "2h", "5d"`,
+      `${file}:8:9 consumers[0].retrySchedule[1]: must be a duration like "250ms", "5s", "5m", "2h", "5d"`,
     ]);
 
     const error = t.throws(() => loadConfig(file, NO_ENV)) as HooksdError;
@@ -28,6 +37,16 @@ t.test(
     t.same(error.details, problems);
   },
 );
+
+t.test('config loader - the retry keys that moved to the schedule plugin say where they went', async (t) => {
+  const file = writeConfig(t, ['delivery:', '  retrySchedule: ["0s", "1m"]', '  jitter: 0.1', '  overloadFloor: 2m']);
+  const problems = validateConfigFile(file, NO_ENV).problems;
+  t.equal(problems.length, 3);
+  t.match(problems[0], `${file}:2:3 delivery.retrySchedule: moved to the options of the schedule plugin: `);
+  t.match(problems[0], '{ use: schedule, options: { schedule: … } }');
+  t.match(problems[1], `${file}:3:3 delivery.jitter: moved to the options of the schedule plugin`);
+  t.match(problems[2], `${file}:4:3 delivery.overloadFloor: moved to the options of the schedule plugin`);
+});
 
 t.test('config loader - points at the object that lacks a required key', async (t) => {
   const file = writeConfig(t, [
@@ -51,8 +70,7 @@ t.test('config loader - applies every default and gives durations in millisecond
   ]);
   const config = loadConfig(file, NO_ENV);
   t.equal(config.delivery.timeout, 250);
-  t.same(config.delivery.retrySchedule, [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
-  t.equal(config.delivery.overloadFloor, 60_000);
+  t.same(config.pipeline, ['eventTypes', 'payloadFilter', 'script', 'standardWebhooks', 'schedule']);
   t.equal(config.delivery.disableAfter, 5 * 86_400_000);
   t.equal(config.storage.retention, 30 * 86_400_000);
   t.equal(config.shutdown.timeout, 20_000);
@@ -80,7 +98,7 @@ t.test(
 t.test('config loader - returns a deeply frozen config', async (t) => {
   const config = loadConfig(writeConfig(t, ['consumers:', '  - { id: a, url: "https://a.example.com" }']), NO_ENV);
   t.ok(Object.isFrozen(config));
-  t.ok(Object.isFrozen(config.delivery.retrySchedule));
+  t.ok(Object.isFrozen(config.delivery.network.allowCidrs));
   t.ok(Object.isFrozen(config.consumers[0].headers));
   t.throws(() => {
     (config.delivery as { timeout: number }).timeout = 1;

@@ -2,7 +2,7 @@ import t from 'tap';
 import path from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import pino from 'pino';
-import { buildApp } from '../../daemon/app.js';
+import { buildApp } from '../../daemon/main/app.js';
 import { loadConfig } from '../../config/loader.js';
 import { startDaemon, tempDir, writeConfig } from '../helpers/hooksd.js';
 import { freePort, startNats } from '../helpers/nats.js';

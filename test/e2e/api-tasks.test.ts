@@ -1,7 +1,15 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
-import { eventually, natsClient, startDaemon, tempDir, writeConfig, type Daemon } from '../helpers/hooksd.js';
+import {
+  eventually,
+  natsClient,
+  startDaemon,
+  tempDir,
+  writeConfig,
+  type Daemon,
+  PIPELINE_WITHOUT_JITTER,
+} from '../helpers/hooksd.js';
 import { startNats } from '../helpers/nats.js';
 import type { Received } from '../helpers/receiver.js';
 import { startReceiver } from '../helpers/receiver.js';
@@ -94,7 +102,7 @@ t.test(
     const file = await writeConfig(tempDir(t), {
       nats: { servers: [nats.url] },
       eventTypes: [{ name: 'order.created' }],
-      delivery: { jitter: 0 },
+      pipeline: PIPELINE_WITHOUT_JITTER,
       consumers: [{ id: 'orders', url: receiver.url, retrySchedule: ['0s'] }],
     });
     const daemon = await startDaemon(t, file);
@@ -282,7 +290,7 @@ t.test(
     const file = await writeConfig(tempDir(t), {
       nats: { servers: [nats.url] },
       eventTypes: [{ name: 'order.created' }],
-      delivery: { jitter: 0 },
+      pipeline: PIPELINE_WITHOUT_JITTER,
       consumers: [{ id: 'slow', url: receiver.url, retrySchedule: ['0s'], rateLimit: RATE, concurrency: 2 }],
     });
     let daemon = await startDaemon(t, file);

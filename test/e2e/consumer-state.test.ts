@@ -3,7 +3,14 @@ import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import { Webhook } from 'standardwebhooks';
 import { generateSecret } from '../../plugins/standardWebhooks.js';
-import { eventually, natsClient, startDaemon, tempDir, writeConfig } from '../helpers/hooksd.js';
+import {
+  eventually,
+  natsClient,
+  startDaemon,
+  tempDir,
+  writeConfig,
+  PIPELINE_WITHOUT_JITTER,
+} from '../helpers/hooksd.js';
 import { startNats } from '../helpers/nats.js';
 import { startReceiver, type Received } from '../helpers/receiver.js';
 
@@ -105,7 +112,8 @@ t.test(
     const file = await writeConfig(tempDir(t), {
       nats: { servers: [nats.url] },
       eventTypes: [{ name: 'company.created' }],
-      delivery: { disableAfter: '1s', jitter: 0 },
+      delivery: { disableAfter: '1s' },
+      pipeline: PIPELINE_WITHOUT_JITTER,
       consumers: [
         { id: 'flaky', url: receiver.url, retrySchedule: ['0s', '400ms', '400ms', '400ms', '400ms', '400ms'] },
       ],

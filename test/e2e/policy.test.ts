@@ -7,19 +7,26 @@ import { startReceiver, type Responder } from '../helpers/receiver.js';
 
 const network = { allowCidrs: ['127.0.0.0/8'] };
 
-/** hooksd with one consumer answering as `respond` says, and a NATS client. */
+/** hooksd with one consumer answering as `respond` says (retries without jitter), and a NATS client. */
 async function setUp(
   t: Test,
   respond: Responder,
   consumer: Record<string, unknown> = {},
-  delivery: Record<string, unknown> = {},
+  extra: { delivery?: Record<string, unknown>; schedule?: Record<string, unknown> } = {},
 ) {
   const nats = await startNats(t);
   const receiver = await startReceiver(t, respond);
   const file = await writeConfig(tempDir(t), {
     nats: { servers: [nats.url] },
     eventTypes: [{ name: 'company.created' }],
-    delivery: { jitter: 0, network, ...delivery },
+    delivery: { network, ...extra.delivery },
+    pipeline: [
+      'eventTypes',
+      'payloadFilter',
+      'script',
+      'standardWebhooks',
+      { use: 'schedule', options: { jitter: 0, ...extra.schedule } },
+    ],
     consumers: [{ id: 'target', url: receiver.url, ...consumer }],
   });
   const daemon = await startDaemon(t, file);
@@ -53,7 +60,7 @@ t.test('retry policy - honours Retry-After on 429, capped at 2x, and never below
           ? { status: 429, headers: { 'retry-after': '60' } }
           : { status: 200 },
     { retrySchedule: ['0s', '1s', '800ms'] },
-    { overloadFloor: '1500ms' },
+    { schedule: { overloadFloor: '1500ms' } },
   );
   await publish();
   const received = await receiver.waitFor(3, 30_000);
@@ -102,7 +109,7 @@ t.test('retry policy - a timeout is classified and the next try waits for overlo
     t,
     (_r, i) => ({ status: 200, delayMs: i === 0 ? 3000 : 0 }),
     { timeout: '300ms', retrySchedule: ['0s', '100ms'] },
-    { overloadFloor: '1200ms' },
+    { schedule: { overloadFloor: '1200ms' } },
   );
   await publish();
   const received = await receiver.waitFor(2, 20_000);
@@ -146,7 +153,7 @@ t.test(
       t,
       () => ({ status: 500 }),
       { retrySchedule: ['0s', '300ms'] },
-      { disableAfter: '1s' },
+      { delivery: { disableAfter: '1s' } },
     );
     const ops = subscribe(nc, 'hooksd.ops.>');
     await publish();

@@ -1,6 +1,13 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { eventually, natsClient, startDaemon, tempDir, writeConfig } from '../helpers/hooksd.js';
+import {
+  eventually,
+  natsClient,
+  startDaemon,
+  tempDir,
+  writeConfig,
+  PIPELINE_WITHOUT_JITTER,
+} from '../helpers/hooksd.js';
 import { startNats } from '../helpers/nats.js';
 import { startReceiver } from '../helpers/receiver.js';
 
@@ -18,7 +25,7 @@ t.test('retry schedule - a consumer answering 500, 500, 200 gets three attempts 
   const file = await writeConfig(tempDir(t), {
     nats: { servers: [nats.url] },
     eventTypes: [{ name: 'read.completed' }],
-    delivery: { jitter: 0 },
+    pipeline: PIPELINE_WITHOUT_JITTER,
     consumers: [
       { id: 'flaky', url: receiver.url, eventTypes: ['read.completed'], retrySchedule: ['0s', '200ms', '400ms'] },
     ],
@@ -93,7 +100,8 @@ t.test('restart - retries pending when hooksd is killed are delivered after it s
     nats: { servers: [nats.url] },
     eventTypes: [{ name: 'company.created' }],
     // Only the sweep at start-up runs, so the sweeper lag it reports stays to be read.
-    delivery: { jitter: 0, sweepSchedule: '0 0 * * * *' },
+    pipeline: PIPELINE_WITHOUT_JITTER,
+    delivery: { sweepSchedule: '0 0 * * * *' },
     consumers: [{ id: 'later', url: receiver.url, retrySchedule: ['0s', '2s'] }],
   });
   const first = await startDaemon(t, file);

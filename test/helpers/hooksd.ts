@@ -29,6 +29,15 @@ export interface Daemon {
   api<T = any>(pathAndQuery: string, init?: RequestInit): Promise<{ status: number; body: T }>;
 }
 
+/** The default pipeline with every retry at exactly its scheduled delay, for tests that time retries. */
+export const PIPELINE_WITHOUT_JITTER = [
+  'eventTypes',
+  'payloadFilter',
+  'script',
+  'standardWebhooks',
+  { use: 'schedule', options: { jitter: 0 } },
+];
+
 /**
  * Writes `config` to `dir/hooks.config.yaml`, with storage in `dir`, the API on a free
  * loopback port, and loopback receivers allowed, unless the config says otherwise.

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import type { Test } from 'tap';
-import { EmbeddedNats } from '../../daemon/embedded-nats.js';
-import { HooksdError } from '../../daemon/errors.js';
+import { EmbeddedNats } from '../../daemon/ingest/embedded-nats.js';
+import { HooksdError } from '../../daemon/common/errors.js';
 
 export interface TestNats {
   url: string;

@@ -289,7 +289,7 @@ t.test("script - the plugin runs a consumer's transform, found relative to the c
   const configDir = t.testdir({
     transforms: { 'put.js': 'function handler(webhook) { webhook.method = "PUT"; return webhook; }' },
   });
-  const plugin = scriptPlugin.create({ timeout: '50ms' }, { configDir, retryPolicy: { jitter: 0, overloadFloor: 0 } });
+  const plugin = scriptPlugin.create({ timeout: '50ms' }, { configDir });
   const consumer = (transform?: string) => ({ id: 'erp', transform }) as ConsumerConfig;
   t.equal(plugin.forConsumer(consumer()), null, 'a consumer without a transform has none');
   const transform = plugin.forConsumer(consumer('./transforms/put.js'));
@@ -298,10 +298,7 @@ t.test("script - the plugin runs a consumer's transform, found relative to the c
     kind: 'compile',
     message: /transforms\/missing\.js cannot be read/,
   });
-  t.throws(
-    () => scriptPlugin.create({ timeout: '0' }, { configDir, retryPolicy: { jitter: 0, overloadFloor: 0 } }),
-    /timeout must be longer than 0/,
-  );
+  t.throws(() => scriptPlugin.create({ timeout: '0' }, { configDir }), /timeout must be longer than 0/);
 });
 
 t.test('script - nothing of the host is reachable from a handler', async (t) => {

@@ -9,7 +9,7 @@ import {
   standardWebhooksPlugin,
 } from '../../plugins/standardWebhooks.js';
 
-const context = { configDir: '.', retryPolicy: { jitter: 0, overloadFloor: 0 } };
+const context = { configDir: '.' };
 const webhookHeaders = (keys: Buffer[], messageId: string, timestamp: number, body: string) =>
   standardWebhooksPlugin.create({ headerPrefix: 'webhook' }, context).headers({ messageId, timestamp, body, keys });
 

@@ -1,7 +1,7 @@
 import { EVENT_TYPE_PATTERN, type ConsumerConfig } from '../../../config/schema.js';
-import type { Consumer, ConsumerRegistry } from '../../consumers.js';
-import { HooksdError } from '../../errors.js';
-import type { ConsumerHealth } from '../../health.js';
+import { HooksdError } from '../../common/errors.js';
+import type { Consumer, ConsumerRegistry } from '../../dispatch/consumers.js';
+import type { ConsumerHealth } from '../../dispatch/health.js';
 import { createConsumerSchema, patchConsumerSchema } from '../consumer-schemas.js';
 import type { RouteTable } from '../route-table.js';
 import { pageByKey } from '../paging.js';
@@ -42,7 +42,7 @@ export function presentConsumer(consumer: Consumer) {
     rateLimit: consumer.rateLimit ?? null,
     concurrency: consumer.concurrency,
     timeoutMs: consumer.timeout,
-    retryScheduleMs: consumer.retrySchedule,
+    retryScheduleMs: consumer.pipeline.retry.schedule,
     activeSecrets: consumer.secrets.filter((s) => s.expiresAt === null || s.expiresAt > Date.now()).length,
   };
 }

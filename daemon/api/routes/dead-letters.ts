@@ -1,5 +1,5 @@
-import { listDeadLetters, type PageQuery } from '../../lists.js';
-import type { Store } from '../../store.js';
+import type { PageQuery } from '../../store/lists.js';
+import type { Store } from '../../store/store.js';
 import { pageQuerySchema } from '../validation.js';
 import type { RouteTable } from '../route-table.js';
 
@@ -14,6 +14,6 @@ export function deadLetterRoutes(routes: RouteTable, store: Store): void {
       query: pageQuerySchema,
       status: 200,
     },
-    ({ query }) => listDeadLetters(store, query),
+    ({ query }) => store.lists.deadLetters(query),
   );
 }

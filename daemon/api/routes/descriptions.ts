@@ -1,4 +1,4 @@
-import type { Metrics } from '../../metrics.js';
+import type { Metrics } from '../../common/metrics.js';
 import { openApiDocument } from '../openapi.js';
 import type { RouteTable } from '../route-table.js';
 

@@ -1,10 +1,10 @@
 import type { EventTypeConfig } from '../../../config/schema.js';
-import type { LiveConfig } from '../../reload.js';
 import { pageByKey } from '../paging.js';
 import type { RouteTable } from '../route-table.js';
 import { pageQuerySchema } from '../validation.js';
 
-export function eventTypeRoutes(routes: RouteTable, live: LiveConfig): void {
+/** The catalog as configured now: `eventTypes` answers the running config's types. */
+export function eventTypeRoutes(routes: RouteTable, eventTypes: () => readonly EventTypeConfig[]): void {
   routes.add<{ limit: number; cursor?: string }>(
     {
       method: 'get',
@@ -16,7 +16,7 @@ export function eventTypeRoutes(routes: RouteTable, live: LiveConfig): void {
       status: 200,
     },
     ({ query }) => {
-      const page = pageByKey(live.catalog.list(), (t) => t.name, query);
+      const page = pageByKey(eventTypes(), (t) => t.name, query);
       return {
         data: page.data.map((t: EventTypeConfig) => ({
           name: t.name,

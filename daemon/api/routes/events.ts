@@ -1,16 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { JetStreamClient } from 'nats';
 import { EVENT_TYPE_PATTERN, CONSUMER_ID_PATTERN } from '../../../config/schema.js';
-import type { ConsumerRegistry } from '../../consumers.js';
-import type { Dispatcher } from '../../dispatcher.js';
-import { envelopeOf } from '../../envelope.js';
-import { HooksdError } from '../../errors.js';
-import { sendAgain } from '../../fanout.js';
-import { listEvents, listMessages, type PageQuery } from '../../lists.js';
-import { subjectForEventType } from '../../nats.js';
-import type { EventRecord } from '../../records.js';
-import type { LiveConfig } from '../../reload.js';
-import type { Store } from '../../store.js';
+import { HooksdError } from '../../common/errors.js';
+import { subjectForEventType } from '../../common/subjects.js';
+import type { ConsumerRegistry } from '../../dispatch/consumers.js';
+import type { Dispatcher } from '../../dispatch/dispatcher.js';
+import { sendAgain } from '../../dispatch/messages.js';
+import type { PageQuery } from '../../store/lists.js';
+import type { EventRecord } from '../../store/records.js';
+import type { Store } from '../../store/store.js';
 import type { RouteTable } from '../route-table.js';
 import { pageQuerySchema } from '../validation.js';
 
@@ -78,11 +76,12 @@ export function eventRoutes(
     store: Store;
     consumers: ConsumerRegistry;
     dispatcher: Dispatcher;
-    live: LiveConfig;
+    /** The stream's subjects (nats.subjects): events are published on the first one's prefix. */
+    subjects: readonly string[];
     jetstream: () => JetStreamClient | undefined;
   },
 ): void {
-  const { store, consumers, dispatcher, live } = deps;
+  const { store, consumers, dispatcher, subjects } = deps;
 
   routes.add<PageQuery & { eventType?: string }>(
     {
@@ -95,7 +94,7 @@ export function eventRoutes(
       status: 200,
     },
     async ({ query }) => {
-      const page = await listEvents(store, query);
+      const page = await store.lists.events(query);
       return { data: page.data.map(present), nextCursor: page.nextCursor };
     },
   );
@@ -112,7 +111,7 @@ export function eventRoutes(
     },
     async ({ params }) => {
       const event = await foundEvent(store, params.id);
-      const messages = await listMessages(store, { eventId: event.id, limit: 250 });
+      const messages = await store.lists.messages({ eventId: event.id, limit: 250 });
       return { ...present(event), messages: messages.data };
     },
   );
@@ -145,7 +144,7 @@ export function eventRoutes(
         generatedDate: body.generatedDate ?? new Date().toISOString(),
         payload: body.payload,
       };
-      const subject = subjectForEventType(body.eventType, live.config.nats.subjects);
+      const subject = subjectForEventType(body.eventType, subjects);
       const ack = await js.publish(subject, JSON.stringify(envelope), { msgID: key ?? id }).catch((error: Error) => {
         throw new HooksdError('HOOKSD_NATS_UNAVAILABLE', `publishing to NATS failed: ${error.message}`);
       });
@@ -172,7 +171,7 @@ export function eventRoutes(
         return consumer;
       });
       const targets = (chosen ?? consumers.all()).filter((c) => c.pipeline.matchesType(event.eventType) && !c.disabled);
-      const messages = await sendAgain(store, dispatcher, envelopeOf(event), targets);
+      const messages = await sendAgain(store, dispatcher, event, targets);
       const sent = new Set(messages.map((m) => m.consumerId));
       const passedOver = (chosen ?? [])
         .filter((c) => !sent.has(c.id))

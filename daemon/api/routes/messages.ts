@@ -1,10 +1,10 @@
 import { CONSUMER_ID_PATTERN, EVENT_TYPE_PATTERN } from '../../../config/schema.js';
-import type { ConsumerRegistry } from '../../consumers.js';
-import type { Dispatcher } from '../../dispatcher.js';
-import { HooksdError } from '../../errors.js';
-import { listAttempts, listMessages, type MessageQuery, type PageQuery } from '../../lists.js';
-import { MESSAGE_STATUSES, type MessageRecord } from '../../records.js';
-import type { Store } from '../../store.js';
+import { HooksdError } from '../../common/errors.js';
+import type { ConsumerRegistry } from '../../dispatch/consumers.js';
+import type { Dispatcher } from '../../dispatch/dispatcher.js';
+import type { MessageQuery, PageQuery } from '../../store/lists.js';
+import { MESSAGE_STATUSES, type MessageRecord } from '../../store/records.js';
+import type { Store } from '../../store/store.js';
 import type { RouteTable } from '../route-table.js';
 import { emptyBodySchema, pageQuerySchema } from '../validation.js';
 
@@ -35,7 +35,7 @@ export function messageRoutes(
       },
       status: 200,
     },
-    ({ query }) => listMessages(store, query),
+    ({ query }) => store.lists.messages(query),
   );
 
   routes.add(
@@ -64,7 +64,7 @@ export function messageRoutes(
     },
     async ({ params, query }) => {
       const message = await foundMessage(store, params.id);
-      const page = await listAttempts(store, message.id, query);
+      const page = await store.lists.attempts(message.id, query);
       const envelope = (await store.getEvent(message.eventId))?.body;
       for (const attempt of page.data) attempt.request.body ??= envelope;
       return page;

@@ -1,11 +1,11 @@
-import { EVENT_TYPE_PATTERN } from '../../../config/schema.js';
-import type { ConsumerRegistry } from '../../consumers.js';
-import type { Dispatcher } from '../../dispatcher.js';
-import { HooksdError } from '../../errors.js';
-import { sendMockEvent } from '../../fanout.js';
-import type { LiveConfig } from '../../reload.js';
-import type { Store } from '../../store.js';
-import type { TaskRecord, Tasks } from '../../tasks.js';
+import { EVENT_TYPE_PATTERN, type EventTypeConfig } from '../../../config/schema.js';
+import { HooksdError } from '../../common/errors.js';
+import type { ConsumerRegistry } from '../../dispatch/consumers.js';
+import type { Dispatcher } from '../../dispatch/dispatcher.js';
+import { sendMockEvent } from '../../dispatch/messages.js';
+import type { TaskRecord } from '../../store/records.js';
+import type { Store } from '../../store/store.js';
+import type { Tasks } from '../../sweeper/tasks.js';
 import type { RouteTable } from '../route-table.js';
 import { found } from './consumers.js';
 
@@ -53,7 +53,13 @@ function timeRange(since: string, until: string | undefined): { since: number; u
 /** Bulk tasks (recover, replay-missing) and mock events: work done for one consumer. */
 export function taskRoutes(
   routes: RouteTable,
-  deps: { store: Store; consumers: ConsumerRegistry; dispatcher: Dispatcher; tasks: Tasks; live: LiveConfig },
+  deps: {
+    store: Store;
+    consumers: ConsumerRegistry;
+    dispatcher: Dispatcher;
+    tasks: Tasks;
+    eventType: (name: string) => EventTypeConfig | undefined;
+  },
 ): void {
   const { consumers, tasks } = deps;
 
@@ -124,7 +130,7 @@ export function taskRoutes(
           'HOOKSD_CONSUMER_DISABLED',
           `consumer "${consumer.id}" is disabled: enable it before testing`,
         );
-      const type = deps.live.catalog.get(body.eventType);
+      const type = deps.eventType(body.eventType);
       if (type === undefined)
         throw new HooksdError(
           'HOOKSD_INVALID_REQUEST',

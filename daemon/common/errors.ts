@@ -1,0 +1,67 @@
+/**
+ * Every error a user can see: a stable code, the HTTP status the API answers with, and what
+ * it means. docs/errors.md is kept in step with this list by a test.
+ */
+export const ERROR_CODES = {
+  HOOKSD_CONFIG_INVALID: {
+    status: 500,
+    meaning: 'The configuration file has problems; each is listed with FILE:LINE:COLUMN.',
+  },
+  HOOKSD_CONFIG_UNREADABLE: { status: 500, meaning: 'The configuration file could not be read.' },
+  HOOKSD_PLUGIN_INVALID: {
+    status: 500,
+    meaning:
+      'A plugin failed to load, its options failed its schema, or it refused a consumer setting (a bad filter or transform); the message names the plugin and its place in the YAML.',
+  },
+  HOOKSD_NATS_SERVER_MISSING: {
+    status: 500,
+    meaning: 'No nats.servers are configured and the nats-server binary is not installed.',
+  },
+  HOOKSD_EVENT_INVALID: {
+    status: 400,
+    meaning:
+      'An event that cannot be delivered (not JSON, no payload, a bad id, type or date): ingest keeps it in the dead-letter log with this message as its reason.',
+  },
+  HOOKSD_NATS_UNAVAILABLE: { status: 503, meaning: 'NATS could not be reached or did not start.' },
+  HOOKSD_UNAUTHORIZED: { status: 401, meaning: 'The request has no valid bearer token.' },
+  HOOKSD_FORBIDDEN: { status: 403, meaning: 'The token lacks the scope this route needs.' },
+  HOOKSD_INVALID_REQUEST: {
+    status: 400,
+    meaning: 'The query string or body failed validation; details lists each problem.',
+  },
+  HOOKSD_INVALID_CURSOR: { status: 400, meaning: 'The pagination cursor is not one this API issued.' },
+  HOOKSD_NOT_FOUND: { status: 404, meaning: 'No record has this id.' },
+  HOOKSD_CONSUMER_READ_ONLY: {
+    status: 409,
+    meaning:
+      'The consumer comes from hooks.config.yaml: change it there (enable, disable and secret rotation work for every consumer).',
+  },
+  HOOKSD_CONSUMER_EXISTS: {
+    status: 409,
+    meaning: 'A consumer with this id already exists (in the config file or created through the API).',
+  },
+  HOOKSD_CONSUMER_DISABLED: { status: 409, meaning: 'The consumer is disabled: enable it first.' },
+  HOOKSD_MESSAGE_BUSY: {
+    status: 409,
+    meaning: 'The message is being attempted or waits in the queue right now; try again when it is done.',
+  },
+  HOOKSD_BODY_TOO_LARGE: { status: 413, meaning: 'The request body is larger than the API accepts.' },
+  HOOKSD_ROUTE_NOT_FOUND: { status: 404, meaning: 'No route matches this method and path.' },
+  HOOKSD_INTERNAL: { status: 500, meaning: 'An unexpected error; the log has the details.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class HooksdError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'HooksdError';
+    this.status = ERROR_CODES[code].status;
+  }
+}

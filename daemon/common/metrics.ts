@@ -1,0 +1,118 @@
+import type { JetStreamManager } from 'nats';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Logger } from 'pino';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200, 36000];
+
+/**
+ * hooksd's Prometheus metrics, on a registry of their own. Counters are bumped by the parts
+ * that do the work; the gauges that need a lookup (pending retries, NATS lag) are read when
+ * scraped. Per-consumer series are cached so the hot path does one map lookup per attempt.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly eventsIngested = new Counter({
+    name: 'hooksd_events_ingested_total',
+    help: 'Events received from NATS and stored',
+    registers: [this.registry],
+  });
+  readonly deadLetters = new Counter({
+    name: 'hooksd_dead_letters_total',
+    help: 'Events refused at ingest and kept in the dead-letter log',
+    registers: [this.registry],
+  });
+  private readonly statusChanges = new Counter({
+    name: 'hooksd_messages_total',
+    help: 'Messages that reached each status (a message counts once per status it enters)',
+    labelNames: ['status'],
+    registers: [this.registry],
+  });
+  private readonly attempts = new Counter({
+    name: 'hooksd_attempts_total',
+    help: 'Delivery attempts by consumer and outcome',
+    labelNames: ['consumer', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly attemptDuration = new Histogram({
+    name: 'hooksd_attempt_duration_seconds',
+    help: 'Duration of delivery attempts, by consumer',
+    labelNames: ['consumer'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly deliveryLatency = new Histogram({
+    name: 'hooksd_delivery_latency_seconds',
+    help: 'From the message being created (the event received) to its successful attempt',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly sweeperLag = new Gauge({
+    name: 'hooksd_sweeper_lag_seconds',
+    help: 'How late the most overdue message handed over by the last sweep was',
+    registers: [this.registry],
+  });
+  private pendingBase: number | undefined;
+  private pendingDelta = 0;
+  private readonly perConsumer = new Map<string, { success: Counter; failure: Counter; duration: Histogram }>();
+
+  constructor(private readonly log: Logger) {
+    const pending: Gauge = new Gauge({
+      name: 'hooksd_retries_pending',
+      help: 'Messages waiting for a scheduled retry (status attempting)',
+      registers: [this.registry],
+      collect: () => {
+        if (this.pendingBase !== undefined) pending.set(this.pendingBase + this.pendingDelta);
+      },
+    });
+  }
+
+  /**
+   * A listener for the store's status changes (told after each write), counting the messages
+   * already waiting for a retry once, in the background, with `countPending`.
+   */
+  followStatuses(countPending: () => Promise<number>): (changes: Map<string, number>) => void {
+    countPending()
+      .then((count) => (this.pendingBase = count))
+      .catch((error) =>
+        this.log.warn({ err: error }, 'could not count pending retries; hooksd_retries_pending stays unset'),
+      );
+    return (changes) => {
+      for (const [status, delta] of changes) {
+        if (delta > 0) this.statusChanges.inc({ status }, delta);
+        if (status === 'attempting') this.pendingDelta += delta;
+      }
+    };
+  }
+
+  /** Reports the NATS durable consumer's backlog when scraped. */
+  watchNats(jsm: JetStreamManager, stream: string, durable: string): void {
+    new Gauge({
+      name: 'hooksd_nats_pending_messages',
+      help: 'Events in the stream not yet pulled by hooksd (the durable consumer lag)',
+      registers: [this.registry],
+      async collect() {
+        const info = await jsm.consumers.info(stream, durable).catch(() => undefined);
+        if (info !== undefined) this.set(info.num_pending);
+      },
+    });
+  }
+
+  attempted(consumerId: string, outcome: 'success' | 'failure', durationMs: number, createdAt: number): void {
+    let series = this.perConsumer.get(consumerId);
+    if (series === undefined) {
+      series = {
+        success: this.attempts.labels(consumerId, 'success') as unknown as Counter,
+        failure: this.attempts.labels(consumerId, 'failure') as unknown as Counter,
+        duration: this.attemptDuration.labels(consumerId) as unknown as Histogram,
+      };
+      this.perConsumer.set(consumerId, series);
+    }
+    series[outcome].inc();
+    series.duration.observe(durationMs / 1000);
+    if (outcome === 'success') this.deliveryLatency.observe((Date.now() - createdAt) / 1000);
+  }
+
+  swept(lagMs: number): void {
+    this.sweeperLag.set(lagMs / 1000);
+  }
+}

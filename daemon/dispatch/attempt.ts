@@ -1,0 +1,174 @@
+import type { Logger } from 'pino';
+import type { Webhook } from '../../plugins/contract.js';
+import type { Metrics } from '../common/metrics.js';
+import type { OpsEvents } from '../common/ops-events.js';
+import type { AttemptRecord, MessageRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import type { Consumer } from './consumers.js';
+import type { ConsumerHealth } from './health.js';
+import { redactHeaders, sendHttp } from './http-attempt.js';
+import type { NetworkGuard } from './network-guard.js';
+import { activeKeys } from './secrets.js';
+
+/** A message ready for an attempt; `body` saves a read when the caller has the event at hand. */
+export interface Job {
+  message: MessageRecord;
+  body?: string;
+  trigger: 'scheduled' | 'manual';
+}
+
+/** What attempts read of the config; replaced as a whole on reload. */
+export interface DeliverySettings {
+  /** Most bytes of a response body kept on the attempt. */
+  maxResponseBytes: number;
+  /** Which addresses requests may reach (delivery.network). */
+  guard: NetworkGuard;
+}
+
+/** The request a transform made (or the untransformed one), or why there is none. */
+type Prepared = { webhook: Webhook; body: string } | { error: string } | { cancelled: true };
+
+/**
+ * One attempt of one message: the consumer's transforms, its signature, the request, and the
+ * record of it all, written with the message's new status and due time in one write. Then
+ * the consumer's health hears of it, and a message that failed for good is announced.
+ */
+export class Attempts {
+  constructor(
+    private readonly store: Store,
+    private readonly health: ConsumerHealth,
+    private readonly ops: OpsEvents,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    public settings: DeliverySettings,
+  ) {}
+
+  /**
+   * Runs and records the job's attempt; `answered` is called once no request is open any
+   * more. Resolves to the message as it now stands, or undefined when nothing was recorded (a
+   * manual attempt for a consumer that cannot take it).
+   */
+  async run(job: Job, consumer: Consumer | undefined, answered: () => void): Promise<MessageRecord | undefined> {
+    const { message } = job;
+    const now = Date.now();
+    if (consumer === undefined || consumer.disabled) {
+      const reason = `consumer "${message.consumerId}" is ${consumer === undefined ? 'not configured' : 'disabled'}`;
+      if (job.trigger === 'scheduled') return this.finishWithout(message, 'skipped', reason, now);
+      this.log.warn({ messageId: message.id }, `manual attempt not sent: ${reason}`);
+      return undefined;
+    }
+    const body = job.body ?? (await this.store.getEvent(message.eventId))?.body;
+    if (body === undefined) return this.finishWithout(message, 'failure', 'the event is no longer stored', now);
+    const prepared = prepare(consumer, body);
+    if ('cancelled' in prepared)
+      return this.finishWithout(message, 'cancelled', 'a transform cancelled this message', now);
+    const attempt = await this.send(job, consumer, body, prepared);
+    answered();
+    const after = nextState(message, attempt, consumer, Date.now());
+    await this.store.write([...this.store.attemptOps(attempt), ...this.store.messageUpdateOps(message, after)]);
+    this.metrics.attempted(consumer.id, attempt.outcome, attempt.durationMs, message.createdAt);
+    await this.health.afterAttempt(consumer.id, attempt);
+    if (after.status === 'failure' && job.trigger === 'scheduled') {
+      this.ops.publish('message.failure', {
+        messageId: after.id,
+        eventId: after.eventId,
+        consumerId: after.consumerId,
+        eventType: after.eventType,
+        attempts: after.attempts,
+        lastStatusCode: after.lastStatusCode ?? null,
+        lastError: after.lastError ?? null,
+      });
+    }
+    return after;
+  }
+
+  private async send(
+    job: Job,
+    consumer: Consumer,
+    envelope: string,
+    prepared: Exclude<Prepared, { cancelled: true }>,
+  ): Promise<AttemptRecord> {
+    const startedAt = Date.now();
+    const base = { messageId: job.message.id, attempt: job.message.attempts + 1, trigger: job.trigger, startedAt };
+    if ('error' in prepared) {
+      const request = { method: 'POST', url: consumer.url, headers: redactHeaders(consumer.headers) };
+      const { error } = prepared;
+      return { ...base, durationMs: 0, timings: {}, outcome: 'failure', errorClass: 'transform', error, request };
+    }
+    const { webhook, body } = prepared;
+    const headers = {
+      ...webhook.headers,
+      'content-type': 'application/json',
+      ...consumer.pipeline.sign.headers({
+        messageId: job.message.id,
+        timestamp: Math.floor(startedAt / 1000),
+        body,
+        keys: activeKeys(consumer.signingKeys, startedAt),
+      }),
+    };
+    const request = { method: webhook.method, url: webhook.url, headers, body };
+    const outcome = await sendHttp(consumer, request, this.settings.maxResponseBytes, this.settings.guard);
+    const recorded = { method: request.method, url: request.url, headers: redactHeaders(headers) };
+    return { ...base, ...outcome, request: body === envelope ? recorded : { ...recorded, body } };
+  }
+
+  /** Ends a message that could not be attempted: its status says why, and it stays replayable. */
+  private async finishWithout(
+    message: MessageRecord,
+    status: MessageRecord['status'],
+    reason: string,
+    now: number,
+  ): Promise<MessageRecord> {
+    const after: MessageRecord = { ...message, status, nextAttemptAt: null, updatedAt: now, lastError: reason };
+    await this.store.write(this.store.messageUpdateOps(message, after));
+    return after;
+  }
+}
+
+/**
+ * Runs the consumer's transforms over the request. Without transforms the envelope bytes go
+ * out as they are; with them, the body is the transformed payload serialised.
+ */
+function prepare(consumer: Consumer, envelope: string): Prepared {
+  let webhook: Webhook = {
+    method: 'POST',
+    url: consumer.url,
+    headers: { ...consumer.headers },
+    payload: undefined,
+    cancel: false,
+  };
+  const { transforms } = consumer.pipeline;
+  if (transforms.length === 0) return { webhook, body: envelope };
+  try {
+    webhook.payload = JSON.parse(envelope);
+    for (const transform of transforms) webhook = transform(webhook);
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+  if (webhook.cancel) return { cancelled: true };
+  return { webhook, body: JSON.stringify(webhook.payload) };
+}
+
+/** A manual attempt changes the status but not the schedule; a scheduled one moves it on. */
+function nextState(message: MessageRecord, attempt: AttemptRecord, consumer: Consumer, now: number): MessageRecord {
+  const manual = attempt.trigger === 'manual';
+  const manualAttempts = (message.manualAttempts ?? 0) + (manual ? 1 : 0);
+  const base = {
+    ...message,
+    attempts: attempt.attempt,
+    manualAttempts,
+    updatedAt: now,
+    lastStatusCode: attempt.response?.statusCode,
+    lastError: attempt.error,
+  };
+  if (attempt.outcome === 'success') return { ...base, status: 'success', nextAttemptAt: null };
+  if (manual) return { ...base, status: message.nextAttemptAt === null ? 'failure' : message.status };
+  const retryAfter = attempt.response?.headers['retry-after'];
+  const delay = consumer.pipeline.retry.nextDelay(attempt.attempt - manualAttempts, {
+    statusCode: attempt.response?.statusCode,
+    errorClass: attempt.errorClass,
+    retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+  });
+  if (delay === null) return { ...base, status: 'failure', nextAttemptAt: null };
+  return { ...base, status: 'attempting', nextAttemptAt: now + delay };
+}

@@ -1,0 +1,125 @@
+import got, { type Response } from 'got';
+type Timings = NonNullable<Response['timings']>;
+import type { AttemptRecord, ErrorClass } from '../store/records.js';
+import type { Consumer } from './consumers.js';
+import { BLOCKED_CODE, type NetworkGuard } from './network-guard.js';
+
+export const USER_AGENT = 'hooksd/0.1';
+const REDACTED = '[redacted]';
+const SENSITIVE_HEADER = /authorization|cookie|token|secret|api-?key|password/i;
+
+export interface HttpRequest {
+  method: 'POST' | 'PUT';
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type HttpOutcome = Pick<
+  AttemptRecord,
+  'durationMs' | 'timings' | 'response' | 'outcome' | 'errorClass' | 'error'
+>;
+
+/**
+ * Sends one request and reads at most `maxResponseBytes` of the answer (the rest is never
+ * read into memory). Never throws: transport errors come back as a failed outcome with their
+ * error class. Redirects are not followed: a 3xx is a failure like any other non-2xx. The
+ * guard checks the address before connecting: an IP literal here, a hostname's resolved
+ * addresses in its lookup, whose answer is the address the socket then connects to.
+ */
+export function sendHttp(
+  consumer: Consumer,
+  request: HttpRequest,
+  maxResponseBytes: number,
+  guard: NetworkGuard,
+): Promise<HttpOutcome> {
+  const started = performance.now();
+  const refused = guard.checkUrl(request.url);
+  if (refused !== null)
+    return Promise.resolve({ durationMs: 0, timings: {}, outcome: 'failure', errorClass: 'blocked', error: refused });
+  return new Promise((resolve) => {
+    const stream = got.stream(request.url, {
+      method: request.method,
+      body: request.body,
+      headers: { ...request.headers, 'user-agent': USER_AGENT },
+      timeout: { request: consumer.timeout },
+      followRedirect: false,
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+      decompress: false,
+      agent: consumer.agent,
+      dnsLookup: guard.lookup,
+    });
+    let response: Response | undefined;
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let truncated = false;
+    let settled = false;
+    const finish = (error?: Error & { code?: string; timings?: Timings }) => {
+      if (settled) return;
+      settled = true;
+      const durationMs = Math.round(performance.now() - started);
+      const timings = phases(response?.timings ?? error?.timings);
+      if (response === undefined) {
+        resolve({ durationMs, timings, outcome: 'failure', errorClass: classify(error), error: describe(error) });
+        return;
+      }
+      const ok = response.statusCode >= 200 && response.statusCode < 300;
+      resolve({
+        durationMs,
+        timings,
+        outcome: ok ? 'success' : 'failure',
+        response: {
+          statusCode: response.statusCode,
+          headers: response.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          truncated,
+        },
+        ...(ok ? {} : { errorClass: 'http' as const, error: `HTTP ${response.statusCode}` }),
+        ...(error && !truncated ? { errorClass: classify(error), error: describe(error) } : {}),
+      });
+    };
+    stream.on('response', (r: Response) => (response = r));
+    stream.on('data', (chunk: Buffer) => {
+      const room = maxResponseBytes - kept;
+      if (chunk.length > room) {
+        if (room > 0) chunks.push(chunk.subarray(0, room));
+        kept = maxResponseBytes;
+        truncated = true;
+        stream.destroy();
+        finish();
+        return;
+      }
+      chunks.push(chunk);
+      kept += chunk.length;
+    });
+    stream.on('end', () => finish());
+    stream.on('error', (error: Error) => finish(error));
+  });
+}
+
+function phases(timings: Timings | undefined): Record<string, number | undefined> {
+  return timings ? { ...timings.phases } : {};
+}
+
+function classify(error: (Error & { code?: string }) | undefined): ErrorClass {
+  const code = error?.code ?? '';
+  if (code === BLOCKED_CODE) return 'blocked';
+  if (error?.name === 'TimeoutError' || code === 'ETIMEDOUT') return 'timeout';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA') return 'dns';
+  if (/^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|EPROTO)/.test(code)) return 'tls';
+  return 'connect';
+}
+
+function describe(error: (Error & { code?: string }) | undefined): string {
+  if (!error) return 'unknown error';
+  if (error.code === BLOCKED_CODE) return error.message;
+  return error.code ? `${error.code}: ${error.message}` : error.message;
+}
+
+/** Headers as recorded on an attempt: credentials replaced by a marker. */
+export function redactHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = SENSITIVE_HEADER.test(name) ? REDACTED : value;
+  return out;
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { MOCK_EVENT_SUBJECT } from '../common/subjects.js';
+import { sortableId } from '../store/ids.js';
+import type { EventRecord, MessageRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import type { Consumer } from './consumers.js';
+import type { Dispatcher, Job } from './dispatcher.js';
+import { envelopeOf, type Envelope } from './envelope.js';
+
+/**
+ * The messages hooksd makes: one per (event, consumer), at ingest (fan-out), on a replay, for
+ * a mock event and for the events a consumer missed. Each is written durably before it is
+ * handed to the dispatcher, so the due index always knows what still needs an attempt.
+ */
+
+/**
+ * The message of one event for one consumer, or undefined when the consumer's filters turn
+ * the event away. A filter that throws still leaves a record: the message exists, failed,
+ * with the reason, and `deliver` is false.
+ */
+export function messageFor(
+  envelope: Envelope,
+  consumer: Consumer,
+  now: number,
+): { message: MessageRecord; deliver: boolean } | undefined {
+  let refusal: string | undefined;
+  if (consumer.pipeline.hasFilters) {
+    try {
+      if (!consumer.pipeline.accepts(envelope.view)) return undefined;
+    } catch (error) {
+      refusal = `a filter failed: ${(error as Error).message}`;
+    }
+  }
+  const message = newMessage(envelope, consumer, now);
+  if (refusal !== undefined) Object.assign(message, { status: 'failure', nextAttemptAt: null, lastError: refusal });
+  return { message, deliver: message.nextAttemptAt !== null };
+}
+
+/** The stored record of an event received (or made) at `receivedAt`. */
+export function eventRecord(
+  envelope: Pick<Envelope, 'id' | 'eventType' | 'generatedDate' | 'body'>,
+  subject: string,
+  receivedAt: number,
+): EventRecord {
+  const { id, eventType, generatedDate, body } = envelope;
+  return { id, eventType, generatedDate, receivedAt, seq: sortableId('', receivedAt), subject, body };
+}
+
+/** A new message, due when the consumer's retry policy puts its first attempt. */
+function newMessage(envelope: Pick<Envelope, 'id' | 'eventType'>, consumer: Consumer, now: number): MessageRecord {
+  const firstDelay = consumer.pipeline.retry.nextDelay(0);
+  return {
+    id: sortableId('msg_', now),
+    eventId: envelope.id,
+    consumerId: consumer.id,
+    eventType: envelope.eventType,
+    status: firstDelay === null ? 'failure' : 'sending',
+    createdAt: now,
+    updatedAt: now,
+    attempts: 0,
+    nextAttemptAt: firstDelay === null ? null : now + firstDelay,
+    ...(firstDelay === null ? { lastError: 'the retry plugin scheduled no attempt' } : {}),
+  };
+}
+
+/** Starts the jobs whose first attempt is due now; later ones wait in the due index for the sweeper. */
+export function dispatchDue(dispatcher: Dispatcher, jobs: Job[]): void {
+  const now = Date.now();
+  for (const job of jobs) {
+    if (job.message.nextAttemptAt !== null && job.message.nextAttemptAt <= now) dispatcher.enqueue(job);
+  }
+}
+
+/**
+ * New messages of a stored event for the given consumers (a replay, a missed event), written
+ * in one durable batch and then handed to the dispatcher.
+ */
+export async function sendAgain(
+  store: Store,
+  dispatcher: Dispatcher,
+  event: EventRecord,
+  consumers: readonly Consumer[],
+): Promise<MessageRecord[]> {
+  const now = Date.now();
+  const envelope = envelopeOf(event);
+  const created = consumers.flatMap((consumer) => messageFor(envelope, consumer, now) ?? []);
+  await store.write(
+    created.flatMap(({ message }) => store.newMessageOps(message)),
+    true,
+  );
+  const jobs = created
+    .filter((c) => c.deliver)
+    .map(({ message }): Job => ({ message, body: event.body, trigger: 'scheduled' }));
+  dispatchDue(dispatcher, jobs);
+  return created.map((c) => c.message);
+}
+
+/** Whether the consumer would get a message of the event now (its type and filters). */
+export function wouldReceive(consumer: Consumer, event: EventRecord): boolean {
+  return (
+    consumer.pipeline.matchesType(event.eventType) && messageFor(envelopeOf(event), consumer, Date.now()) !== undefined
+  );
+}
+
+/**
+ * A mock event of `eventType` with `payload` (the catalog's example) for one consumer: stored
+ * like any event, sent past the consumer's filters, then signed, recorded and retried as usual.
+ */
+export async function sendMockEvent(
+  store: Store,
+  dispatcher: Dispatcher,
+  consumer: Consumer,
+  eventType: string,
+  payload: unknown,
+): Promise<MessageRecord> {
+  const now = Date.now();
+  const id = randomUUID();
+  const generatedDate = new Date(now).toISOString();
+  const body = JSON.stringify({ id, eventType, generatedDate, payload });
+  const event = eventRecord({ id, eventType, generatedDate, body }, MOCK_EVENT_SUBJECT, now);
+  const message = newMessage(event, consumer, now);
+  await store.write([...store.eventOps(event), ...store.newMessageOps(message)], true);
+  dispatchDue(dispatcher, [{ message, body: event.body, trigger: 'scheduled' }]);
+  return message;
+}

@@ -1,0 +1,199 @@
+import type { ConsumerMessages, JsMsg } from 'nats';
+import type { Logger } from 'pino';
+import { HooksdError } from '../common/errors.js';
+import type { Metrics } from '../common/metrics.js';
+import { eventTypeFromSubject } from '../common/subjects.js';
+import type { ConsumerRegistry } from '../dispatch/consumers.js';
+import type { Dispatcher, Job } from '../dispatch/dispatcher.js';
+import type { Envelope } from '../dispatch/envelope.js';
+import { dispatchDue, eventRecord, messageFor } from '../dispatch/messages.js';
+import { sortableId } from '../store/ids.js';
+import type { DeadLetterRecord } from '../store/records.js';
+import type { BatchOp, Store } from '../store/store.js';
+import type { EventCatalog } from './catalog.js';
+import type { NatsHandle } from './nats.js';
+import { readEnvelope } from './read-envelope.js';
+
+/** Where ingest reads from: fixed until a restart. */
+export interface IngestSource {
+  stream: string;
+  durable: string;
+  subjects: readonly string[];
+}
+
+/** What ingest checks events against; replaced as a whole on reload. */
+export interface IngestSettings {
+  catalog: EventCatalog;
+  /** ingest.unknownTypes: refuse events whose type is not in the catalog, or deliver them. */
+  unknownTypes: 'reject' | 'deliver';
+}
+
+/** Messages pulled from JetStream per request; the stream consumer's max_ack_pending bounds the rest. */
+const PULL_BATCH = 256;
+/**
+ * Events written in one group commit at most. Each fans out into a message per consumer, so a
+ * batch of 256 with ten consumers held some 15,000 operations at once: bigger batches only
+ * cost memory (64 took peak RSS at a 1,000,000 backlog from 300 to 244 MB, at the same rate).
+ */
+const MAX_FLUSH = 64;
+const NAK_DELAY_MS = 5000;
+
+interface Refusal {
+  refused: string;
+  envelope?: Envelope;
+}
+
+/**
+ * Reads events from the durable pull consumer. Messages that arrive together are handled as
+ * one batch: their events, fan-out messages and dead letters go to LevelDB in one synced
+ * write (group commit), and only then are they acked, so an acked event is always on disk.
+ * New messages then go straight to the dispatcher; the due index is their durable backstop.
+ */
+export class Ingest {
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private buffer: JsMsg[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+  private flushQueued = false;
+  private readonly typeOf: (subject: string) => string;
+
+  constructor(
+    private readonly nats: NatsHandle,
+    private readonly store: Store,
+    private readonly consumers: ConsumerRegistry,
+    private readonly dispatcher: Dispatcher,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly source: IngestSource,
+    public settings: IngestSettings,
+  ) {
+    this.typeOf = (subject) => eventTypeFromSubject(subject, source.subjects);
+  }
+
+  async start(): Promise<void> {
+    const consumer = await this.nats.js.consumers.get(this.source.stream, this.source.durable);
+    this.messages = await consumer.consume({ max_messages: PULL_BATCH });
+    this.loop = this.read(this.messages);
+  }
+
+  /** Stops pulling and waits until everything already pulled is written and acked. */
+  async stop(): Promise<void> {
+    this.messages?.stop();
+    await this.loop;
+    await this.flushing;
+  }
+
+  private async read(messages: ConsumerMessages): Promise<void> {
+    for await (const msg of messages) {
+      this.buffer.push(msg);
+      this.scheduleFlush();
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      this.flushing = this.flushing.then(() => this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.buffer.splice(0, MAX_FLUSH);
+    if (batch.length === 0) return;
+    if (this.buffer.length > 0) this.scheduleFlush();
+    const receivedAt = Date.now();
+    const accepted: { msg: JsMsg; envelope: Envelope }[] = [];
+    const ops: BatchOp[] = [];
+    let refused = 0;
+    for (const msg of batch) {
+      const result = this.check(msg);
+      if ('refused' in result) {
+        ops.push(...this.store.deadLetterOps(this.deadLetter(msg, result, receivedAt)));
+        refused += 1;
+      } else {
+        accepted.push({ msg, envelope: result });
+      }
+    }
+    const known = await this.store.existingEventIds(accepted.map((a) => a.envelope.id));
+    const jobs: Job[] = [];
+    let stored = 0;
+    for (const { envelope, msg } of accepted) {
+      if (known.has(envelope.id)) continue;
+      known.add(envelope.id);
+      stored += 1;
+      ops.push(...this.store.eventOps(eventRecord(envelope, msg.subject, receivedAt)));
+      for (const consumer of this.consumers.forEventType(envelope.eventType)) {
+        const fanned = messageFor(envelope, consumer, receivedAt);
+        if (fanned === undefined) continue;
+        ops.push(...this.store.newMessageOps(fanned.message));
+        if (fanned.deliver) jobs.push({ message: fanned.message, body: envelope.body, trigger: 'scheduled' });
+      }
+    }
+    try {
+      await this.store.write(ops, true);
+    } catch (error) {
+      this.log.error({ err: error, count: batch.length }, 'could not store events; they will be redelivered by NATS');
+      for (const msg of batch) msg.nak(NAK_DELAY_MS);
+      return;
+    }
+    for (const msg of batch) msg.ack();
+    this.metrics.eventsIngested.inc(stored);
+    this.metrics.deadLetters.inc(refused);
+    dispatchDue(this.dispatcher, jobs);
+  }
+
+  /** The envelope, or why the message is refused (with the envelope, when it could be read). */
+  private check(msg: JsMsg): Envelope | Refusal {
+    let envelope: Envelope;
+    try {
+      envelope = readEnvelope(msg, this.typeOf);
+    } catch (error) {
+      if (error instanceof HooksdError && error.code === 'HOOKSD_EVENT_INVALID') return { refused: error.message };
+      throw error;
+    }
+    if (!this.settings.catalog.has(envelope.eventType)) {
+      if (this.settings.unknownTypes === 'reject') {
+        return {
+          refused: `unknown event type "${envelope.eventType}": it is not in eventTypes (set ingest.unknownTypes: deliver to accept unknown types)`,
+          envelope,
+        };
+      }
+      return envelope;
+    }
+    const problem = this.settings.catalog.check(envelope.eventType, envelope.view.payload);
+    return problem === null
+      ? envelope
+      : { refused: `payload does not match the schema of "${envelope.eventType}": ${problem}`, envelope };
+  }
+
+  private deadLetter(msg: JsMsg, { refused: reason, envelope }: Refusal, receivedAt: number): DeadLetterRecord {
+    let data: string;
+    let encoding: 'utf8' | 'base64' = 'utf8';
+    try {
+      data = new TextDecoder('utf-8', { fatal: true }).decode(msg.data);
+    } catch {
+      data = Buffer.from(msg.data).toString('base64');
+      encoding = 'base64';
+    }
+    const headers: Record<string, string[]> = {};
+    for (const [name, values] of msg.headers ?? []) headers[name] = values;
+    this.log.warn(
+      { subject: msg.subject, streamSequence: msg.seq, reason },
+      'event refused: kept in the dead-letter log',
+    );
+    return {
+      id: sortableId('dlq_', receivedAt),
+      receivedAt,
+      subject: msg.subject,
+      reason,
+      data,
+      encoding,
+      headers,
+      streamSequence: msg.seq,
+      eventId: envelope?.id,
+      eventType: envelope?.eventType,
+    };
+  }
+}

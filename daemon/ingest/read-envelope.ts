@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import type { JsMsg } from 'nats';
+import { EVENT_TYPE_PATTERN } from '../../config/schema.js';
+import { HooksdError } from '../common/errors.js';
+import type { Envelope } from '../dispatch/envelope.js';
+
+/** Why a message cannot be an event; the reason is kept on its dead letter. */
+const invalid = (reason: string) => new HooksdError('HOOKSD_EVENT_INVALID', reason);
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const eventTypePattern = new RegExp(EVENT_TYPE_PATTERN);
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+const MAX_ID_LENGTH = 256;
+
+/**
+ * Reads the event envelope from a JetStream message, applying the envelope's fallbacks: `id` from
+ * the `Nats-Msg-Id` header, then an id derived from the stream position (so a redelivery
+ * gets the same id); `eventType` from the subject; `generatedDate` from the publish time.
+ * Throws a HOOKSD_EVENT_INVALID error with the reason when the message cannot be an event.
+ */
+export function readEnvelope(msg: JsMsg, eventTypeFromSubject: (subject: string) => string): Envelope {
+  let text: string;
+  try {
+    text = utf8.decode(msg.data);
+  } catch {
+    throw invalid('body is not valid UTF-8');
+  }
+  let envelope: Record<string, unknown>;
+  try {
+    envelope = JSON.parse(text);
+  } catch (error) {
+    throw invalid(`body is not JSON: ${(error as Error).message}`);
+  }
+  if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope))
+    throw invalid('envelope must be a JSON object');
+  if (!('payload' in envelope)) throw invalid('envelope has no "payload"');
+
+  const id = envelope.id ?? msg.headers?.get('Nats-Msg-Id') ?? derivedId(msg);
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || hasControlCharacter(id)) {
+    throw invalid(`"id" must be a non-empty string of at most ${MAX_ID_LENGTH} printable characters`);
+  }
+  const eventType = envelope.eventType ?? eventTypeFromSubject(msg.subject);
+  if (typeof eventType !== 'string' || !eventTypePattern.test(eventType)) {
+    throw invalid(
+      `"eventType" must be dot-separated names like "connection.created" (got ${JSON.stringify(eventType)})`,
+    );
+  }
+  const generatedDate = envelope.generatedDate ?? new Date(Math.floor(msg.info.timestampNanos / 1e6)).toISOString();
+  if (typeof generatedDate !== 'string' || !ISO_DATE.test(generatedDate) || Number.isNaN(Date.parse(generatedDate))) {
+    throw invalid(`"generatedDate" must be an ISO 8601 date-time (got ${JSON.stringify(generatedDate)})`);
+  }
+  const complete = envelope.id === id && envelope.eventType === eventType && envelope.generatedDate === generatedDate;
+  const body = complete ? text : JSON.stringify({ ...envelope, id, eventType, generatedDate });
+  return { id, eventType, generatedDate, body, view: { id, eventType, generatedDate, payload: envelope.payload } };
+}
+
+function derivedId(msg: JsMsg): string {
+  const position = `${msg.info.stream}:${msg.seq}:${msg.info.timestampNanos}`;
+  return 'evt_' + createHash('sha256').update(position).digest('base64url').slice(0, 22);
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
+  return false;
+}

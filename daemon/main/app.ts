@@ -1,0 +1,174 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { HooksdConfig } from '../../config/schema.js';
+import { RouteTable } from '../api/route-table.js';
+import { buildApiServer } from '../api/server.js';
+import { consumerRoutes } from '../api/routes/consumers.js';
+import { deadLetterRoutes } from '../api/routes/dead-letters.js';
+import { descriptionRoutes } from '../api/routes/descriptions.js';
+import { eventTypeRoutes } from '../api/routes/event-types.js';
+import { eventRoutes } from '../api/routes/events.js';
+import { healthRoutes } from '../api/routes/health.js';
+import { messageRoutes } from '../api/routes/messages.js';
+import { taskRoutes } from '../api/routes/tasks.js';
+import { Metrics } from '../common/metrics.js';
+import { OpsEvents } from '../common/ops-events.js';
+import { Attempts } from '../dispatch/attempt.js';
+import { ConsumerRegistry } from '../dispatch/consumers.js';
+import { Dispatcher } from '../dispatch/dispatcher.js';
+import { ConsumerHealth } from '../dispatch/health.js';
+import { Pipeline } from '../dispatch/pipeline.js';
+import { Ingest } from '../ingest/ingest.js';
+import { ensureStreamAndConsumer, openNats, type NatsHandle } from '../ingest/nats.js';
+import { Store } from '../store/store.js';
+import { Purger } from '../sweeper/retention.js';
+import { Sweeper } from '../sweeper/sweeper.js';
+import { Tasks } from '../sweeper/tasks.js';
+import { partSettings, sectionsNeedingRestart } from './settings.js';
+
+/** The package's version, found from the sources (tests) or from dist/ (the built daemon). */
+export function packageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      return JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')).version;
+    } catch {
+      // not at this depth
+    }
+  }
+  return 'unknown';
+}
+
+export interface App {
+  /** Opens the store, connects to NATS, starts delivering and listening; resolves to the API's URL. */
+  start(): Promise<string>;
+  /** Applies a new, already validated config: consumers, event types and delivery settings. */
+  reload(config: HooksdConfig): Promise<void>;
+  /** Drains in order: stop intake, finish in-flight attempts, close the API, NATS and the store. */
+  stop(): Promise<void>;
+  readonly store: Store;
+  /** The API's routes: what the router serves and /openapi.json describes. */
+  readonly routes: RouteTable;
+}
+
+/**
+ * Wires hooksd's parts together; nothing listens or connects until `start`. Each part gets
+ * its own slice of the config (settings.ts), replaced on reload.
+ */
+export function buildApp(config: HooksdConfig, deps: { configFile: string; log: Logger }): App {
+  const { log } = deps;
+  let running = config;
+  let settings = partSettings(config);
+  const store = new Store(config.storage.path);
+  const consumers = new ConsumerRegistry(store, path.dirname(path.resolve(deps.configFile)));
+  const ops = new OpsEvents(log);
+  const metrics = new Metrics(log);
+  const health = new ConsumerHealth(consumers, ops, log, settings.health);
+  const attempts = new Attempts(store, health, ops, metrics, log, settings.delivery);
+  const dispatcher = new Dispatcher(consumers, attempts, log);
+  const sweeper = new Sweeper(store, dispatcher, config.delivery.sweepSchedule, metrics, log);
+  dispatcher.refill = () => sweeper.sweepSoon();
+  const purger = new Purger(store, config.storage.retention, config.storage.purgeSchedule, log);
+  const tasks = new Tasks(store, consumers, dispatcher, log);
+  let pipeline: Pipeline | undefined;
+  const loadConsumers = async (next: HooksdConfig, loaded: Pipeline) => {
+    const hidden = await consumers.load(next.consumers, partSettings(next).consumerDefaults, loaded);
+    if (hidden.length > 0) {
+      log.warn(
+        { consumers: hidden },
+        'the config file defines consumers with the ids of API consumers: the config file wins, the API ones are hidden',
+      );
+    }
+  };
+  let nats: NatsHandle | undefined;
+  let ingest: Ingest | undefined;
+  let draining = false;
+
+  const routes = new RouteTable();
+  healthRoutes(routes, () => {
+    const checks = {
+      store: store.isOpen,
+      nats: nats !== undefined && !nats.nc.isClosed() && ingest !== undefined,
+      draining,
+    };
+    return { ready: checks.store && checks.nats && !draining, checks };
+  });
+  descriptionRoutes(routes, metrics, packageVersion());
+  eventTypeRoutes(routes, () => settings.ingest.catalog.list());
+  eventRoutes(routes, { store, consumers, dispatcher, subjects: config.nats.subjects, jetstream: () => nats?.js });
+  messageRoutes(routes, store, consumers, dispatcher);
+  consumerRoutes(routes, consumers, health);
+  taskRoutes(routes, { store, consumers, dispatcher, tasks, eventType: (name) => settings.ingest.catalog.get(name) });
+  deadLetterRoutes(routes, store);
+  const api = buildApiServer({
+    listen: config.server.listen,
+    tokens: config.server.auth.tokens,
+    router: routes.router,
+    log,
+  });
+
+  return {
+    store,
+    routes,
+    async start() {
+      pipeline = await Pipeline.load(config, deps.configFile);
+      await store.start();
+      await pipeline.start();
+      await loadConsumers(config, pipeline);
+      store.onStatusCounts = metrics.followStatuses(() => store.countStatus('attempting'));
+      const url = await api.start();
+      nats = await openNats(config, log);
+      ops.attach(nats.nc);
+      await ensureStreamAndConsumer(nats.jsm, config, log);
+      metrics.watchNats(nats.jsm, config.nats.stream, config.nats.durable);
+      sweeper.start();
+      purger.start();
+      const { stream, durable, subjects } = config.nats;
+      ingest = new Ingest(
+        nats,
+        store,
+        consumers,
+        dispatcher,
+        metrics,
+        log,
+        { stream, durable, subjects },
+        settings.ingest,
+      );
+      await ingest.start();
+      await tasks.start();
+      const counts = { consumers: consumers.all().length, eventTypes: settings.ingest.catalog.list().length };
+      log.info({ url, ...counts }, 'hooksd ready');
+      return url;
+    },
+    async reload(next) {
+      const replaced = pipeline;
+      const loaded = await Pipeline.load(next, deps.configFile);
+      await loaded.start();
+      await loadConsumers(next, loaded);
+      pipeline = loaded;
+      const needRestart = sectionsNeedingRestart(running, next);
+      if (needRestart.length > 0)
+        log.warn({ sections: needRestart }, 'these sections changed and apply after a restart');
+      running = next;
+      settings = partSettings(next);
+      health.settings = settings.health;
+      attempts.settings = settings.delivery;
+      if (ingest !== undefined) ingest.settings = settings.ingest;
+      await replaced?.stop();
+    },
+    async stop() {
+      draining = true;
+      await ingest?.stop();
+      await tasks.stop();
+      await sweeper.stop();
+      await purger.stop();
+      await dispatcher.stop(config.shutdown.timeout);
+      await api.stop();
+      await nats?.stop();
+      await store.stop();
+      await pipeline?.stop();
+      consumers.stop();
+      log.info('hooksd stopped');
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import type { PluginDefinition, PluginKind } from '../../plugins/contract.js';
+import { ERROR_CODES } from '../common/errors.js';
+
+interface PropertySchema {
+  type?: string;
+  enum?: unknown[];
+  default?: unknown;
+  description?: string;
+}
+
+/** docs/plugins.md, generated from each plugin's definition: its options table comes from its schema. */
+export function renderPluginDocs(plugins: readonly PluginDefinition<PluginKind, never>[]): string {
+  const lines = [
+    '# Plugins',
+    '',
+    '<!-- Generated from the plugin definitions by `npm run docs`; a test fails when this file is stale. -->',
+    '',
+    'Every delivery runs through the plugins of `pipeline:` in hooks.config.yaml, in order, then',
+    "through the consumer's own `plugins:`. An entry is a built-in name or a module path (relative",
+    'to the config file), or `{ use: NAME_OR_PATH, options: {...} }`. Kinds: `filter` (does the',
+    'consumer get the event?), `transform` (change method, url, headers or body, or cancel),',
+    '`sign` (signature headers; exactly one) and `retry` (when to try again; exactly one). The',
+    'contract is in `plugins/contract.ts`; `examples/plugins/tenant-header.js` is a custom plugin.',
+    '',
+    'The default pipeline is `[eventTypes, payloadFilter, script, standardWebhooks, schedule]`.',
+  ];
+  for (const plugin of plugins) {
+    lines.push('', `## ${plugin.name}`, '', `Kind: \`${plugin.kind}\`.`, '', plugin.description, '');
+    const properties = Object.entries(
+      ((plugin.optionsSchema as { properties?: Record<string, PropertySchema> }).properties ?? {}) as Record<
+        string,
+        PropertySchema
+      >,
+    );
+    if (properties.length === 0) {
+      lines.push('Options: none.');
+    } else {
+      lines.push('| option | type | default | description |', '|---|---|---|---|');
+      for (const [name, schema] of properties) {
+        const type = schema.enum
+          ? schema.enum.map((v) => `\`${JSON.stringify(v)}\``).join(' \\| ')
+          : (schema.type ?? 'any');
+        const fallback = schema.default === undefined ? '' : `\`${JSON.stringify(schema.default)}\``;
+        lines.push(`| \`${name}\` | ${type} | ${fallback} | ${schema.description ?? ''} |`);
+      }
+    }
+    lines.push('', 'Example:', '', '```yaml', plugin.example, '```');
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** docs/errors.md, from the code list in errors.ts. */
+export function renderErrorDocs(): string {
+  const lines = [
+    '# Error codes',
+    '',
+    '<!-- Generated from daemon/common/errors.ts by `npm run docs`; a test fails when this file is stale. -->',
+    '',
+    'Every error hooksd shows (API answers, CLI messages) carries one of these codes. API errors',
+    'are `{"code", "message", "details"}` with the HTTP status below; messages of 5xx errors are',
+    'kept in the log, not sent.',
+    '',
+    '| code | status | meaning |',
+    '|---|---|---|',
+  ];
+  for (const [code, { status, meaning }] of Object.entries(ERROR_CODES))
+    lines.push(`| \`${code}\` | ${status} | ${meaning} |`);
+  return lines.join('\n') + '\n';
+}

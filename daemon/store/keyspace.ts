@@ -1,0 +1,93 @@
+import { mkdirSync } from 'node:fs';
+import { Level, type BatchOperation } from 'level';
+import type {
+  ApiConsumerRecord,
+  AttemptRecord,
+  ConsumerState,
+  DeadLetterRecord,
+  EventRecord,
+  MessageRecord,
+  SecretRecord,
+  TaskRecord,
+} from './records.js';
+
+/**
+ * hooksd's LevelDB keyspace, private to the store: the other parts of hooksd reach it only
+ * through the store's methods. Primary records live in `events`, `messages`, `attempts` and
+ * `deadLetters`; the other sublevels are indexes whose keys end in a sortable id, so every
+ * list is a reverse range scan that stops after one page (lists.ts), and the due index lets
+ * the sweeper read only what has fallen due, consumer by consumer, and only as much as each
+ * can take.
+ *
+ *   events            eventId                 → EventRecord
+ *   eventsByTime      seq                     → eventId
+ *   eventsByType      type \0 seq             → eventId
+ *   messages          msgId                   → MessageRecord       (msgIds sort by time)
+ *   messagesBy*       consumer|status|type|event \0 msgId → ''
+ *   attempts          msgId \0 attemptNo      → AttemptRecord
+ *   due               consumerId \0 dueAt \0 msgId → ''  (the message's nextAttemptAt, as a key)
+ *   consumerState     consumerId              → ConsumerState
+ *   deadLetters       dlqId                   → DeadLetterRecord
+ *   secrets           consumerId              → SecretRecord (generated and rotated secrets)
+ *   apiConsumers      consumerId              → ApiConsumerRecord (consumers created through the API)
+ *   tasks             taskId                  → TaskRecord (bulk recover and replay-missing)
+ */
+
+export const SEP = '\x00';
+export const HIGH = '\xff';
+const DUE_WIDTH = 15;
+
+type Db = Level<string, unknown>;
+const openSublevel = <V>(db: Db, name: string) => db.sublevel<string, V>(name, { valueEncoding: 'json' });
+export type Sublevel<V> = ReturnType<typeof openSublevel<V>>;
+/** One operation of an atomic write; built by the store's op builders only. */
+export type BatchOp = BatchOperation<Db, string, unknown>;
+
+export const dueTime = (dueAt: number) => String(Math.max(0, Math.floor(dueAt))).padStart(DUE_WIDTH, '0');
+export const dueKey = (consumerId: string, dueAt: number, messageId: string) =>
+  consumerId + SEP + dueTime(dueAt) + SEP + messageId;
+/** The message id at the end of a due key. */
+export const dueMessageId = (key: string) => key.slice(key.lastIndexOf(SEP) + 1);
+export const attemptKey = (messageId: string, attempt: number) => messageId + SEP + String(attempt).padStart(6, '0');
+/** The part of an index key after its first separator: the id the entry points to. */
+export const afterSep = (key: string) => key.slice(key.indexOf(SEP) + 1);
+
+export class Keyspace {
+  readonly db: Db;
+  readonly events: Sublevel<EventRecord>;
+  readonly eventsByTime: Sublevel<string>;
+  readonly eventsByType: Sublevel<string>;
+  readonly messages: Sublevel<MessageRecord>;
+  readonly messagesByConsumer: Sublevel<string>;
+  readonly messagesByStatus: Sublevel<string>;
+  readonly messagesByType: Sublevel<string>;
+  readonly messagesByEvent: Sublevel<string>;
+  readonly attempts: Sublevel<AttemptRecord>;
+  readonly due: Sublevel<string>;
+  readonly deadLetters: Sublevel<DeadLetterRecord>;
+  readonly secrets: Sublevel<SecretRecord>;
+  readonly consumerState: Sublevel<ConsumerState>;
+  readonly apiConsumers: Sublevel<ApiConsumerRecord>;
+  readonly tasks: Sublevel<TaskRecord>;
+
+  constructor(path: string) {
+    mkdirSync(path, { recursive: true });
+    const db = new Level<string, unknown>(path, { valueEncoding: 'json' });
+    this.db = db;
+    this.events = openSublevel(db, 'events');
+    this.eventsByTime = openSublevel(db, 'eventsByTime');
+    this.eventsByType = openSublevel(db, 'eventsByType');
+    this.messages = openSublevel(db, 'messages');
+    this.messagesByConsumer = openSublevel(db, 'messagesByConsumer');
+    this.messagesByStatus = openSublevel(db, 'messagesByStatus');
+    this.messagesByType = openSublevel(db, 'messagesByType');
+    this.messagesByEvent = openSublevel(db, 'messagesByEvent');
+    this.attempts = openSublevel(db, 'attempts');
+    this.due = openSublevel(db, 'due');
+    this.deadLetters = openSublevel(db, 'deadLetters');
+    this.secrets = openSublevel(db, 'secrets');
+    this.consumerState = openSublevel(db, 'consumerState');
+    this.apiConsumers = openSublevel(db, 'apiConsumers');
+    this.tasks = openSublevel(db, 'tasks');
+  }
+}

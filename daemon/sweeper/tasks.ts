@@ -1,0 +1,247 @@
+import type { Logger } from 'pino';
+import { HooksdError } from '../common/errors.js';
+import { MOCK_EVENT_SUBJECT } from '../common/subjects.js';
+import type { Consumer, ConsumerRegistry } from '../dispatch/consumers.js';
+import type { Dispatcher } from '../dispatch/dispatcher.js';
+import { sendAgain, wouldReceive } from '../dispatch/messages.js';
+import { sortableId } from '../store/ids.js';
+import type { EventRecord, MessageRecord, TaskKind, TaskRecord } from '../store/records.js';
+import type { Step } from '../store/scans.js';
+import type { Store } from '../store/store.js';
+
+const STEP = 100;
+const WAIT_MS = 25;
+
+/** A record a task looks at: one of the consumer's messages (recover) or an event (replay-missing). */
+type Item = ({ key: string; message: MessageRecord } | { key: string; event: EventRecord }) & { wanted?: boolean };
+
+/** A task's state in this process, beyond what it saves. */
+interface Run {
+  task: TaskRecord;
+  /** Records read past `task.position`, not dealt with yet. */
+  ahead: Item[];
+  /** The last read came back short: nothing is left past `ahead`. */
+  exhausted: boolean;
+  /** Messages handed over whose attempt has not finished yet. */
+  inFlight: Set<string>;
+  /** recover: messages handed over before that are to be handed over again if still failed. */
+  again: string[];
+}
+
+/**
+ * Runs `recover` and `replay-missing` in the background. A message is handed to the
+ * consumer's lane only while the lane holds fewer than the consumer's concurrency, and the
+ * lane keeps the consumer's rateLimit, so a task is paced by the consumer and never crowds
+ * out new deliveries. A task is done when it has looked at every
+ * record of its range and every attempt it started has finished.
+ *
+ * Progress is saved as it goes: the index key of the last record looked at, the counts, and
+ * the messages handed over whose attempt has not finished. Tasks still running at shutdown
+ * carry on after a restart: recover hands those messages over again if they are still failed
+ * (attempts in flight at SIGTERM finish and are recorded first, so a message is sent twice
+ * only when hooksd is killed or its shutdown timeout cuts an attempt short); replay-missing
+ * needs nothing of the kind, since the messages it creates are durable and stay due. After a
+ * crash the records looked at since the last save are looked at again; a message delivered
+ * since is not resent and an event that has a message now is not sent again.
+ */
+export class Tasks {
+  private readonly running = new Map<string, Promise<void>>();
+  private stopping = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly consumers: ConsumerRegistry,
+    private readonly dispatcher: Dispatcher,
+    private readonly log: Logger,
+  ) {}
+
+  /** Resumes the tasks a previous run left unfinished. */
+  async start(): Promise<void> {
+    const tasks = await this.store.control.tasks();
+    for (const task of tasks.filter((t) => t.status === 'running')) {
+      this.log.info({ taskId: task.id, kind: task.kind, examined: task.examined, sent: task.sent }, 'resuming task');
+      this.run(task);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.running.values());
+  }
+
+  async create(kind: TaskKind, consumerId: string, since: number, until: number | null): Promise<TaskRecord> {
+    const now = Date.now();
+    const task: TaskRecord = {
+      id: sortableId('task_', now),
+      kind,
+      consumerId,
+      since,
+      until,
+      status: 'running',
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: null,
+      position: null,
+      pending: [],
+      examined: 0,
+      sent: 0,
+      error: null,
+    };
+    await this.save(task);
+    this.run({ ...task });
+    return task;
+  }
+
+  async get(id: string): Promise<TaskRecord> {
+    const task = await this.store.control.task(id);
+    if (task === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no task with id "${id}"`);
+    return task;
+  }
+
+  private run(task: TaskRecord): void {
+    const work = this.steps(task)
+      .catch(async (error: Error) => {
+        this.log.error({ err: error, taskId: task.id }, 'task failed');
+        await this.save({ ...task, status: 'failed', error: error.message, finishedAt: Date.now() });
+      })
+      .finally(() => this.running.delete(task.id));
+    this.running.set(task.id, work);
+  }
+
+  private async steps(task: TaskRecord): Promise<void> {
+    const run: Run = {
+      task,
+      ahead: [],
+      exhausted: false,
+      inFlight: new Set(),
+      again: task.kind === 'recover' ? [...task.pending] : [],
+    };
+    while (!this.stopping) {
+      const consumer = this.consumers.get(task.consumerId);
+      if (consumer === undefined) {
+        throw new HooksdError('HOOKSD_NOT_FOUND', `consumer "${task.consumerId}" no longer exists`);
+      }
+      const settled = this.settle(run, consumer);
+      const moved = await this.handOver(run, consumer);
+      const finished = run.exhausted && run.ahead.length === 0 && run.again.length === 0 && run.inFlight.size === 0;
+      if (settled || moved || finished) {
+        task.pending = [...run.again, ...run.inFlight];
+        task.updatedAt = Date.now();
+        if (finished) {
+          task.status = 'done';
+          task.finishedAt = task.updatedAt;
+        }
+        await this.save(task);
+      }
+      if (finished) {
+        this.log.info({ taskId: task.id, kind: task.kind, examined: task.examined, sent: task.sent }, 'task done');
+        return;
+      }
+      if (!moved) await new Promise((resolve) => setTimeout(resolve, WAIT_MS));
+    }
+  }
+
+  /**
+   * Forgets the messages whose attempt has finished; true when there were any. A manual
+   * attempt is not sent to a disabled consumer: recover hands such a message over again once
+   * the consumer is enabled (if it is still failed then).
+   */
+  private settle(run: Run, consumer: Consumer): boolean {
+    let settled = false;
+    for (const id of run.inFlight) {
+      if (this.dispatcher.has(id)) continue;
+      run.inFlight.delete(id);
+      if (consumer.disabled && run.task.kind === 'recover') run.again.push(id);
+      settled = true;
+    }
+    return settled;
+  }
+
+  /** Hands over what the consumer has room for and passes the records needing nothing; true when the task moved on. */
+  private async handOver(run: Run, consumer: Consumer): Promise<boolean> {
+    let moved = false;
+    while (run.again.length > 0) {
+      if (!this.mayHandOver(consumer)) return moved;
+      const message = await this.store.getMessage(run.again.shift() as string);
+      moved = true;
+      if (message?.status === 'failure' && this.dispatcher.enqueue({ message, trigger: 'manual' }))
+        this.handed(run, [message.id]);
+    }
+    for (let looked = 0; looked < STEP; looked++) {
+      if (run.ahead.length === 0) {
+        if (run.exhausted) break;
+        await this.readAhead(run);
+        if (run.ahead.length === 0) break;
+      }
+      const item = run.ahead[0] as Item;
+      item.wanted ??= await this.wanted(consumer, item);
+      if (item.wanted && !this.mayHandOver(consumer)) break;
+      run.ahead.shift();
+      run.task.position = item.key;
+      run.task.examined += 1;
+      moved = true;
+      if (item.wanted) await this.send(run, consumer, item);
+    }
+    return moved;
+  }
+
+  /** The next records of the task's range, after the last one looked at. */
+  private async readAhead(run: Run): Promise<void> {
+    const { task } = run;
+    for (let after = task.position; ;) {
+      const step: Step<Item> =
+        task.kind === 'recover'
+          ? await this.store.scans.consumerMessagesBetween(
+              task.consumerId,
+              { since: task.since, until: task.until ?? task.createdAt },
+              after,
+              STEP,
+            )
+          : await this.store.scans.eventsSince(task.since, after, STEP);
+      run.ahead = step.items;
+      run.exhausted = !step.more;
+      // A step whose records were all purged under it: read on past it.
+      if (run.ahead.length > 0 || run.exhausted) return;
+      after = step.lastKey;
+    }
+  }
+
+  /** recover: a failed message; replay-missing: an event the consumer takes but has no message for. */
+  private async wanted(consumer: Consumer, item: Item): Promise<boolean> {
+    if ('message' in item) return item.message.status === 'failure';
+    const { event } = item;
+    if (event.subject === MOCK_EVENT_SUBJECT || !consumer.pipeline.matchesType(event.eventType)) return false;
+    if ((await this.store.scans.consumersOfEvent(event.id)).has(consumer.id)) return false;
+    return wouldReceive(consumer, event);
+  }
+
+  /** recover: one manual attempt of the message (same webhook-id), if it is still failed; replay-missing: a new message of the event. */
+  private async send(run: Run, consumer: Consumer, item: Item): Promise<void> {
+    if ('message' in item) {
+      const message = await this.store.getMessage(item.message.id);
+      if (message?.status !== 'failure' || !this.dispatcher.enqueue({ message, trigger: 'manual' })) return;
+      run.task.sent += 1;
+      this.handed(run, [message.id]);
+      return;
+    }
+    const created = await sendAgain(this.store, this.dispatcher, item.event, [consumer]);
+    run.task.sent += created.length;
+    this.handed(
+      run,
+      created.map((m) => m.id),
+    );
+  }
+
+  /** May a message be handed to the consumer's lane now? Never while it is disabled. */
+  private mayHandOver(consumer: Consumer): boolean {
+    return !consumer.disabled && this.dispatcher.heldCount(consumer.id) < consumer.concurrency;
+  }
+
+  private handed(run: Run, ids: string[]): void {
+    for (const id of ids) if (this.dispatcher.has(id)) run.inFlight.add(id);
+  }
+
+  private async save(task: TaskRecord): Promise<void> {
+    await this.store.control.putTask(task);
+  }
+}

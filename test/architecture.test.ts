@@ -1,0 +1,116 @@
+import t from 'tap';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { REPO } from './helpers/hooksd.js';
+
+/**
+ * The parts of hooksd and which parts each may import (type-only imports included). `main`
+ * wires everything and nothing imports it; ingest, sweeper and api hand work to dispatch;
+ * every part writes through store, and store imports only common; config and plugins import
+ * no daemon part except common.
+ */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  common: [],
+  store: ['common'],
+  config: ['common'],
+  plugins: ['common', 'config'],
+  dispatch: ['common', 'store', 'config', 'plugins'],
+  ingest: ['common', 'store', 'dispatch', 'config', 'plugins'],
+  sweeper: ['common', 'store', 'dispatch', 'config', 'plugins'],
+  api: ['common', 'store', 'dispatch', 'sweeper', 'config', 'plugins'],
+  main: ['common', 'store', 'dispatch', 'ingest', 'sweeper', 'api', 'config', 'plugins'],
+};
+const DAEMON_PARTS = ['main', 'ingest', 'dispatch', 'sweeper', 'store', 'api', 'common'];
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(full);
+    return entry.name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+/** The part a file belongs to: its folder under daemon/, or config and plugins at the top. */
+function partOf(file: string): string | undefined {
+  const [top, folder] = path.relative(REPO, file).split(path.sep);
+  if (top === 'config' || top === 'plugins') return top;
+  if (top === 'daemon') return DAEMON_PARTS.includes(folder) ? folder : undefined;
+  return undefined;
+}
+
+/** The modules a source text imports or re-exports, statically or dynamically, types included. */
+function specifiersIn(text: string): string[] {
+  return [
+    ...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+'([^']+)'/gms),
+    ...text.matchAll(/^\s*import\s+'([^']+)'/gm),
+    ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
+  ].map((match) => match[1]);
+}
+
+/** The files of the project a file imports. */
+function importsOf(file: string): string[] {
+  return specifiersIn(readFileSync(file, 'utf8'))
+    .filter((specifier) => specifier.startsWith('.'))
+    .map((specifier) => path.resolve(path.dirname(file), specifier).replace(/\.js$/, '.ts'));
+}
+
+const files = ['daemon', 'config', 'plugins'].flatMap((dir) => sourceFiles(path.join(REPO, dir)));
+
+t.test('parts - every source file under daemon/ is in one of the part folders', async (t) => {
+  const outside = files.filter((file) => partOf(file) === undefined).map((file) => path.relative(REPO, file));
+  t.same(outside, [], `parts: ${DAEMON_PARTS.join(', ')}`);
+  t.ok(files.length > 40, `${files.length} source files checked`);
+});
+
+t.test('parts - imports flow one way: no part imports one it may not, type-only imports included', async (t) => {
+  const wrong: string[] = [];
+  const outside: string[] = [];
+  const edges = new Map<string, Set<string>>();
+  for (const file of files) {
+    const from = partOf(file) as string;
+    for (const target of importsOf(file)) {
+      const to = partOf(target);
+      if (to === undefined) outside.push(`${path.relative(REPO, file)} → ${path.relative(REPO, target)}`);
+      if (to === undefined || to === from) continue;
+      if (!edges.has(from)) edges.set(from, new Set());
+      edges.get(from)!.add(to);
+      if (!MAY_IMPORT[from].includes(to)) wrong.push(`${path.relative(REPO, file)} → ${path.relative(REPO, target)}`);
+    }
+  }
+  t.same(outside, [], 'imports of files outside the parts');
+  t.same(wrong, [], 'imports that run where they should not');
+  t.ok(edges.get('main')?.has('api'), 'the check sees imports (main imports api)');
+  t.notOk(
+    [...edges.values()].some((targets) => targets.has('main')),
+    'nothing imports main',
+  );
+
+  // No circle between parts: a depth-first walk never meets a part it is still inside.
+  const circles = new Set<string>();
+  const walk = (part: string, trail: string[]) => {
+    if (trail.includes(part)) {
+      circles.add([...trail.slice(trail.indexOf(part)), part].join(' → '));
+      return;
+    }
+    for (const next of edges.get(part) ?? []) walk(next, [...trail, part]);
+  };
+  for (const part of Object.keys(MAY_IMPORT)) walk(part, []);
+  t.same([...circles], [], 'no circle between parts');
+});
+
+t.test('parts - the import reader finds every kind of import it checks', async (t) => {
+  const text = [
+    "import type { A } from '../store/a.js';",
+    "import {\n  B,\n  type C,\n} from '../ingest/b.js';",
+    "export { D } from '../main/d.js';",
+    "import '../common/side-effect.js';",
+    "const e = await import('../sweeper/e.js');",
+  ].join('\n');
+  t.same(specifiersIn(text).sort(), [
+    '../common/side-effect.js',
+    '../ingest/b.js',
+    '../main/d.js',
+    '../store/a.js',
+    '../sweeper/e.js',
+  ]);
+});
