@@ -38,6 +38,13 @@ const PULL_BATCH = 256;
 const MAX_FLUSH = 64;
 const NAK_DELAY_MS = 5000;
 
+/** What a stored batch brought: messages to start, and how many events were new or refused. */
+interface Written {
+  jobs: Job[];
+  stored: number;
+  refused: number;
+}
+
 interface Refusal {
   refused: string;
   envelope?: Envelope;
@@ -90,19 +97,47 @@ export class Ingest {
     }
   }
 
+  /**
+   * Queues a flush after the ones in progress. A flush handles its own failures; the catch
+   * only keeps the queue going should one ever throw, since a rejected link would stop every
+   * later flush.
+   */
   private scheduleFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
     setImmediate(() => {
       this.flushQueued = false;
-      this.flushing = this.flushing.then(() => this.flush());
+      this.flushing = this.flushing
+        .then(() => this.flush())
+        .catch((error) => this.log.error({ err: error }, 'ingest flush failed; NATS redelivers what it held'));
     });
   }
 
+  /**
+   * Writes up to MAX_FLUSH buffered events with their fan-out and dead letters in one synced
+   * write, then acks them and hands the new messages to the dispatcher. When anything before
+   * the ack fails, the whole batch is nak'ed: NATS redelivers it and nothing is lost.
+   */
   private async flush(): Promise<void> {
     const batch = this.buffer.splice(0, MAX_FLUSH);
     if (batch.length === 0) return;
     if (this.buffer.length > 0) this.scheduleFlush();
+    let written: Written;
+    try {
+      written = await this.write(batch);
+    } catch (error) {
+      this.log.error({ err: error, count: batch.length }, 'could not store events; NATS redelivers them');
+      for (const msg of batch) msg.nak(NAK_DELAY_MS);
+      return;
+    }
+    for (const msg of batch) msg.ack();
+    this.metrics.eventsIngested.inc(written.stored);
+    this.metrics.deadLetters.inc(written.refused);
+    dispatchDue(this.dispatcher, written.jobs);
+  }
+
+  /** Stores a batch: refused messages as dead letters, new events with one message per consumer. */
+  private async write(batch: JsMsg[]): Promise<Written> {
     const receivedAt = Date.now();
     const accepted: { msg: JsMsg; envelope: Envelope }[] = [];
     const ops: BatchOp[] = [];
@@ -131,17 +166,8 @@ export class Ingest {
         if (fanned.deliver) jobs.push({ message: fanned.message, body: envelope.body, trigger: 'scheduled' });
       }
     }
-    try {
-      await this.store.write(ops, true);
-    } catch (error) {
-      this.log.error({ err: error, count: batch.length }, 'could not store events; they will be redelivered by NATS');
-      for (const msg of batch) msg.nak(NAK_DELAY_MS);
-      return;
-    }
-    for (const msg of batch) msg.ack();
-    this.metrics.eventsIngested.inc(stored);
-    this.metrics.deadLetters.inc(refused);
-    dispatchDue(this.dispatcher, jobs);
+    await this.store.write(ops, true);
+    return { jobs, stored, refused };
   }
 
   /** The envelope, or why the message is refused (with the envelope, when it could be read). */
