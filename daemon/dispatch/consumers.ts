@@ -21,6 +21,8 @@ export interface ConsumerDefaults {
 /** Later than any due time (the due index holds 15 digits of milliseconds). */
 const END_OF_TIME = 9e14;
 const DELETE_STEP = 500;
+/** Time for a request cut by its timeout to close its socket before the agent is destroyed. */
+const RETIRE_MARGIN_MS = 1000;
 
 /** A consumer as the delivery path uses it: settings resolved, keys decoded, agents ready. */
 export interface Consumer {
@@ -215,9 +217,14 @@ export class ConsumerRegistry {
     this.byEventType = new Map();
   }
 
-  /** In-flight attempts may still hold the old agents: close them once those must have ended. */
+  /**
+   * In-flight attempts may still hold the old agents: close them once those must have ended,
+   * that is after the longest of the replaced consumers' own timeouts (got ends every request
+   * by then).
+   */
   private retire(replaced: Consumer[]): void {
-    setTimeout(() => replaced.forEach(destroyAgents), this.defaults.timeout + 1000).unref();
+    const longest = Math.max(0, ...replaced.map((consumer) => consumer.timeout));
+    setTimeout(() => replaced.forEach(destroyAgents), longest + RETIRE_MARGIN_MS).unref();
   }
 
   forEventType(eventType: string): Consumer[] {
