@@ -6,6 +6,7 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formatsPlugin from 'ajv-formats';
+import { HooksdError } from '../daemon/common/errors.js';
 import type { EventTypeConfig } from './schema.js';
 
 const DRAFT_07 = /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/;
@@ -31,9 +32,10 @@ export interface EventSchemaFailure {
 }
 
 /** Thrown by `compileEventSchemas` with every schema that did not compile. */
-export class EventSchemaCompileError extends Error {
+export class EventSchemaCompileError extends HooksdError {
   constructor(readonly failures: EventSchemaFailure[]) {
-    super(failures.map((failure) => `event type "${failure.eventType}": ${failure.message}`).join('\n'));
+    const lines = failures.map((failure) => `event type "${failure.eventType}": ${failure.message}`);
+    super('HOOKSD_CONFIG_INVALID', lines.join('\n'), lines);
     this.name = 'EventSchemaCompileError';
   }
 }
@@ -66,17 +68,21 @@ export function tryCompileEventSchemas(eventTypes: readonly EventTypeConfig[]): 
     const { schema } = eventType;
     if (schema === undefined) return;
     const dialect = schema.$schema;
+    const unsupported =
+      dialect !== undefined &&
+      !(typeof dialect === 'string' && (DRAFT_07.test(dialect) || DRAFT_2020_12.test(dialect)));
+    if (unsupported) {
+      const message = `unsupported $schema ${JSON.stringify(dialect)}: leave it out for draft-07 or use "${DRAFT_2020_12_URI}"`;
+      failures.push({ index, eventType: eventType.name, message });
+      return;
+    }
     try {
-      if (dialect === undefined || (typeof dialect === 'string' && DRAFT_07.test(dialect))) {
-        draft07 ??= withFormats(new Ajv(AJV_OPTIONS));
-        validators.set(eventType.name, draft07.compile(schema));
-      } else if (typeof dialect === 'string' && DRAFT_2020_12.test(dialect)) {
+      if (typeof dialect === 'string' && DRAFT_2020_12.test(dialect)) {
         draft2020 ??= withFormats(new Ajv2020(AJV_OPTIONS));
         validators.set(eventType.name, draft2020.compile(schema));
       } else {
-        throw new Error(
-          `unsupported $schema ${JSON.stringify(dialect)}: leave it out for draft-07 or use "${DRAFT_2020_12_URI}"`,
-        );
+        draft07 ??= withFormats(new Ajv(AJV_OPTIONS));
+        validators.set(eventType.name, draft07.compile(schema));
       }
     } catch (error) {
       failures.push({ index, eventType: eventType.name, message: (error as Error).message });

@@ -1,13 +1,14 @@
+import { HooksdError } from '../daemon/common/errors.js';
 import type { PluginDefinition } from './contract.js';
 import safeRegex from 'safe-regex2';
 
 /** A filter that cannot be compiled. `path` says where in the filter, e.g. `$and[1].payload.name.$regex`. */
-export class FilterError extends Error {
+export class FilterError extends HooksdError {
   constructor(
     readonly path: string,
     reason: string,
   ) {
-    super(path === '' ? reason : `${path}: ${reason}`);
+    super('HOOKSD_FILTER_INVALID', path === '' ? reason : `${path}: ${reason}`);
     this.name = 'FilterError';
   }
 }

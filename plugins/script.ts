@@ -5,6 +5,7 @@ import vm from 'node:vm';
 import { DURATION_PATTERN, parseDuration } from '../config/duration.js';
 import { HEADER_NAME_PATTERN } from '../config/schema.js';
 import { isReservedHeader } from '../config/validate.js';
+import { HooksdError } from '../daemon/common/errors.js';
 import type { PluginDefinition, Webhook } from './contract.js';
 
 /**
@@ -38,14 +39,14 @@ export type ScriptErrorKind = 'timeout' | 'thrown' | 'invalid-result' | 'compile
  * the others per run: `timeout` when it ran out of time, `thrown` when the script threw,
  * `invalid-result` when what it returned is not a webhook hooksd can send.
  */
-export class ScriptError extends Error {
+export class ScriptError extends HooksdError {
   override readonly name = 'ScriptError';
 
   constructor(
     readonly kind: ScriptErrorKind,
     message: string,
   ) {
-    super(message);
+    super('HOOKSD_TRANSFORM_FAILED', message);
   }
 }
 
@@ -170,8 +171,6 @@ const REFUSED_REASONS: Record<string, string> = {
 const HEADER_NAME = new RegExp(HEADER_NAME_PATTERN);
 /** What Node's http client accepts in a header value. */
 const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-// The rule of isReservedHeader in config/validate.ts, which cannot be imported from here:
-// loading that module compiles the whole config schema.
 const MAX_DETAIL = 500;
 const WEBHOOK_FIELDS = new Set(['method', 'url', 'headers', 'payload', 'cancel']);
 
@@ -195,10 +194,12 @@ export function compileScript(source: string, options: { filename: string; timeo
       `${filename}:${position(source, refused.index)} "${word}" is not available in transforms, ${REFUSED_REASONS[word]} (the word is refused anywhere in the file, even in a string or a comment)`,
     );
   }
-  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
-    throw new RangeError(
+  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+    throw new HooksdError(
+      'HOOKSD_PLUGIN_INVALID',
       `the time limit of transform ${filename} must be a positive number of milliseconds, not ${timeoutMs}`,
     );
+  }
   const budget = Math.ceil(timeoutMs);
   // What a script threw or returned can be any length; the message goes into attempt records.
   const fail = (kind: ScriptErrorKind, detail: string) =>
@@ -276,7 +277,7 @@ export const scriptPlugin: PluginDefinition<'transform', { timeout: string }> = 
     'pipeline: [eventTypes, payloadFilter, { use: script, options: { timeout: 100ms } }, standardWebhooks, schedule]',
   create: ({ timeout }, context) => {
     const timeoutMs = parseDuration(timeout);
-    if (timeoutMs === 0) throw new Error('options.timeout must be longer than 0');
+    if (timeoutMs === 0) throw new HooksdError('HOOKSD_PLUGIN_INVALID', 'options.timeout must be longer than 0');
     const compiled = new Map<string, ScriptTransform>();
     return {
       forConsumer(consumer) {

@@ -1,3 +1,4 @@
+import { HooksdError } from '../daemon/common/errors.js';
 import type { PluginDefinition } from './contract.js';
 import { createHmac, randomBytes } from 'node:crypto';
 
@@ -11,7 +12,9 @@ const SECRET_PREFIX = 'whsec_';
 
 /** The key bytes of a `whsec_…` secret; decode once, at start-up. */
 export function decodeSecret(secret: string): Buffer {
-  if (!secret.startsWith(SECRET_PREFIX)) throw new Error('a signing secret must start with "whsec_"');
+  if (!secret.startsWith(SECRET_PREFIX)) {
+    throw new HooksdError('HOOKSD_CONFIG_INVALID', 'a signing secret must start with "whsec_"');
+  }
   return Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
 }
 

@@ -114,3 +114,18 @@ t.test('parts - the import reader finds every kind of import it checks', async (
     '../sweeper/e.js',
   ]);
 });
+
+t.test('errors - every error hooksd raises is a HooksdError: no bare Error thrown, no other error class', async (t) => {
+  const found: string[] = [];
+  for (const file of files) {
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        const bare = /\bthrow new (Error|TypeError|RangeError)\(/.test(line);
+        const otherClass =
+          /\bclass \w+ extends (Error|TypeError|RangeError)\b/.test(line) && !/class HooksdError\b/.test(line);
+        if (bare || otherClass) found.push(`${path.relative(REPO, file)}:${i + 1}: ${line.trim()}`);
+      });
+  }
+  t.same(found, [], 'errors outside HooksdError');
+});

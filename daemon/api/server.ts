@@ -17,8 +17,16 @@ function errors(log: Logger): Koa.Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined)
+      if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
+        const allowed = ctx.response.get('Allow');
+        throw new HooksdError(
+          'HOOKSD_METHOD_NOT_ALLOWED',
+          `${ctx.method} is not allowed on ${ctx.path} (allowed: ${allowed})`,
+        );
+      }
+      if (ctx.status === 404 && ctx.body === undefined) {
         throw new HooksdError('HOOKSD_ROUTE_NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+      }
     } catch (error) {
       const coded = error instanceof HooksdError ? error : undefined;
       const status = coded?.status ?? 500;

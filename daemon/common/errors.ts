@@ -46,7 +46,26 @@ export const ERROR_CODES = {
     meaning: 'The message is being attempted or waits in the queue right now; try again when it is done.',
   },
   HOOKSD_BODY_TOO_LARGE: { status: 413, meaning: 'The request body is larger than the API accepts.' },
-  HOOKSD_ROUTE_NOT_FOUND: { status: 404, meaning: 'No route matches this method and path.' },
+  HOOKSD_ROUTE_NOT_FOUND: { status: 404, meaning: 'No route matches this path.' },
+  HOOKSD_METHOD_NOT_ALLOWED: {
+    status: 405,
+    meaning: 'The path exists but not with this method; the Allow header lists the methods it takes.',
+  },
+  HOOKSD_FILTER_INVALID: {
+    status: 400,
+    meaning:
+      'A payload filter cannot be compiled; the message names the place in the filter. Through the API it answers as HOOKSD_INVALID_REQUEST, in the config file as HOOKSD_PLUGIN_INVALID.',
+  },
+  HOOKSD_TRANSFORM_FAILED: {
+    status: 500,
+    meaning:
+      'A transform script did not compile (start-up stops), ran out of time, threw, or returned something that is not a webhook; a failed run is recorded on the attempt with error class transform.',
+  },
+  HOOKSD_ADDRESS_BLOCKED: {
+    status: 403,
+    meaning:
+      'A delivery was refused before connecting: the address is not public and delivery.network does not allow it; recorded on the attempt with error class blocked.',
+  },
   HOOKSD_INTERNAL: { status: 500, meaning: 'An unexpected error; the log has the details.' },
 } as const;
 

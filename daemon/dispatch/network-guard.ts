@@ -1,8 +1,9 @@
 import { promises as dns, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { HooksdError, type ErrorCode } from '../common/errors.js';
 
 /** `code` of the error `NetworkGuard.lookup` calls back with when it refuses an address. */
-export const BLOCKED_CODE = 'EHOOKSD_BLOCKED';
+export const BLOCKED_CODE: ErrorCode = 'HOOKSD_ADDRESS_BLOCKED';
 
 /**
  * Resolves a hostname to every address it has, like `dns.promises.lookup` with `all: true`.
@@ -93,7 +94,7 @@ export class NetworkGuard {
   /** URL checks already made: the answer for a URL never changes under one guard. */
   private readonly checkedUrls = new Map<string, string | null>();
 
-  /** Throws an Error naming the entry when an `allowCidrs` entry is not a CIDR or address. */
+  /** Throws HOOKSD_CONFIG_INVALID naming the entry when an `allowCidrs` entry is not a CIDR or address. */
   constructor(options: NetworkGuardOptions) {
     this.allowPrivate = options.allowPrivate;
     this.resolve =
@@ -147,13 +148,8 @@ export class NetworkGuard {
         for (const { address } of addresses) {
           const refusal = this.refusal(address);
           if (refusal !== null) {
-            callback(
-              Object.assign(new Error(`${hostname} resolved to ${address}, ${refusal}`), {
-                code: BLOCKED_CODE,
-                hostname,
-              }),
-              '',
-            );
+            const error = new HooksdError(BLOCKED_CODE, `${hostname} resolved to ${address}, ${refusal}`);
+            callback(Object.assign(error, { hostname }), '');
             return;
           }
         }
@@ -170,7 +166,8 @@ export class NetworkGuard {
     const maxBits = family === 4 ? 32 : 128;
     const bits = prefix === undefined ? maxBits : /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
     if (family === 0 || extra !== undefined || !(bits <= maxBits)) {
-      throw new Error(
+      throw new HooksdError(
+        'HOOKSD_CONFIG_INVALID',
         `delivery.network.allowCidrs[${index}]: "${cidr}" is not a CIDR (expected ADDRESS or ADDRESS/PREFIX, the prefix at most 32 for IPv4 and 128 for IPv6)`,
       );
     }

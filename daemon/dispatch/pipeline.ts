@@ -79,7 +79,8 @@ export class Pipeline {
       try {
         pipeline.forConsumer(consumer);
       } catch (error) {
-        if (error instanceof HooksdError) throw error;
+        // Already placed in the YAML; anything else (a bad filter or transform) is placed here.
+        if (error instanceof HooksdError && error.code === 'HOOKSD_PLUGIN_INVALID') throw error;
         throw new HooksdError(
           'HOOKSD_PLUGIN_INVALID',
           `${configLocation(configFile, ['consumers', c])} consumers[${c}] (${consumer.id}): ${(error as Error).message}`,

@@ -430,7 +430,11 @@ t.test('script - a long thrown message is cut short', async (t) => {
 
 t.test('script - the time limit must be a positive number', async (t) => {
   for (const timeoutMs of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
-    t.throws(() => compile('function handler(webhook) { return webhook; }', timeoutMs), RangeError, String(timeoutMs));
+    t.throws(
+      () => compile('function handler(webhook) { return webhook; }', timeoutMs),
+      { code: 'HOOKSD_PLUGIN_INVALID' },
+      String(timeoutMs),
+    );
   }
 });
 

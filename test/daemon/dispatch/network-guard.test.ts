@@ -242,12 +242,12 @@ t.test('network guard - refuses a malformed allowCidrs entry at construction, na
 });
 
 t.test(
-  'network guard - lookup refuses a hostname that resolves to a blocked address, with code EHOOKSD_BLOCKED',
+  'network guard - lookup refuses a hostname that resolves to a blocked address, with code HOOKSD_ADDRESS_BLOCKED',
   async (t) => {
     const guard = guardWith();
     const blocked = await lookup(guard, 'internal.test');
     t.equal(blocked.error?.code, BLOCKED_CODE);
-    t.equal(BLOCKED_CODE, 'EHOOKSD_BLOCKED');
+    t.equal(BLOCKED_CODE, 'HOOKSD_ADDRESS_BLOCKED');
     t.equal(blocked.error?.message, `internal.test resolved to 127.0.0.1, a loopback address (127.0.0.0/8); ${ADVICE}`);
 
     const mixed = await lookup(guard, 'mixed.test', { all: true });
