@@ -14,7 +14,7 @@ export interface ConsumerSpec {
   /** Path on the receiver; the receiver counts per path. */
   path: string;
   eventTypes: string[];
-  /** hooksd's payload filter (SPEC §5). */
+  /** hooksd's payload filter. */
   filter?: Record<string, unknown>;
   /** The same filter as code, for the baseline loops. */
   matches?: (event: BenchEvent) => boolean;

@@ -15,7 +15,7 @@ export class FilterError extends HooksdError {
 
 type Predicate = (value: unknown) => boolean;
 
-/** The envelope's fields (SPEC §2): a path starting anywhere else is a typo that would skip every event. */
+/** The envelope's fields: a path starting anywhere else is a typo that would skip every event. */
 const ENVELOPE_FIELDS = new Set(['id', 'eventType', 'generatedDate', 'payload']);
 const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
 const FIELD_OPERATORS = [

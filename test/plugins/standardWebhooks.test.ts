@@ -13,9 +13,7 @@ const context = { configDir: '.' };
 const webhookHeaders = (keys: Buffer[], messageId: string, timestamp: number, body: string) =>
   standardWebhooksPlugin.create({ headerPrefix: 'webhook' }, context).headers({ messageId, timestamp, body, keys });
 
-const vectors = JSON.parse(
-  readFileSync(new URL('../../../shared/vectors/standard-webhooks.json', import.meta.url), 'utf8'),
-);
+const vectors = JSON.parse(readFileSync(new URL('../fixtures/standard-webhooks.json', import.meta.url), 'utf8'));
 
 t.test('standardWebhooks - signs every published valid vector to its expected signature', async (t) => {
   t.equal(vectors.valid.length, 3);
