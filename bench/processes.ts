@@ -98,8 +98,9 @@ export async function startNatsServer(dir: string): Promise<Child & { url: strin
       await nc.close();
       return { ...child, url };
     } catch (error) {
-      if (Date.now() > deadline)
-        throw new Error(`nats-server did not start: ${(error as Error).message}\n${child.output()}`);
+      if (Date.now() > deadline) {
+        throw new Error(`nats-server did not start: ${(error as Error).message}\n${child.output()}`, { cause: error });
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

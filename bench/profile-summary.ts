@@ -40,7 +40,8 @@ const byPlace = new Map<string, number>();
 for (const [id, us] of selfUs) {
   const { callFrame } = byId.get(id) as ProfileNode;
   const where = place(callFrame.url);
-  const name = `${callFrame.functionName || '(anonymous)'}  ${where}${callFrame.url ? ':' + (callFrame.lineNumber + 1) : ''}`;
+  const line = callFrame.url ? ':' + (callFrame.lineNumber + 1) : '';
+  const name = `${callFrame.functionName || '(anonymous)'}  ${where}${line}`;
   byFunction.set(name, (byFunction.get(name) ?? 0) + us);
   byPlace.set(where, (byPlace.get(where) ?? 0) + us);
 }

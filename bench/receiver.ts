@@ -5,7 +5,8 @@
  * publisher puts its clock reading in the payload as `sentAt`).
  *
  * Parent → child: {type: 'configure', delayMs, failPaths} | {type: 'reset'} | {type: 'count'} | {type: 'report'}.
- * Child → parent: {type: 'ready', url} | {type: 'count', total} (successful requests) | {type: 'report', paths, latencies}.
+ * Child → parent: {type: 'ready', url} | {type: 'count', total} (successful requests) |
+ * {type: 'report', paths, latencies}.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

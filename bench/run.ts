@@ -41,7 +41,8 @@ const only = options.scenario?.split(',');
 const unknownScenarios = only?.filter((name) => name !== 'backlog' && !SCENARIOS.some((s) => s.name === name)) ?? [];
 if (unknownScenarios.length > 0) {
   console.error(
-    `bench: no scenario ${unknownScenarios.map((n) => `"${n}"`).join(', ')} (known: ${[...SCENARIOS.map((s) => s.name), 'backlog'].join(', ')})`,
+    `bench: no scenario ${unknownScenarios.map((n) => `"${n}"`).join(', ')} ` +
+      `(known: ${[...SCENARIOS.map((s) => s.name), 'backlog'].join(', ')})`,
   );
   process.exit(2);
 }
@@ -118,8 +119,10 @@ async function main(): Promise<void> {
           rmSync(ctx.dir, { recursive: true, force: true });
           runs.push(result);
           say(
-            `${scenario.name} round ${round + 1} ${system}: ${fmt(result.deliveriesPerSec)}/s, p99 ${fmt(result.latencyMs.p99, 1)} ms, ` +
-              `${fmt(result.cpuSecondsPer1000, 3)} CPU s/1000, peak RSS ${fmt(result.peakRssMb)} MB${result.timedOut ? ` (TIMED OUT at ${result.delivered}/${result.expected})` : ''}`,
+            `${scenario.name} round ${round + 1} ${system}: ${fmt(result.deliveriesPerSec)}/s, ` +
+              `p99 ${fmt(result.latencyMs.p99, 1)} ms, ${fmt(result.cpuSecondsPer1000, 3)} CPU s/1000, ` +
+              `peak RSS ${fmt(result.peakRssMb)} MB` +
+              (result.timedOut ? ` (TIMED OUT at ${result.delivered}/${result.expected})` : ''),
           );
         }
       }
@@ -235,7 +238,10 @@ function printTable(summary: ScenarioSummary[], backlog: BacklogStep[]): void {
   const latencyRow = summary.find((s) => s.scenario === 'latency-1000');
   if (latencyRow)
     say(
-      `\nLatency at 1,000 events/s (p50/p95/p99 ms): hooksd ${fmt(latencyRow.p50.hooksd, 1)}/${fmt(latencyRow.p95.hooksd, 1)}/${fmt(latencyRow.p99.hooksd, 1)}, got-loop ${fmt(latencyRow.p50.got, 1)}/${fmt(latencyRow.p95.got, 1)}/${fmt(latencyRow.p99.got, 1)}, http-loop ${fmt(latencyRow.p50.http, 1)}/${fmt(latencyRow.p95.http, 1)}/${fmt(latencyRow.p99.http, 1)}`,
+      `\nLatency at 1,000 events/s (p50/p95/p99 ms): hooksd ` +
+        `${fmt(latencyRow.p50.hooksd, 1)}/${fmt(latencyRow.p95.hooksd, 1)}/${fmt(latencyRow.p99.hooksd, 1)}, ` +
+        `got-loop ${fmt(latencyRow.p50.got, 1)}/${fmt(latencyRow.p95.got, 1)}/${fmt(latencyRow.p99.got, 1)}, ` +
+        `http-loop ${fmt(latencyRow.p50.http, 1)}/${fmt(latencyRow.p95.http, 1)}/${fmt(latencyRow.p99.http, 1)}`,
     );
   if (backlog.length > 0) {
     say('\nBacklog (hooksd only): messages pending, not yet due; a batch falls due and is swept.\n');

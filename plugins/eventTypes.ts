@@ -19,7 +19,8 @@ export const eventTypesPlugin: PluginDefinition<'filter'> = {
   name: 'eventTypes',
   kind: 'filter',
   description:
-    "Delivers an event to a consumer only when its type is in the consumer's `eventTypes`: exact names, `prefix.*` for a family, `*` for everything.",
+    "Delivers an event to a consumer only when its type is in the consumer's `eventTypes`: exact names, `prefix.*` " +
+    'for a family, `*` for everything.',
   optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
   example: 'pipeline: [eventTypes, payloadFilter, script, standardWebhooks, schedule]',
   create: () => ({

@@ -34,7 +34,8 @@ const FIELD_OPERATORS = [
   '$not',
 ];
 const MAX_PATTERN_LENGTH = 1000;
-// No g or y: a RegExp with either keeps lastIndex between test() calls, so one event would change the next one's result.
+// No g or y: a RegExp with either keeps lastIndex between test() calls, so one event would change the next one's
+// result.
 const REGEX_FLAGS = /^(?!.*(.).*\1)[imsu]*$/;
 
 /**
@@ -270,7 +271,8 @@ function checkedRegex(pattern: string, flags: string, at: string): RegExp {
   if (!safeRegex(pattern)) {
     throw new FilterError(
       at,
-      'the pattern could backtrack catastrophically (nested quantifiers such as (a+)+, more than 25 quantifiers, or syntax the check cannot analyse such as lookbehind)',
+      'the pattern could backtrack catastrophically (nested quantifiers such as (a+)+, more than 25 quantifiers, ' +
+        'or syntax the check cannot analyse such as lookbehind)',
     );
   }
   return regex;
@@ -332,10 +334,15 @@ export const payloadFilterPlugin: PluginDefinition<'filter'> = {
   name: 'payloadFilter',
   kind: 'filter',
   description:
-    "Delivers an event to a consumer only when the envelope matches the consumer's `filter`: keys are dotted paths (`payload.referenceCompany.tags.region`) holding a literal or operators `$eq $neq $gt $gte $lt $lte $in $nin $exist $regex $startsWith $endsWith $not`, combined with `$and`, `$or`, `$not`. No type coercion; a path crossing an array matches when any element does; regexes that could backtrack catastrophically are refused at load. Consumers without `filter` get every event.",
+    "Delivers an event to a consumer only when the envelope matches the consumer's `filter`: keys are dotted paths " +
+    '(`payload.referenceCompany.tags.region`) holding a literal or operators `$eq $neq $gt $gte $lt $lte $in $nin ' +
+    '$exist $regex $startsWith $endsWith $not`, combined with `$and`, `$or`, `$not`. No type coercion; a path ' +
+    'crossing an array matches when any element does; regexes that could backtrack catastrophically are refused at ' +
+    'load. Consumers without `filter` get every event.',
   optionsSchema: { type: 'object', additionalProperties: false, properties: {} },
   example:
-    'consumers:\n  - id: billing\n    url: https://billing.example.com/webhooks\n    filter: { payload.referenceCompany.tags.region: { $eq: us } }',
+    'consumers:\n  - id: billing\n    url: https://billing.example.com/webhooks\n    filter: { ' +
+    'payload.referenceCompany.tags.region: { $eq: us } }',
   create: () => ({
     forConsumer: (consumer) => (consumer.filter === undefined ? null : compilePayloadFilter(consumer.filter)),
   }),

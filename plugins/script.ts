@@ -64,7 +64,8 @@ export const scriptOptionsSchema = {
       pattern: DURATION_PATTERN,
       default: '50ms',
       description:
-        'Longest a transform may run for one delivery, like "50ms" or "1s"; a transform that takes longer fails the attempt.',
+        'Longest a transform may run for one delivery, like "50ms" or "1s"; a transform that takes longer fails ' +
+        'the attempt.',
     },
   },
 };
@@ -191,7 +192,8 @@ export function compileScript(source: string, options: { filename: string; timeo
     const word = refused[1];
     throw new ScriptError(
       'compile',
-      `${filename}:${position(source, refused.index)} "${word}" is not available in transforms, ${REFUSED_REASONS[word]} (the word is refused anywhere in the file, even in a string or a comment)`,
+      `${filename}:${position(source, refused.index)} "${word}" is not available in transforms, ` +
+        `${REFUSED_REASONS[word]} (the word is refused anywhere in the file, even in a string or a comment)`,
     );
   }
   if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
@@ -271,7 +273,10 @@ export const scriptPlugin: PluginDefinition<'transform', { timeout: string }> = 
   name: 'script',
   kind: 'transform',
   description:
-    "Runs the consumer's `transform:` script, a JavaScript file defining `function handler(webhook)` that returns the webhook (`method`, `url`, `headers`, `payload`: the whole envelope, `cancel`), changed or with `cancel: true`. Each run has a fresh context with the language's built-ins only (no require, process, timers or fetch) and a time limit.",
+    "Runs the consumer's `transform:` script, a JavaScript file defining `function handler(webhook)` that returns " +
+    'the webhook (`method`, `url`, `headers`, `payload`: the whole envelope, `cancel`), changed or with `cancel: ' +
+    "true`. Each run has a fresh context with the language's built-ins only (no require, process, timers or fetch) " +
+    'and a time limit.',
   optionsSchema: scriptOptionsSchema,
   example:
     'pipeline: [eventTypes, payloadFilter, { use: script, options: { timeout: 100ms } }, standardWebhooks, schedule]',
@@ -296,8 +301,10 @@ export const scriptPlugin: PluginDefinition<'transform', { timeout: string }> = 
 
 /** The checked webhook, or what is wrong with it, naming the field. */
 function webhookProblem(result: unknown): ScriptWebhook | string {
-  if (!isRecord(result))
-    return `the handler must return the webhook object, not ${result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result}`;
+  if (!isRecord(result)) {
+    const what = result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result;
+    return `the handler must return the webhook object, not ${what}`;
+  }
   const unknown = Object.keys(result).find((key) => !WEBHOOK_FIELDS.has(key));
   if (unknown !== undefined) return `unknown field "${unknown}" (a webhook has ${[...WEBHOOK_FIELDS].join(', ')})`;
   const { method, url, headers, payload, cancel } = result;

@@ -44,7 +44,9 @@ export const standardWebhooksPlugin: PluginDefinition<'sign', { headerPrefix: 'w
   name: 'standardWebhooks',
   kind: 'sign',
   description:
-    'Signs each attempt the Standard Webhooks way: `webhook-id`, `webhook-timestamp` and `webhook-signature` (one `v1,` signature per active secret). `headerPrefix: svix` sends the same values as `svix-id`, `svix-timestamp` and `svix-signature`.',
+    'Signs each attempt the Standard Webhooks way: `webhook-id`, `webhook-timestamp` and `webhook-signature` (one ' +
+    '`v1,` signature per active secret). `headerPrefix: svix` sends the same values as `svix-id`, `svix-timestamp` ' +
+    'and `svix-signature`.',
   optionsSchema: {
     type: 'object',
     additionalProperties: false,
@@ -53,7 +55,8 @@ export const standardWebhooksPlugin: PluginDefinition<'sign', { headerPrefix: 'w
     },
   },
   example:
-    'pipeline: [eventTypes, payloadFilter, script, { use: standardWebhooks, options: { headerPrefix: svix } }, schedule]',
+    'pipeline: [eventTypes, payloadFilter, script, { use: standardWebhooks, options: { headerPrefix: svix } }, ' +
+    'schedule]',
   create: ({ headerPrefix }) => ({
     headers({ messageId, timestamp, body, keys }) {
       return {

@@ -27,6 +27,9 @@ function publicSchema(schema: unknown): unknown {
   return shown;
 }
 
+/** `-missing` → `Missing`: dashes dropped, the letter after each one upper-cased. */
+const camel = (text: string) => text.replace(/-(\w)/g, (_m, letter: string) => letter.toUpperCase());
+
 function operation(spec: RouteSpec) {
   const pathParams = [...spec.path.matchAll(/:(\w+)/g)].map(([, name]) => ({
     name,
@@ -43,7 +46,9 @@ function operation(spec: RouteSpec) {
   const errors = [...(spec.query || spec.body ? [400] : []), ...(spec.scope ? [401, 403] : []), ...(spec.errors ?? [])];
   const content = spec.text ? { 'text/plain': { schema: { type: 'string' } } } : { 'application/json': { schema: {} } };
   return {
-    operationId: `${spec.method}${spec.path.replace(/\/:?(\w)([\w-]*)/g, (_m, first: string, rest: string) => first.toUpperCase() + rest.replace(/-(\w)/g, (_n, c: string) => c.toUpperCase()))}`,
+    operationId:
+      spec.method +
+      spec.path.replace(/\/:?(\w)([\w-]*)/g, (_m, first: string, rest: string) => first.toUpperCase() + camel(rest)),
     summary: spec.summary,
     tags: [spec.tag],
     ...(spec.scope
@@ -82,7 +87,8 @@ export function openApiDocument(specs: readonly RouteSpec[], version: string): R
       title: 'hooksd',
       version,
       description:
-        'Management API of hooksd, the self-hosted webhook gateway. Lists take `limit` (max 250) and an opaque `cursor`, and answer `{data, nextCursor}`.',
+        'Management API of hooksd, the self-hosted webhook gateway. Lists take `limit` (max 250) and an opaque ' +
+        '`cursor`, and answer `{data, nextCursor}`.',
     },
     paths,
     components: {

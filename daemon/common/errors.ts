@@ -11,7 +11,8 @@ export const ERROR_CODES = {
   HOOKSD_PLUGIN_INVALID: {
     status: 500,
     meaning:
-      'A plugin failed to load, its options failed its schema, or it refused a consumer setting (a bad filter or transform); the message names the plugin and its place in the YAML.',
+      'A plugin failed to load, its options failed its schema, or it refused a consumer setting (a bad filter or ' +
+      'transform); the message names the plugin and its place in the YAML.',
   },
   HOOKSD_NATS_SERVER_MISSING: {
     status: 500,
@@ -20,7 +21,8 @@ export const ERROR_CODES = {
   HOOKSD_EVENT_INVALID: {
     status: 400,
     meaning:
-      'An event that cannot be delivered (not JSON, no payload, a bad id, type or date): ingest keeps it in the dead-letter log with this message as its reason.',
+      'An event that cannot be delivered (not JSON, no payload, a bad id, type or date): ingest keeps it in the ' +
+      'dead-letter log with this message as its reason.',
   },
   HOOKSD_NATS_UNAVAILABLE: { status: 503, meaning: 'NATS could not be reached or did not start.' },
   HOOKSD_UNAUTHORIZED: { status: 401, meaning: 'The request has no valid bearer token.' },
@@ -34,7 +36,8 @@ export const ERROR_CODES = {
   HOOKSD_CONSUMER_READ_ONLY: {
     status: 409,
     meaning:
-      'The consumer comes from hooks.config.yaml: change it there (enable, disable and secret rotation work for every consumer).',
+      'The consumer comes from hooks.config.yaml: change it there (enable, disable and secret rotation work for ' +
+      'every consumer).',
   },
   HOOKSD_CONSUMER_EXISTS: {
     status: 409,
@@ -54,17 +57,20 @@ export const ERROR_CODES = {
   HOOKSD_FILTER_INVALID: {
     status: 400,
     meaning:
-      'A payload filter cannot be compiled; the message names the place in the filter. Through the API it answers as HOOKSD_INVALID_REQUEST, in the config file as HOOKSD_PLUGIN_INVALID.',
+      'A payload filter cannot be compiled; the message names the place in the filter. Through the API it answers ' +
+      'as HOOKSD_INVALID_REQUEST, in the config file as HOOKSD_PLUGIN_INVALID.',
   },
   HOOKSD_TRANSFORM_FAILED: {
     status: 500,
     meaning:
-      'A transform script did not compile (start-up stops), ran out of time, threw, or returned something that is not a webhook; a failed run is recorded on the attempt with error class transform.',
+      'A transform script did not compile (start-up stops), ran out of time, threw, or returned something that is ' +
+      'not a webhook; a failed run is recorded on the attempt with error class transform.',
   },
   HOOKSD_ADDRESS_BLOCKED: {
     status: 403,
     meaning:
-      'A delivery was refused before connecting: the address is not public and delivery.network does not allow it; recorded on the attempt with error class blocked.',
+      'A delivery was refused before connecting: the address is not public and delivery.network does not allow it; ' +
+      'recorded on the attempt with error class blocked.',
   },
   HOOKSD_INTERNAL: { status: 500, meaning: 'An unexpected error; the log has the details.' },
 } as const;

@@ -168,7 +168,8 @@ export class NetworkGuard {
     if (family === 0 || extra !== undefined || !(bits <= maxBits)) {
       throw new HooksdError(
         'HOOKSD_CONFIG_INVALID',
-        `delivery.network.allowCidrs[${index}]: "${cidr}" is not a CIDR (expected ADDRESS or ADDRESS/PREFIX, the prefix at most 32 for IPv4 and 128 for IPv6)`,
+        `delivery.network.allowCidrs[${index}]: "${cidr}" is not a CIDR (expected ADDRESS or ADDRESS/PREFIX, the ` +
+          `prefix at most 32 for IPv4 and 128 for IPv6)`,
       );
     }
     if (family === 4) this.allowedV4.addSubnet(address, bits, 'ipv4');

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Ajv } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
 import { configLocation } from '../../config/loader.js';
 import type { ConsumerConfig, HooksdConfig, PluginEntry } from '../../config/schema.js';
 import { addConfigKeywords } from '../../config/validate.js';
@@ -83,7 +83,8 @@ export class Pipeline {
         if (error instanceof HooksdError && error.code === 'HOOKSD_PLUGIN_INVALID') throw error;
         throw new HooksdError(
           'HOOKSD_PLUGIN_INVALID',
-          `${configLocation(configFile, ['consumers', c])} consumers[${c}] (${consumer.id}): ${(error as Error).message}`,
+          `${configLocation(configFile, ['consumers', c])} consumers[${c}] (${consumer.id}): ` +
+            `${(error as Error).message}`,
         );
       }
     }
@@ -112,7 +113,8 @@ export class Pipeline {
       if (chosen === undefined)
         throw new HooksdError(
           'HOOKSD_PLUGIN_INVALID',
-          `consumer "${consumer.id}" has no ${kind} plugin: add one (e.g. ${kind === 'sign' ? 'standardWebhooks' : 'schedule'}) to pipeline`,
+          `consumer "${consumer.id}" has no ${kind} plugin: add one (e.g. ` +
+            `${kind === 'sign' ? 'standardWebhooks' : 'schedule'}) to pipeline`,
         );
       return chosen.instance as InstanceOf[K];
     };
@@ -143,6 +145,10 @@ export class Pipeline {
 // Plugin options may use the config's own keywords: `duration: true` takes "5s" and gives milliseconds.
 const optionsAjv = addConfigKeywords(new Ajv({ allErrors: true, useDefaults: true }));
 
+/** `options.a.b must be …; …`: ajv's errors about plugin options, with paths as the YAML names them. */
+const describeErrors = (errors: ErrorObject[] | null | undefined) =>
+  (errors ?? []).map((e) => `options${e.instancePath.replace(/\//g, '.')} ${e.message}`).join('; ');
+
 async function loadPlugin(entry: PluginEntry, context: PluginContext, where: () => string): Promise<LoadedPlugin> {
   const { use, options = {} } = typeof entry === 'string' ? { use: entry } : entry;
   const fail = (message: string): never => {
@@ -152,7 +158,8 @@ async function loadPlugin(entry: PluginEntry, context: PluginContext, where: () 
   if (definition === undefined) {
     if (!/^(\.{0,2}\/)/.test(use))
       fail(
-        `no built-in plugin has this name (built-ins: ${BUILT_IN_PLUGINS.map((p) => p.name).join(', ')}); a custom plugin is a module path like ./plugins/mine.js`,
+        `no built-in plugin has this name (built-ins: ${BUILT_IN_PLUGINS.map((p) => p.name).join(', ')}); a custom ` +
+          `plugin is a module path like ./plugins/mine.js`,
       );
     let module: Record<string, unknown>;
     try {
@@ -177,10 +184,7 @@ async function loadPlugin(entry: PluginEntry, context: PluginContext, where: () 
   } catch (error) {
     return fail(`its optionsSchema is not a valid JSON Schema: ${(error as Error).message}`);
   }
-  if (!validate(copy))
-    fail(
-      `invalid options: ${(validate.errors ?? []).map((e) => `options${e.instancePath.replace(/\//g, '.')} ${e.message}`).join('; ')}`,
-    );
+  if (!validate(copy)) fail(`invalid options: ${describeErrors(validate.errors)}`);
   let instance;
   try {
     instance = definition.create(Object.freeze(copy) as never, context);

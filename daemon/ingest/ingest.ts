@@ -182,7 +182,9 @@ export class Ingest {
     if (!this.settings.catalog.has(envelope.eventType)) {
       if (this.settings.unknownTypes === 'reject') {
         return {
-          refused: `unknown event type "${envelope.eventType}": it is not in eventTypes (set ingest.unknownTypes: deliver to accept unknown types)`,
+          refused:
+            `unknown event type "${envelope.eventType}": it is not in eventTypes (set ingest.unknownTypes: deliver ` +
+            `to accept unknown types)`,
           envelope,
         };
       }

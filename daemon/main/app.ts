@@ -76,7 +76,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
     if (hidden.length > 0) {
       log.warn(
         { consumers: hidden },
-        'the config file defines consumers with the ids of API consumers: the config file wins, the API ones are hidden',
+        'the config file defines consumers with the ids of API consumers: the config file wins, the API ones are ' +
+          'hidden',
       );
     }
   };

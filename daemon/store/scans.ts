@@ -2,7 +2,10 @@ import { sortableIdFloor } from './ids.js';
 import { afterSep, HIGH, SEP, type Keyspace } from './keyspace.js';
 import type { EventRecord, MessageRecord } from './records.js';
 
-/** A step of a bulk scan: the records found, and whether the index goes on past them (a record missing under its index entry is left out). */
+/**
+ * A step of a bulk scan: the records found, and whether the index goes on past them (a record missing under its index
+ * entry is left out).
+ */
 export interface Step<T> {
   items: T[];
   more: boolean;
@@ -17,7 +20,10 @@ export interface Step<T> {
 export class Scans {
   constructor(private readonly space: Keyspace) {}
 
-  /** The consumer's messages created between `since` and `until`, `limit` at most, continuing after the index key `after`. */
+  /**
+   * The consumer's messages created between `since` and `until`, `limit` at most, continuing after the index key
+   * `after`.
+   */
   async consumerMessagesBetween(
     consumerId: string,
     range: { since: number; until: number },

@@ -52,7 +52,10 @@ export class Sweeper {
     return this.running;
   }
 
-  /** A sweep as soon as possible: now, or right after the one in progress (which may have passed the consumer that asked). */
+  /**
+   * A sweep as soon as possible: now, or right after the one in progress (which may have passed the consumer that
+   * asked).
+   */
   sweepSoon(): void {
     if (this.running === undefined) {
       void this.sweepOnce().catch((error) =>

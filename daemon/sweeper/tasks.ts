@@ -215,7 +215,10 @@ export class Tasks {
     return wouldReceive(consumer, event);
   }
 
-  /** recover: one manual attempt of the message (same webhook-id), if it is still failed; replay-missing: a new message of the event. */
+  /**
+   * recover: one manual attempt of the message (same webhook-id), if it is still failed; replay-missing: a new message
+   * of the event.
+   */
   private async send(run: Run, consumer: Consumer, item: Item): Promise<void> {
     if ('message' in item) {
       const message = await this.store.getMessage(item.message.id);

@@ -61,7 +61,15 @@ function present(event: EventRecord) {
 /** The same key always names the same event, so a retried publish cannot make a second one. */
 function idForKey(key: string): string {
   const hex = createHash('sha256').update(key).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  const variant = ((parseInt(hex[16], 16) & 3) | 8).toString(16);
+  const parts = [
+    hex.slice(0, 8),
+    hex.slice(8, 12),
+    `5${hex.slice(13, 16)}`,
+    variant + hex.slice(17, 20),
+    hex.slice(20, 32),
+  ];
+  return parts.join('-');
 }
 
 async function foundEvent(store: Store, id: string): Promise<EventRecord> {
@@ -122,7 +130,8 @@ export function eventRoutes(
       path: '/v1/events',
       tag: 'events',
       summary:
-        'Publish an event to NATS; it takes the same ingest path as any other. An Idempotency-Key header makes retries safe',
+        'Publish an event to NATS; it takes the same ingest path as any other. An Idempotency-Key header makes ' +
+        'retries safe',
       scope: 'publish',
       body: publishBody,
       status: 202,

@@ -117,7 +117,8 @@ export function taskRoutes(
       path: '/v1/consumers/:id/test',
       tag: 'consumers',
       summary:
-        "Send the consumer a mock event: the event type's catalog example, signed, recorded and retried like any message",
+        "Send the consumer a mock event: the event type's catalog example, signed, recorded and retried like any " +
+        'message',
       scope: 'admin',
       body: testBody,
       status: 202,
