@@ -45,8 +45,11 @@ t.test('docs - config keys are dotted paths with [] for list items, and required
   t.notMatch(config, 'delivery.retrySchedule');
 });
 
-t.test('docs - durations show as durations in the config docs', async (t) => {
+t.test('docs - durations show as durations in the config and the plugin docs', async (t) => {
   const config = renderConfigDocs();
   t.match(config, '| `delivery.timeout` | duration | `"15s"` |');
   t.match(config, '| `consumers[].retrySchedule` | list of durations |  |');
+  const plugins = renderPluginDocs(BUILT_IN_PLUGINS);
+  t.match(plugins, '| `schedule` | list of durations | `["0s", "5s", "5m", "30m", "2h", "5h", "10h", "10h"]` |');
+  t.match(plugins, '| `overloadFloor` | duration | `"60s"` |');
 });
