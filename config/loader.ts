@@ -20,7 +20,7 @@ import {
 import { HooksdError } from '../daemon/common/errors.js';
 import { formatPath, isRecord, Locator, type Problem, type Segment } from './locator.js';
 import { catalogProblems, duplicateConsumerProblems, schemaProblem } from './problems.js';
-import { configSchema, type HooksdConfig, type PluginEntry } from './schema.js';
+import { configSchema, type HooksdConfig, type ValidatedConfig } from './schema.js';
 import { validateConfig } from './validate.js';
 
 export interface ConfigCheck {
@@ -41,7 +41,10 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   return config;
 }
 
-/** `FILE:LINE:COLUMN` of the value at `segments` (e.g. ['pipeline', 2]) in a config file, for errors found after loading. */
+/**
+ * `FILE:LINE:COLUMN` of the value at `segments` (e.g. ['pipeline', 2]) in a config file, for
+ * errors found after loading.
+ */
 export function configLocation(file: string, segments: (string | number)[]): string {
   const lineCounter = new LineCounter();
   const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter });
@@ -113,9 +116,10 @@ function checkConfigText(file: string, text: string, env: NodeJS.ProcessEnv): Co
   problems.push(...catalogProblems(data, locator), ...duplicateConsumerProblems(data, locator));
   if (problems.length > 0) return { problems: formatProblems(file, problems) };
 
-  const config = data as HooksdConfig;
+  // validateConfig found no problem, and nor did the checks after it: `data` is a ValidatedConfig.
+  const config = data as ValidatedConfig;
   resolveRelativePaths(config, path.dirname(path.resolve(file)));
-  return { config: deepFreeze(config), problems: [] };
+  return { config: deepFreeze<HooksdConfig>(config), problems: [] };
 }
 
 function formatProblems(file: string, problems: Problem[]): string[] {
@@ -200,10 +204,11 @@ function dropEmptySections(data: unknown, schema: unknown): void {
 }
 
 /** Paths in the file are relative to the file, not to wherever hooksd was started from. */
-function resolveRelativePaths(config: HooksdConfig, directory: string): void {
+function resolveRelativePaths(config: ValidatedConfig, directory: string): void {
   const relativeModule = (specifier: string) =>
     /^\.\.?\//.test(specifier) ? path.resolve(directory, specifier) : specifier;
   config.storage.path = path.resolve(directory, config.storage.path);
+  type PluginEntry = ValidatedConfig['pipeline'][number];
   const relativePlugin = (entry: PluginEntry): PluginEntry =>
     typeof entry === 'string' ? relativeModule(entry) : { ...entry, use: relativeModule(entry.use) };
   config.pipeline = config.pipeline.map(relativePlugin);

@@ -1,22 +1,30 @@
 /**
- * The one schema of hooks.config.yaml: option names, defaults and validation. Durations are
- * written as strings ("250ms", "5s", "5m", "2h", "5d") and the `duration` keyword (see
- * validate.ts) turns them into milliseconds while validating, so the rest of hooksd only
- * ever sees numbers.
+ * The one schema of hooks.config.yaml: option names, defaults, descriptions (docs/config.md is
+ * generated from them) and validation; the config types at the end are derived from it.
+ * Durations are written as strings ("250ms", "5s", "5m", "2h", "5d") and the `duration`
+ * keyword (see validate.ts) turns them into milliseconds while validating, so the rest of
+ * hooksd only ever sees numbers.
  */
+import type { FromSchema } from 'json-schema-to-ts';
 
 // No `type: 'string'`: the keyword checks the type itself so that `timeout: 5` is told what a
 // duration looks like rather than "must be string".
-const duration = (defaultValue?: string) =>
-  defaultValue === undefined ? { duration: true } : { duration: true, default: defaultValue };
+function duration(description?: string): { readonly duration: true; readonly description?: string };
+function duration(
+  description: string,
+  defaultValue: string,
+): { readonly duration: true; readonly default: string; readonly description: string };
+function duration(description?: string, defaultValue?: string) {
+  return {
+    duration: true,
+    ...(defaultValue === undefined ? {} : { default: defaultValue }),
+    ...(description === undefined ? {} : { description }),
+  };
+}
 
-const strictObject = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  properties,
-  ...extra,
-});
+/** A section of the file: known keys only, and written or not, it is there with its defaults. */
+const section = <const P extends Record<string, object>>(description: string, properties: P) =>
+  ({ type: 'object', additionalProperties: false, default: {}, description, properties }) as const;
 
 export const CONSUMER_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 export const EVENT_TYPE_PATTERN = '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$';
@@ -35,52 +43,137 @@ const pluginEntrySchema = {
       type: 'object',
       additionalProperties: false,
       required: ['use'],
-      properties: { use: { type: 'string', minLength: 1 }, options: { type: 'object' } },
+      properties: {
+        use: {
+          type: 'string',
+          minLength: 1,
+          description: 'A built-in plugin name, or the path of a module (relative to the config file).',
+        },
+        options: { type: 'object', description: "The plugin's options; docs/plugins.md lists the built-ins' options." },
+      },
     },
   ],
-};
+} as const;
 
-export const DEFAULT_PIPELINE = ['eventTypes', 'payloadFilter', 'script', 'standardWebhooks', 'schedule'];
+export const DEFAULT_PIPELINE = ['eventTypes', 'payloadFilter', 'script', 'standardWebhooks', 'schedule'] as const;
 
 export const consumerSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['id', 'url'],
   properties: {
-    id: { type: 'string', pattern: CONSUMER_ID_PATTERN },
-    url: { type: 'string', format: 'uri', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://' },
-    description: { type: 'string', default: '' },
-    eventTypes: { type: 'array', items: { type: 'string', pattern: EVENT_TYPE_SELECTOR_PATTERN }, default: ['*'] },
-    filter: { type: 'object' },
-    secret: { type: 'string', pattern: SECRET_PATTERN },
+    id: {
+      type: 'string',
+      pattern: CONSUMER_ID_PATTERN,
+      description: 'Unique name of the consumer: 1 to 64 letters, digits, "_", "." or "-".',
+    },
+    url: {
+      type: 'string',
+      format: 'uri',
+      pattern: '^[Hh][Tt][Tt][Pp][Ss]?://',
+      description: 'The endpoint events are sent to: an http:// or https:// URL.',
+    },
+    description: { type: 'string', default: '', description: 'Free text for people, shown by the API.' },
+    eventTypes: {
+      type: 'array',
+      items: { type: 'string', pattern: EVENT_TYPE_SELECTOR_PATTERN },
+      default: ['*'],
+      description: 'Event types to receive: exact names, `prefix.*` for a whole family, `*` alone for everything.',
+    },
+    filter: {
+      type: 'object',
+      description:
+        'Deliver only events whose envelope matches: dotted paths like `payload.connection.platformKey` ' +
+        'holding a value or operators (`$eq`, `$in`, `$regex`, `$and`, ...: see payloadFilter in docs/plugins.md). ' +
+        'Left out, every event of the chosen types.',
+    },
+    secret: {
+      type: 'string',
+      pattern: SECRET_PATTERN,
+      description:
+        'Signing secret: `whsec_` then the base64 of 24 to 64 random bytes. ' +
+        'Left out, hooksd generates one and keeps it in its store.',
+    },
     headers: {
       type: 'object',
       default: {},
       propertyNames: { pattern: HEADER_NAME_PATTERN, notReservedHeader: true },
       additionalProperties: { type: 'string' },
+      description:
+        'Headers added to every request, name to value. Headers hooksd sets itself ' +
+        '(`webhook-*`, `content-type`, `content-length`, `host`, `user-agent`, ...) are refused.',
     },
-    transform: { type: 'string' },
-    rateLimit: { type: 'number', exclusiveMinimum: 0 },
-    concurrency: { type: 'integer', minimum: 1, maximum: 1024 },
-    timeout: duration(),
-    retrySchedule: { type: 'array', minItems: 1, maxItems: 50, items: duration() },
-    disabled: { type: 'boolean', default: false },
-    plugins: { type: 'array', items: pluginEntrySchema, default: [] },
-    tls: strictObject({ cert: { type: 'string' }, key: { type: 'string' }, ca: { type: 'string' } }),
+    transform: {
+      type: 'string',
+      description:
+        'Path of a script exporting `handler(webhook)`, which may change the method, url, headers or body, ' +
+        'or cancel the delivery.',
+    },
+    rateLimit: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      description: 'Requests per second, at most. Left out, no limit.',
+    },
+    concurrency: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1024,
+      description: 'Requests in flight at once to this consumer. Left out, `delivery.concurrency`.',
+    },
+    timeout: duration('Time the consumer has to answer 2xx. Left out, `delivery.timeout`.'),
+    retrySchedule: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 50,
+      items: duration(),
+      description:
+        "Delay before each attempt, the first one's included (`0s`: at once). " +
+        "Left out, the schedule plugin's `schedule`.",
+    },
+    disabled: {
+      type: 'boolean',
+      default: false,
+      description: 'Keep the consumer but send it nothing. The API can also enable and disable it.',
+    },
+    plugins: {
+      type: 'array',
+      items: pluginEntrySchema,
+      default: [],
+      description:
+        'Plugins run after those of `pipeline` for this consumer only; ' +
+        'a sign or retry plugin here replaces the global one.',
+    },
+    tls: section(
+      'Mutual TLS with the consumer. Each value is a PEM file path (relative to the config file) or PEM text.',
+      {
+        cert: { type: 'string', description: 'Client certificate hooksd presents.' },
+        key: { type: 'string', description: "The client certificate's private key." },
+        ca: { type: 'string', description: "CA that signed the consumer's certificate. Left out, the system's CAs." },
+      },
+    ),
   },
-};
+} as const;
 
 const eventTypeSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['name'],
   properties: {
-    name: { type: 'string', pattern: EVENT_TYPE_PATTERN },
-    description: { type: 'string', default: '' },
-    schema: { type: 'object' },
-    example: {},
+    name: {
+      type: 'string',
+      pattern: EVENT_TYPE_PATTERN,
+      description: 'The event type: dot-separated names, like `connection.created`.',
+    },
+    description: { type: 'string', default: '', description: 'What happened, for people reading the catalog.' },
+    schema: {
+      type: 'object',
+      description:
+        "JSON Schema of the event's payload (draft-07, or 2020-12 with its `$schema`); " +
+        'an event whose payload fails it goes to the dead-letter log. Left out, any payload.',
+    },
+    example: { description: 'A payload that POST /v1/consumers/:id/test sends; it must match `schema`.' },
   },
-};
+} as const;
 
 // The root has no `default`: ajv ignores one there (and strict mode refuses it); the loader
 // reads an empty file as {}.
@@ -89,128 +182,210 @@ export const configSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    server: strictObject({
-      listen: { type: 'string', pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\s]+):[0-9]{1,5}$', default: '0.0.0.0:8080' },
-      auth: strictObject({
+    server: section('The HTTP API, metrics and the /ui page.', {
+      listen: {
+        type: 'string',
+        pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\s]+):[0-9]{1,5}$',
+        default: '0.0.0.0:8080',
+        description: '`host:port` to listen on (an IPv6 host in brackets). With no tokens, loopback only.',
+      },
+      auth: section('Who may use the API.', {
         tokens: {
           type: 'array',
           default: [],
+          description: 'Bearer tokens for the API. With none, the API listens on loopback only and needs no token.',
           items: {
             type: 'object',
             additionalProperties: false,
             required: ['name', 'token', 'scopes'],
             properties: {
-              name: { type: 'string', minLength: 1 },
-              token: { type: 'string', minLength: 16 },
-              scopes: { type: 'array', minItems: 1, items: { enum: ['read', 'admin', 'publish'] } },
+              name: { type: 'string', minLength: 1, description: 'A name to tell the token apart.' },
+              token: {
+                type: 'string',
+                minLength: 16,
+                description: 'The token itself, at least 16 characters; best read from the environment.',
+              },
+              scopes: {
+                type: 'array',
+                minItems: 1,
+                items: { enum: ['read', 'admin', 'publish'] },
+                description:
+                  'What the token may do: `read` (look), `admin` (change consumers, resend, replay), ' +
+                  '`publish` (POST /v1/events).',
+              },
             },
           },
         },
       }),
     }),
-    nats: strictObject({
-      servers: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^(nats|tls)://' } },
-      stream: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', default: 'HOOKS_EVENTS' },
-      subjects: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, default: ['events.>'] },
-      durable: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', default: 'hooksd' },
-      createStream: { type: 'boolean', default: true },
-      embeddedPort: { type: 'integer', minimum: 1, maximum: 65535, default: 4222 },
-      maxAckPending: { type: 'integer', minimum: 1, default: 4096 },
+    nats: section('Where events come from: NATS JetStream.', {
+      servers: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string', pattern: '^(nats|tls)://' },
+        description:
+          'NATS servers to connect to (`nats://` or `tls://`). Left out, hooksd runs `nats-server -js` itself, ' +
+          'with its store under `storage.path`, and stops it on exit.',
+      },
+      stream: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9_-]+$',
+        default: 'HOOKS_EVENTS',
+        description: 'The JetStream stream holding the events.',
+      },
+      subjects: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string', minLength: 1 },
+        default: ['events.>'],
+        description:
+          'Subjects the stream captures. An event on `events.connection.created` without an `eventType` ' +
+          'in its body has type `connection.created`.',
+      },
+      durable: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9_-]+$',
+        default: 'hooksd',
+        description: 'Name of the durable pull consumer hooksd reads with.',
+      },
+      createStream: { type: 'boolean', default: true, description: 'Create the stream when it does not exist yet.' },
+      embeddedPort: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 65535,
+        default: 4222,
+        description: 'Port of the embedded nats-server (used only without `servers`).',
+      },
+      maxAckPending: {
+        type: 'integer',
+        minimum: 1,
+        default: 4096,
+        description: 'Events pulled but not yet acknowledged, at most.',
+      },
     }),
-    ingest: strictObject({
-      unknownTypes: { enum: ['reject', 'deliver'], default: 'reject' },
+    ingest: section('What happens to incoming events.', {
+      unknownTypes: {
+        enum: ['reject', 'deliver'],
+        default: 'reject',
+        description:
+          'An event whose type is not in `eventTypes`: `reject` keeps it in the dead-letter log with the reason; ' +
+          '`deliver` sends it to matching consumers anyway.',
+      },
     }),
-    storage: strictObject({
-      path: { type: 'string', minLength: 1, default: './data' },
-      retention: duration('30d'),
-      purgeSchedule: { type: 'string', cron: true, default: '0 */10 * * * *' },
+    storage: section('State and attempt logs (LevelDB).', {
+      path: {
+        type: 'string',
+        minLength: 1,
+        default: './data',
+        description: "Folder of hooksd's database (and of the embedded nats-server's store).",
+      },
+      retention: duration('Events, messages and attempts older than this are purged.', '30d'),
+      purgeSchedule: {
+        type: 'string',
+        cron: true,
+        default: '0 */10 * * * *',
+        description: 'When the purge runs: a cron expression with seconds (the default: every 10 minutes).',
+      },
     }),
-    delivery: strictObject({
-      timeout: duration('15s'),
-      disableAfter: duration('5d'),
-      maxResponseBytes: { type: 'integer', minimum: 0, default: 16384 },
-      concurrency: { type: 'integer', minimum: 1, maximum: 1024, default: 32 },
-      sweepSchedule: { type: 'string', cron: true, default: '* * * * * *' },
-      network: strictObject({
-        allowPrivate: { type: 'boolean', default: false },
-        allowCidrs: { type: 'array', items: { type: 'string', cidr: true }, default: [] },
-      }),
+    delivery: section('Outgoing requests.', {
+      timeout: duration('Time a consumer has to answer 2xx before the attempt counts as failed.', '15s'),
+      disableAfter: duration('A consumer whose attempts have all failed for this long is disabled.', '5d'),
+      maxResponseBytes: {
+        type: 'integer',
+        minimum: 0,
+        default: 16384,
+        description: 'Response bodies are recorded up to this many bytes; the rest is not kept.',
+      },
+      concurrency: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 1024,
+        default: 32,
+        description: 'Requests in flight at once per consumer; a consumer may set its own.',
+      },
+      sweepSchedule: {
+        type: 'string',
+        cron: true,
+        default: '* * * * * *',
+        description:
+          'When hooksd looks for retries that are due: a cron expression with seconds (the default: every second).',
+      },
+      network: section(
+        'Which addresses consumers may have. Loopback, private and link-local addresses are refused by default, ' +
+          'checked on the resolved address, so that a consumer URL cannot reach into your network.',
+        {
+          allowPrivate: {
+            type: 'boolean',
+            default: false,
+            description: 'Allow loopback, private and link-local addresses, all of them.',
+          },
+          allowCidrs: {
+            type: 'array',
+            items: { type: 'string', cidr: true },
+            default: [],
+            description: 'Addresses or CIDR ranges allowed all the same, like `127.0.0.1/32` or `fd00::/8`.',
+          },
+        },
+      ),
     }),
-    shutdown: strictObject({ timeout: duration('20s') }),
-    log: strictObject({
-      level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    shutdown: section('Stopping.', {
+      timeout: duration(
+        'On SIGTERM, how long attempts in flight get to finish after hooksd stops pulling events.',
+        '20s',
+      ),
     }),
-    eventTypes: { type: 'array', items: eventTypeSchema, default: [] },
-    pipeline: { type: 'array', items: pluginEntrySchema, default: DEFAULT_PIPELINE },
-    consumers: { type: 'array', items: consumerSchema, default: [] },
+    log: section('Logs: JSON lines on stdout, secrets redacted.', {
+      level: {
+        enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+        default: 'info',
+        description: 'Least severity logged; `silent` logs nothing.',
+      },
+    }),
+    eventTypes: {
+      type: 'array',
+      items: eventTypeSchema,
+      default: [],
+      description: 'The event catalog: every event type hooksd knows, with the schema of its payload.',
+    },
+    pipeline: {
+      type: 'array',
+      items: pluginEntrySchema,
+      default: DEFAULT_PIPELINE,
+      description:
+        'Plugins every delivery runs through, in order: built-in names or module paths, ' +
+        'or `{ use, options }`. docs/plugins.md describes them.',
+    },
+    consumers: {
+      type: 'array',
+      items: consumerSchema,
+      default: [],
+      description:
+        'Who receives what. Consumers created through the API are kept in the database; the ones here ' +
+        'cannot be changed through the API, except to enable or disable them.',
+    },
   },
 } as const;
 
-export type PluginEntry = string | { use: string; options?: Record<string, unknown> };
+/** A schema's `{ duration: true }` is a number of milliseconds once validated. */
+type ConfigTypeOptions = { deserialize: [{ pattern: { duration: true }; output: number }] };
 
-export type Scope = 'read' | 'admin' | 'publish';
+type DeepReadonly<T> = T extends readonly (infer Item)[]
+  ? readonly DeepReadonly<Item>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
 
-export interface TokenConfig {
-  name: string;
-  token: string;
-  scopes: Scope[];
-}
+/**
+ * The config as validation leaves it, defaults applied and durations in milliseconds: the
+ * loader resolves relative paths in it, then freezes it into a `HooksdConfig`.
+ */
+export type ValidatedConfig = FromSchema<typeof configSchema, ConfigTypeOptions>;
 
-export interface EventTypeConfig {
-  name: string;
-  description: string;
-  schema?: Record<string, unknown>;
-  example?: unknown;
-}
-
-export interface ConsumerConfig {
-  id: string;
-  url: string;
-  description: string;
-  eventTypes: string[];
-  filter?: Record<string, unknown>;
-  secret?: string;
-  headers: Record<string, string>;
-  transform?: string;
-  rateLimit?: number;
-  concurrency?: number;
-  /** Milliseconds. */
-  timeout?: number;
-  /** Milliseconds before each attempt; the first entry is the delay of the first attempt. */
-  retrySchedule?: number[];
-  disabled: boolean;
-  /** Plugins added to the global pipeline for this consumer. */
-  plugins: PluginEntry[];
-  tls: { cert?: string; key?: string; ca?: string };
-}
-
-/** The validated config with defaults applied and every duration in milliseconds. */
-export interface HooksdConfig {
-  server: { listen: string; auth: { tokens: TokenConfig[] } };
-  nats: {
-    servers?: string[];
-    stream: string;
-    subjects: string[];
-    durable: string;
-    createStream: boolean;
-    embeddedPort: number;
-    maxAckPending: number;
-  };
-  ingest: { unknownTypes: 'reject' | 'deliver' };
-  /** purgeSchedule: a cron expression with seconds. */
-  storage: { path: string; retention: number; purgeSchedule: string };
-  delivery: {
-    timeout: number;
-    disableAfter: number;
-    maxResponseBytes: number;
-    concurrency: number;
-    /** A cron expression with seconds. */
-    sweepSchedule: string;
-    network: { allowPrivate: boolean; allowCidrs: string[] };
-  };
-  shutdown: { timeout: number };
-  log: { level: string };
-  eventTypes: EventTypeConfig[];
-  pipeline: PluginEntry[];
-  consumers: ConsumerConfig[];
-}
+/** The loaded config: validated, defaults applied, durations in milliseconds, frozen. */
+export type HooksdConfig = DeepReadonly<ValidatedConfig>;
+export type ConsumerConfig = HooksdConfig['consumers'][number];
+export type EventTypeConfig = HooksdConfig['eventTypes'][number];
+export type TokenConfig = HooksdConfig['server']['auth']['tokens'][number];
+export type Scope = TokenConfig['scopes'][number];
+/** A plugin in `pipeline:` or a consumer's `plugins:`. */
+export type PluginEntry = HooksdConfig['pipeline'][number];

@@ -1,14 +1,14 @@
 /**
  * The ajv instance behind hooks.config.yaml, built once. Validating a config applies its
  * defaults and turns every duration string into milliseconds, in place: after a successful
- * call the object is a `HooksdConfig`.
+ * call the object is a `ValidatedConfig`.
  */
 import { Ajv, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
 import formatsPlugin from 'ajv-formats';
 import { isIP } from 'node:net';
 import { validateCronExpression } from 'cron';
 import { parseDuration } from './duration.js';
-import { configSchema, type HooksdConfig } from './schema.js';
+import { configSchema, type ValidatedConfig } from './schema.js';
 
 const DURATION_MESSAGE = 'must be a duration like "250ms", "5s", "5m", "2h", "5d"';
 
@@ -115,4 +115,5 @@ function createConfigAjv(): Ajv {
  * defaults and converting durations to milliseconds. Errors carry `parentSchema` (`verbose`)
  * so the loader can suggest the key that was meant.
  */
-export const validateConfig: ValidateFunction<HooksdConfig> = createConfigAjv().compile<HooksdConfig>(configSchema);
+export const validateConfig: ValidateFunction<ValidatedConfig> =
+  createConfigAjv().compile<ValidatedConfig>(configSchema);

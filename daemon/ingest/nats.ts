@@ -40,7 +40,7 @@ export async function openNats(config: HooksdConfig, log: Logger): Promise<NatsH
   }
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers, name: 'hooksd', maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
+    nc = await connect({ servers: [...servers], name: 'hooksd', maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
   } catch (error) {
     await embedded?.stop();
     throw new HooksdError(

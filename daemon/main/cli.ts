@@ -117,7 +117,7 @@ async function publish(args: string[], configFile: string): Promise<number> {
   }
   const config = loadConfig(configFile);
   const servers = config.nats.servers ?? [`nats://127.0.0.1:${config.nats.embeddedPort}`];
-  const nc = await connect({ servers }).catch((error: Error) => {
+  const nc = await connect({ servers: [...servers] }).catch((error: Error) => {
     throw new HooksdError(
       'HOOKSD_NATS_UNAVAILABLE',
       `cannot connect to NATS at ${servers.join(', ')} (is hooksd running?): ${error.message}`,

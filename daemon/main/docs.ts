@@ -1,12 +1,6 @@
 import type { PluginDefinition, PluginKind } from '../../plugins/contract.js';
 import { ERROR_CODES } from '../common/errors.js';
-
-interface PropertySchema {
-  type?: string;
-  enum?: unknown[];
-  default?: unknown;
-  description?: string;
-}
+import { cell, schemaType, showValue, type DocSchema } from './config-docs.js';
 
 /** docs/plugins.md, generated from each plugin's definition: its options table comes from its schema. */
 export function renderPluginDocs(plugins: readonly PluginDefinition<PluginKind, never>[]): string {
@@ -26,22 +20,14 @@ export function renderPluginDocs(plugins: readonly PluginDefinition<PluginKind, 
   ];
   for (const plugin of plugins) {
     lines.push('', `## ${plugin.name}`, '', `Kind: \`${plugin.kind}\`.`, '', plugin.description, '');
-    const properties = Object.entries(
-      ((plugin.optionsSchema as { properties?: Record<string, PropertySchema> }).properties ?? {}) as Record<
-        string,
-        PropertySchema
-      >,
-    );
+    const properties = Object.entries((plugin.optionsSchema as DocSchema).properties ?? {});
     if (properties.length === 0) {
       lines.push('Options: none.');
     } else {
       lines.push('| option | type | default | description |', '|---|---|---|---|');
       for (const [name, schema] of properties) {
-        const type = schema.enum
-          ? schema.enum.map((v) => `\`${JSON.stringify(v)}\``).join(' \\| ')
-          : (schema.type ?? 'any');
-        const fallback = schema.default === undefined ? '' : `\`${JSON.stringify(schema.default)}\``;
-        lines.push(`| \`${name}\` | ${type} | ${fallback} | ${schema.description ?? ''} |`);
+        const fallback = schema.default === undefined ? '' : `\`${cell(showValue(schema.default))}\``;
+        lines.push(`| \`${name}\` | ${schemaType(schema)} | ${fallback} | ${cell(schema.description ?? '')} |`);
       }
     }
     lines.push('', 'Example:', '', '```yaml', plugin.example, '```');
