@@ -72,7 +72,8 @@ export function tryCompileEventSchemas(eventTypes: readonly EventTypeConfig[]): 
       dialect !== undefined &&
       !(typeof dialect === 'string' && (DRAFT_07.test(dialect) || DRAFT_2020_12.test(dialect)));
     if (unsupported) {
-      const message = `unsupported $schema ${JSON.stringify(dialect)}: leave it out for draft-07 or use "${DRAFT_2020_12_URI}"`;
+      const message =
+        `unsupported $schema ${JSON.stringify(dialect)}: ` + `leave it out for draft-07 or use "${DRAFT_2020_12_URI}"`;
       failures.push({ index, eventType: eventType.name, message });
       return;
     }
@@ -121,7 +122,8 @@ export function describeValidationError(error: ErrorObject): string {
     return `${message} (${JSON.stringify(error.params.additionalProperty)})`;
   if (error.keyword === 'const') return `must be ${JSON.stringify(error.params.allowedValue)}`;
   if (error.keyword === 'enum') {
-    return `must be one of ${(error.params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;
+    const allowed = error.params.allowedValues as unknown[];
+    return `must be one of ${allowed.map((value) => JSON.stringify(value)).join(', ')}`;
   }
   return message;
 }

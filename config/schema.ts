@@ -7,14 +7,17 @@
  */
 import type { FromSchema } from 'json-schema-to-ts';
 
-// No `type: 'string'`: the keyword checks the type itself so that `timeout: 5` is told what a
-// duration looks like rather than "must be string".
-function duration(description?: string): { readonly duration: true; readonly description?: string };
-function duration(
+/**
+ * A duration ("250ms", "5s", "5m", "2h", "5d"), in milliseconds once validated; plugins'
+ * option schemas use it too. No `type: 'string'`: the keyword checks the type itself so that
+ * `timeout: 5` is told what a duration looks like rather than "must be string".
+ */
+export function duration(description?: string): { readonly duration: true; readonly description?: string };
+export function duration(
   description: string,
   defaultValue: string,
 ): { readonly duration: true; readonly default: string; readonly description: string };
-function duration(description?: string, defaultValue?: string) {
+export function duration(description?: string, defaultValue?: string) {
   return {
     duration: true,
     ...(defaultValue === undefined ? {} : { default: defaultValue }),
@@ -182,7 +185,7 @@ export const configSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    server: section('The HTTP API, metrics and the /ui page.', {
+    server: section('The HTTP API and its metrics.', {
       listen: {
         type: 'string',
         pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\s]+):[0-9]{1,5}$',
@@ -367,7 +370,7 @@ export const configSchema = {
 } as const;
 
 /** A schema's `{ duration: true }` is a number of milliseconds once validated. */
-type ConfigTypeOptions = { deserialize: [{ pattern: { duration: true }; output: number }] };
+export type SchemaTypeOptions = { deserialize: [{ pattern: { duration: true }; output: number }] };
 
 type DeepReadonly<T> = T extends readonly (infer Item)[]
   ? readonly DeepReadonly<Item>[]
@@ -379,7 +382,7 @@ type DeepReadonly<T> = T extends readonly (infer Item)[]
  * The config as validation leaves it, defaults applied and durations in milliseconds: the
  * loader resolves relative paths in it, then freezes it into a `HooksdConfig`.
  */
-export type ValidatedConfig = FromSchema<typeof configSchema, ConfigTypeOptions>;
+export type ValidatedConfig = FromSchema<typeof configSchema, SchemaTypeOptions>;
 
 /** The loaded config: validated, defaults applied, durations in milliseconds, frozen. */
 export type HooksdConfig = DeepReadonly<ValidatedConfig>;

@@ -1,3 +1,5 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import { duration, type SchemaTypeOptions } from '../config/schema.js';
 import type { FailedAttempt, PluginDefinition, RetryPolicy } from './contract.js';
 
 /**
@@ -7,15 +9,34 @@ import type { FailedAttempt, PluginDefinition, RetryPolicy } from './contract.js
  * messages failing together do not come back together.
  */
 
-export interface ScheduleOptions {
-  /** Milliseconds before each attempt: the default for consumers without a `retrySchedule`. */
-  schedule: number[];
-  jitter: number;
-  /** Least delay in ms after a timeout or a 429, so a consumer asking to slow down gets a rest. */
-  overloadFloor: number;
-}
+const optionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    schedule: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 50,
+      items: duration(),
+      default: ['0s', '5s', '5m', '30m', '2h', '5h', '10h', '10h'],
+      description: "Delay before each attempt, the first one's included, for consumers without a `retrySchedule`.",
+    },
+    jitter: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      default: 0.2,
+      description: 'Each delay is spread by up to this fraction, up or down.',
+    },
+    overloadFloor: duration(
+      'Least delay after a timeout or a 429, so a consumer asking to slow down gets a rest.',
+      '60s',
+    ),
+  },
+} as const;
 
-export const DEFAULT_RETRY_SCHEDULE = ['0s', '5s', '5m', '30m', '2h', '5h', '10h', '10h'];
+/** The options once validated: durations in milliseconds, defaults applied. */
+export type ScheduleOptions = FromSchema<typeof optionsSchema, SchemaTypeOptions>;
 
 export function nextDelay(
   schedule: readonly number[],
@@ -38,7 +59,7 @@ export function retryDelay(
   schedule: readonly number[],
   attemptsMade: number,
   failed: FailedAttempt | undefined,
-  options: Omit<ScheduleOptions, 'schedule'>,
+  options: Pick<ScheduleOptions, 'jitter' | 'overloadFloor'>,
   now = Date.now(),
 ): number | null {
   if (failed?.statusCode === 410) return null;
@@ -68,32 +89,7 @@ export const schedulePlugin: PluginDefinition<'retry', ScheduleOptions> = {
     "Picks each attempt's time from the consumer's `retrySchedule` (or this plugin's `schedule`), " +
     'every delay spread by ±`jitter`; honours Retry-After on 429 and 503 within [delay, 2 × delay]; ' +
     'waits at least `overloadFloor` after a timeout or a 429; never retries a 410.',
-  optionsSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      schedule: {
-        type: 'array',
-        minItems: 1,
-        maxItems: 50,
-        items: { duration: true },
-        default: DEFAULT_RETRY_SCHEDULE,
-        description: "Delay before each attempt, the first one's included, for consumers without a `retrySchedule`.",
-      },
-      jitter: {
-        type: 'number',
-        minimum: 0,
-        maximum: 1,
-        default: 0.2,
-        description: 'Each delay is spread by up to this fraction, up or down.',
-      },
-      overloadFloor: {
-        duration: true,
-        default: '60s',
-        description: 'Least delay after a timeout or a 429.',
-      },
-    },
-  },
+  optionsSchema,
   example:
     'pipeline: [eventTypes, payloadFilter, script, standardWebhooks, ' +
     '{ use: schedule, options: { schedule: [0s, 10s, 5m, 1h], jitter: 0.1, overloadFloor: 2m } }]',

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { nextDelay, parseRetryAfter, retryDelay } from '../../plugins/schedule.js';
+import { nextDelay, parseRetryAfter, retryDelay, schedulePlugin } from '../../plugins/schedule.js';
 
 const schedule = [0, 5000, 300_000];
 
@@ -79,3 +79,27 @@ t.test('retry schedule - reads Retry-After as seconds or an HTTP date', async (t
 t.test('retry schedule - a 410 Gone is not retried', async (t) => {
   t.equal(retryDelay(slow, 1, { statusCode: 410 }, policy), null);
 });
+
+t.test(
+  "schedule plugin - a consumer's policy: its own retrySchedule or the plugin's, first attempt included",
+  async (t) => {
+    const plugin = schedulePlugin.create(
+      { schedule: [1000, 60_000], jitter: 0, overloadFloor: 30_000 },
+      { configDir: '.' },
+    );
+    const plain = plugin.forConsumer({ id: 'plain' } as never);
+    t.same(plain.schedule, [1000, 60_000], "without a retrySchedule, the plugin's schedule");
+    t.equal(plain.nextDelay(0), 1000, 'the first attempt waits the first entry');
+    t.equal(plain.nextDelay(1, { statusCode: 500 }), 60_000);
+    t.equal(plain.nextDelay(2, { statusCode: 500 }), null, 'then the message has failed for good');
+    const own = plugin.forConsumer({ id: 'own', retrySchedule: [0, 2000] } as never);
+    t.same(own.schedule, [0, 2000], "a consumer's retrySchedule replaces it");
+    t.equal(own.nextDelay(0), 0, 'no floor before the first attempt');
+    t.equal(own.nextDelay(1, { errorClass: 'timeout' }), 30_000, 'the floor after a timeout');
+    t.equal(own.nextDelay(1, { statusCode: 410 }), null, 'a 410 is final');
+    const jittered = schedulePlugin.create({ schedule: [10_000], jitter: 0.5, overloadFloor: 0 }, { configDir: '.' });
+    const delays = Array.from({ length: 200 }, () => jittered.forConsumer({ id: 'j' } as never).nextDelay(0) as number);
+    t.ok(Math.min(...delays) >= 5000 && Math.max(...delays) <= 15_000, 'the first delay is jittered too');
+    t.ok(new Set(delays).size > 1, 'and varies');
+  },
+);

@@ -97,6 +97,10 @@ t.test('plugin conformance - bad options stop loading with the plugin name and i
     [{ use: 'script', options: { timeout: 'soon' } }, /plugin "script": invalid options: options.timeout/],
     [{ use: 'eventTypes', options: { extra: 1 } }, /plugin "eventTypes": invalid options/],
     [
+      { use: 'schedule', options: { overloadFloor: 'soon', jitter: 2 } },
+      /plugin "schedule": invalid options: options.jitter must be <= 1; options.overloadFloor must be a duration like "250ms"/,
+    ],
+    [
       { use: EXAMPLE_PLUGIN, options: {} },
       /tenant-header\.js": invalid options: options must have required property 'path'/,
     ],
