@@ -15,10 +15,15 @@ addFormats(bodyAjv);
 addConfigKeywords(bodyAjv);
 
 export const pageQuerySchema = {
-  limit: { type: 'integer', minimum: 1, maximum: 250, default: 50 },
-  cursor: { type: 'string', minLength: 1, maxLength: 1024 },
-  since: { type: 'string', format: 'date-time' },
-  until: { type: 'string', format: 'date-time' },
+  limit: { type: 'integer', minimum: 1, maximum: 250, default: 50, description: 'Records on the page, at most 250.' },
+  cursor: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 1024,
+    description: "The previous page's `nextCursor`, with the same filters.",
+  },
+  since: { type: 'string', format: 'date-time', description: 'Only records created at or after this time.' },
+  until: { type: 'string', format: 'date-time', description: 'Only records created before this time.' },
 } as const;
 
 export type Query = Record<string, unknown>;

@@ -1,59 +1,6 @@
-import { DURATION_PATTERN } from '../../config/duration.js';
-import { configSchema, type HooksdConfig } from '../../config/schema.js';
-import { sectionsNeedingRestart } from './settings.js';
-
-/** What the docs read of a JSON Schema: the config's and the plugins' option schemas. */
-export interface DocSchema {
-  type?: string;
-  enum?: readonly unknown[];
-  default?: unknown;
-  description?: string;
-  pattern?: string;
-  duration?: boolean;
-  cron?: boolean;
-  cidr?: boolean;
-  items?: DocSchema;
-  oneOf?: readonly DocSchema[];
-  properties?: Readonly<Record<string, DocSchema>>;
-  additionalProperties?: boolean | DocSchema;
-  required?: readonly string[];
-}
-
-/** A type in words, singular and plural: ["duration", "durations"]. */
-function typeNames(schema: DocSchema): [string, string] {
-  // A plugin may take a duration as a string of its own pattern and parse it itself.
-  if (schema.duration === true || schema.pattern === DURATION_PATTERN) return ['duration', 'durations'];
-  if (schema.cron === true) return ['cron expression', 'cron expressions'];
-  if (schema.cidr === true) return ['address or CIDR range', 'addresses or CIDR ranges'];
-  if (schema.enum) {
-    const values = schema.enum.map((value) => `\`${JSON.stringify(value)}\``).join(' \\| ');
-    return [values, values];
-  }
-  if (schema.oneOf) {
-    const names = schema.oneOf.map(typeNames);
-    return [names.map(([one]) => one).join(' or '), names.map(([, many]) => many).join(' or ')];
-  }
-  if (schema.type === 'array') return [`list of ${typeNames(schema.items ?? {})[1]}`, 'lists'];
-  if (schema.type === 'object' && typeof schema.additionalProperties === 'object')
-    return [`map of ${typeNames(schema.additionalProperties)[1]}`, 'maps'];
-  if (schema.type !== undefined) return [schema.type, `${schema.type}s`];
-  return ['any', 'values'];
-}
-
-/** The type column of the docs: "duration", "list of durations", `"reject"` \| `"deliver"`, "map of strings". */
-export function schemaType(schema: DocSchema): string {
-  return typeNames(schema)[0];
-}
-
-/** A default as the docs show it: JSON, lists spaced. */
-export function showValue(value: unknown): string {
-  return Array.isArray(value) ? `[${value.map((item) => JSON.stringify(item)).join(', ')}]` : JSON.stringify(value);
-}
-
-/** Text for a Markdown table cell. */
-export function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
+import { configSchema } from '../../config/schema.js';
+import { cell, schemaType, showValue, type DocSchema } from './schema-words.js';
+import { RESTART_ONLY } from './settings.js';
 
 export interface ConfigKey {
   /** Dotted, with `[]` for the items of a list: `consumers[].tls.cert`. */
@@ -92,14 +39,6 @@ function keyRow({ path, schema, required }: ConfigKey): string {
   return `| \`${path}\` | ${schemaType(schema)} | ${fallback} | ${cell(schema.description ?? '')} |`;
 }
 
-/** The top-level keys whose changes wait for a restart, as a reload tells them. */
-function restartOnly(names: string[]): string[] {
-  return names.filter((name) => {
-    const changed = { [name]: true } as unknown as HooksdConfig;
-    return sectionsNeedingRestart({} as HooksdConfig, changed).length > 0;
-  });
-}
-
 /** docs/config.md, generated from the config schema: every key with its type, default and description. */
 export function renderConfigDocs(): string {
   const top = Object.entries(configSchema.properties as Record<string, DocSchema>);
@@ -120,7 +59,7 @@ export function renderConfigDocs(): string {
     'problem as `FILE:LINE:COLUMN key: message`. The shipped `hooks.config.yaml` is a commented example.',
     '',
     'hooksd reloads the file when it changes and on SIGHUP; a file with problems is refused and',
-    `the running config stays. Changes to ${code(restartOnly(top.map(([name]) => name)))} take effect`,
+    `the running config stays. Changes to ${code([...RESTART_ONLY])} take effect`,
     'at the next restart (the log says so when a reload meets one); the rest applies at once.',
     '',
     '## Durations',

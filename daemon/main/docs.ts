@@ -1,6 +1,6 @@
 import type { PluginDefinition, PluginKind } from '../../plugins/contract.js';
 import { ERROR_CODES } from '../common/errors.js';
-import { cell, schemaType, showValue, type DocSchema } from './config-docs.js';
+import { cell, schemaType, showValue, type DocSchema } from './schema-words.js';
 
 /** docs/plugins.md, generated from each plugin's definition: its options table comes from its schema. */
 export function renderPluginDocs(plugins: readonly PluginDefinition<PluginKind, never>[]): string {

@@ -11,7 +11,15 @@ const DAY_SECONDS = 86_400;
 const rotateBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { graceSeconds: { type: 'integer', minimum: 0, maximum: 30 * DAY_SECONDS, default: DAY_SECONDS } },
+  properties: {
+    graceSeconds: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 30 * DAY_SECONDS,
+      default: DAY_SECONDS,
+      description: 'How long the old secrets keep signing beside the new one, at most 30 days.',
+    },
+  },
 };
 
 interface ConsumersQuery {

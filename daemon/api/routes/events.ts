@@ -19,10 +19,16 @@ const publishBody = {
   additionalProperties: false,
   required: ['eventType', 'payload'],
   properties: {
-    id: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\x00-\\x1f]+$' },
-    eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN },
-    generatedDate: { type: 'string', format: 'date-time' },
-    payload: {},
+    id: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 256,
+      pattern: '^[^\\x00-\\x1f]+$',
+      description: 'The event id; left out, one is made (from the Idempotency-Key header when there is one).',
+    },
+    eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN, description: 'A type of the event catalog.' },
+    generatedDate: { type: 'string', format: 'date-time', description: 'When the event happened; left out, now.' },
+    payload: { description: "The event's data, checked against its type's schema at ingest." },
   },
 };
 const replayBody = {
@@ -35,6 +41,7 @@ const replayBody = {
       maxItems: 1000,
       uniqueItems: true,
       items: { type: 'string', pattern: CONSUMER_ID_PATTERN },
+      description: 'Only these consumers; left out, every consumer that takes the event now.',
     },
   },
 };
@@ -98,7 +105,10 @@ export function eventRoutes(
       tag: 'events',
       summary: 'Events received, newest first',
       scope: 'read',
-      query: { ...pageQuerySchema, eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN } },
+      query: {
+        ...pageQuerySchema,
+        eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN, description: 'Only events of this type.' },
+      },
       status: 200,
     },
     async ({ query }) => {

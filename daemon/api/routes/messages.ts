@@ -29,9 +29,9 @@ export function messageRoutes(
       scope: 'read',
       query: {
         ...pageQuerySchema,
-        consumerId: { type: 'string', pattern: CONSUMER_ID_PATTERN },
-        eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN },
-        status: { enum: MESSAGE_STATUSES },
+        consumerId: { type: 'string', pattern: CONSUMER_ID_PATTERN, description: 'Only messages for this consumer.' },
+        eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN, description: 'Only messages of this event type.' },
+        status: { enum: MESSAGE_STATUSES, description: 'Only messages in this status.' },
       },
       status: 200,
     },

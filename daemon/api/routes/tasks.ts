@@ -9,24 +9,27 @@ import type { Tasks } from '../../sweeper/tasks.js';
 import type { RouteTable } from '../route-table.js';
 import { found } from './consumers.js';
 
-const time = { type: 'string', format: 'date-time' };
+const since = { type: 'string', format: 'date-time', description: 'Start of the time range.' };
+const until = { type: 'string', format: 'date-time', description: 'End of the time range; left out, now.' };
 const recoverBody = {
   type: 'object',
   additionalProperties: false,
   required: ['since'],
-  properties: { since: time, until: time },
+  properties: { since, until },
 };
 const replayMissingBody = {
   type: 'object',
   additionalProperties: false,
   required: ['since'],
-  properties: { since: time },
+  properties: { since },
 };
 const testBody = {
   type: 'object',
   additionalProperties: false,
   required: ['eventType'],
-  properties: { eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN } },
+  properties: {
+    eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN, description: 'A catalog type with an example to send.' },
+  },
 };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
+import { apiRoutes, renderApiDocs } from '../../../daemon/main/api-docs.js';
 import { configKeys, renderConfigDocs } from '../../../daemon/main/config-docs.js';
 import { renderErrorDocs, renderPluginDocs } from '../../../daemon/main/docs.js';
 import { ERROR_CODES } from '../../../daemon/common/errors.js';
@@ -52,4 +53,13 @@ t.test('docs - durations show as durations in the config and the plugin docs', a
   const plugins = renderPluginDocs(BUILT_IN_PLUGINS);
   t.match(plugins, '| `schedule` | list of durations | `["0s", "5s", "5m", "30m", "2h", "5h", "10h", "10h"]` |');
   t.match(plugins, '| `overloadFloor` | duration | `"60s"` |');
+});
+
+t.test('docs - docs/api.md is generated from the route table and up to date (npm run docs)', async (t) => {
+  const routes = apiRoutes();
+  t.equal(doc('api.md'), renderApiDocs(routes));
+  t.ok(routes.length > 20, `${routes.length} routes`);
+  for (const route of routes) t.match(doc('api.md'), `### \`${route.method.toUpperCase()} ${route.path}\``);
+  t.match(doc('api.md'), '| `consumerId` | string |', 'query parameters are listed');
+  t.match(doc('api.md'), /\| `url` \| uri string \| required \|/, 'body fields are listed, required ones marked');
 });
