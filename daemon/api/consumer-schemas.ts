@@ -23,7 +23,8 @@ export const patchConsumerSchema = {
       .filter(([name]) => !FIXED.has(name))
       .map(([name, schema]) => {
         const { default: _default, ...rest } = schema as Record<string, unknown>;
-        return [name, CLEARABLE.has(name) ? { anyOf: [{ type: 'null' }, rest] } : rest];
+        const clearable = { anyOf: [{ type: 'null' }, rest], description: `${rest.description} \`null\` clears it.` };
+        return [name, CLEARABLE.has(name) ? clearable : rest];
       }),
   ),
 };

@@ -44,7 +44,7 @@ function fieldRows(
       : schema.default === undefined
         ? ''
         : `default \`${cell(showValue(schema.default))}\``;
-    rows.push(`| \`${name}\` | ${cell(schemaType(schema))} | ${note} | ${cell(schema.description ?? '')} |`);
+    rows.push(`| \`${name}\` | ${schemaType(schema)} | ${note} | ${cell(schema.description ?? '')} |`);
   }
   return rows;
 }
