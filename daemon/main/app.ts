@@ -25,7 +25,7 @@ import { Store } from '../store/store.js';
 import { Purger } from '../sweeper/retention.js';
 import { Sweeper } from '../sweeper/sweeper.js';
 import { Tasks } from '../sweeper/tasks.js';
-import { partSettings, sectionsNeedingRestart } from './settings.js';
+import { partSettings, sectionsNeedingRestart, type PartSettings } from './settings.js';
 
 /** The package's version, found from the sources (tests) or from dist/ (the built daemon). */
 export function packageVersion(): string {
@@ -71,8 +71,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const purger = new Purger(store, config.storage.retention, config.storage.purgeSchedule, log);
   const tasks = new Tasks(store, consumers, dispatcher, log);
   let pipeline: Pipeline | undefined;
-  const loadConsumers = async (next: HooksdConfig, loaded: Pipeline) => {
-    const hidden = await consumers.load(next.consumers, partSettings(next).consumerDefaults, loaded);
+  const loadConsumers = async (next: HooksdConfig, nextSettings: PartSettings, loaded: Pipeline) => {
+    const hidden = await consumers.load(next.consumers, nextSettings.consumerDefaults, loaded);
     if (hidden.length > 0) {
       log.warn(
         { consumers: hidden },
@@ -115,7 +115,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       pipeline = await Pipeline.load(config, deps.configFile);
       await store.start();
       await pipeline.start();
-      await loadConsumers(config, pipeline);
+      await loadConsumers(config, settings, pipeline);
       store.onStatusCounts = metrics.followStatuses(() => store.countStatus('attempting'));
       const url = await api.start();
       nats = await openNats(config, log);
@@ -143,15 +143,16 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
     },
     async reload(next) {
       const replaced = pipeline;
+      const nextSettings = partSettings(next);
       const loaded = await Pipeline.load(next, deps.configFile);
       await loaded.start();
-      await loadConsumers(next, loaded);
+      await loadConsumers(next, nextSettings, loaded);
       pipeline = loaded;
       const needRestart = sectionsNeedingRestart(running, next);
       if (needRestart.length > 0)
         log.warn({ sections: needRestart }, 'these sections changed and apply after a restart');
       running = next;
-      settings = partSettings(next);
+      settings = nextSettings;
       health.settings = settings.health;
       attempts.settings = settings.delivery;
       if (ingest !== undefined) ingest.settings = settings.ingest;
