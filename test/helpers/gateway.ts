@@ -15,7 +15,7 @@ export interface Gateway {
   api: Api;
   nc: NatsConnection;
   js: JetStreamClient;
-  /** Publishes `{id, payload, ...envelope}` on `events.<eventType>` and returns the event id. */
+  /** Publishes `{id, payload, ...envelope}` on `events.<eventType>`; returns the id (new unless `envelope` has one). */
   publish(eventType: string, payload?: unknown, envelope?: Record<string, unknown>): Promise<string>;
 }
 
@@ -50,9 +50,9 @@ export async function startGateway(
     nc,
     js,
     async publish(eventType, payload = {}, envelope = {}) {
-      const id = randomUUID();
-      await js.publish(`events.${eventType}`, JSON.stringify({ id, payload, ...envelope }));
-      return id;
+      const event = { id: randomUUID(), payload, ...envelope };
+      await js.publish(`events.${eventType}`, JSON.stringify(event));
+      return String(event.id);
     },
   };
 }
