@@ -1,32 +1,16 @@
 import t from 'tap';
 import { Webhook } from 'standardwebhooks';
 import { settledAfter, startGateway } from '../helpers/gateway.js';
-import { eventually, startDaemon } from '../helpers/hooksd.js';
-import { startReceiver } from '../helpers/receiver.js';
-
-const json = (method: string, body?: unknown): RequestInit => ({
-  method,
-  headers: { 'content-type': 'application/json' },
-  ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-});
-const EVENT_TYPES = [
-  {
-    name: 'company.created',
-    description: 'A company was created.',
-    schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
-    example: { name: 'Acme Ltd' },
-  },
-  { name: 'company.deleted', description: 'A company was deleted.' },
-  { name: 'read.completed' },
-];
+import { CATALOG } from '../helpers/catalog.js';
+import { eventually, json, startDaemon } from '../helpers/hooksd.js';
+import { startReceiver, startReceivers } from '../helpers/receiver.js';
 
 t.test(
   'api consumers - create, read, update, delete; deliveries follow each change and outlive a restart',
   async (t) => {
-    const receiver = await startReceiver(t);
-    const moved = await startReceiver(t);
+    const [receiver, moved] = await startReceivers(t, 2);
     const gateway = await startGateway(t, {
-      eventTypes: EVENT_TYPES,
+      eventTypes: CATALOG,
       consumers: [{ id: 'from-yaml', url: receiver.url, eventTypes: ['read.completed'] }],
     });
     const { publish } = gateway;
@@ -149,7 +133,7 @@ t.test(
     let calls = 0;
     const receiver = await startReceiver(t, () => ({ status: ++calls === 1 ? 503 : 200 }));
     const { daemon } = await startGateway(t, {
-      eventTypes: EVENT_TYPES,
+      eventTypes: CATALOG,
       consumers: [
         {
           id: 'partner',

@@ -1,13 +1,7 @@
 import t from 'tap';
 import { eventIdOf, settledAfter, startGateway } from '../helpers/gateway.js';
-import { eventually, startDaemon } from '../helpers/hooksd.js';
-import { startReceiver } from '../helpers/receiver.js';
-
-const json = (method: string, body?: unknown, headers: Record<string, string> = {}): RequestInit => ({
-  method,
-  headers: { 'content-type': 'application/json', ...headers },
-  ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-});
+import { eventually, json, startDaemon } from '../helpers/hooksd.js';
+import { startReceiver, startReceivers } from '../helpers/receiver.js';
 
 function metric(text: string, name: string): number {
   const line = text
@@ -77,8 +71,7 @@ t.test(
 t.test(
   'replay - POST /v1/events/:id/replay sends the event again as new messages, to all or to the chosen consumers',
   async (t) => {
-    const a = await startReceiver(t);
-    const b = await startReceiver(t);
+    const [a, b] = await startReceivers(t, 2);
     const { daemon, publish } = await startGateway(t, {
       eventTypes: [{ name: 'user.created' }, { name: 'user.deleted' }],
       consumers: [

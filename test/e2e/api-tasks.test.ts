@@ -1,13 +1,9 @@
 import t from 'tap';
 import { startGateway, type Gateway } from '../helpers/gateway.js';
-import { eventually, startDaemon, type Daemon, PIPELINE_WITHOUT_JITTER } from '../helpers/hooksd.js';
-import { startReceiver, type Received } from '../helpers/receiver.js';
+import { eventually, json, startDaemon, type Daemon, PIPELINE_WITHOUT_JITTER } from '../helpers/hooksd.js';
+import { startReceiver, startReceivers, type Received } from '../helpers/receiver.js';
 
-const post = (body?: unknown) => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-});
+const post = (body?: unknown) => json('POST', body);
 
 /** Publishes one event per payload, one after the other, and returns the event ids, in order. */
 async function publish(gateway: Gateway, eventType: string, payloads: Record<string, unknown>[]): Promise<string[]> {
@@ -173,8 +169,7 @@ t.test(
 t.test(
   'replay-missing - a consumer created after the events gets the matching ones once, and a second run sends nothing',
   async (t) => {
-    const audit = await startReceiver(t);
-    const lateReceiver = await startReceiver(t);
+    const [audit, lateReceiver] = await startReceivers(t, 2);
     const gateway = await startGateway(t, {
       eventTypes: [{ name: 'order.created' }, { name: 'invoice.paid' }],
       consumers: [{ id: 'audit', url: audit.url, eventTypes: ['order.created', 'invoice.paid'] }],

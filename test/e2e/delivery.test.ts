@@ -4,14 +4,12 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { generateSecret } from '../../plugins/standardWebhooks.js';
 import { eventIdOf, settledAfter, startGateway } from '../helpers/gateway.js';
-import { startReceiver, type Received } from '../helpers/receiver.js';
+import { startReceiver, startReceivers, type Received } from '../helpers/receiver.js';
 
 const EVENTS = 500;
 
 t.test('delivery - 500 published events reach each matching consumer once, byte for byte, signed', async (t) => {
-  const connections = await startReceiver(t);
-  const everything = await startReceiver(t);
-  const companies = await startReceiver(t);
+  const [connections, everything, companies] = await startReceivers(t, 3);
   const secrets = { connections: generateSecret(), everything: generateSecret() };
   const { daemon, js, publish } = await startGateway(t, {
     eventTypes: [

@@ -7,7 +7,7 @@ import { Webhook } from 'standardwebhooks';
 import { generateSecret } from '../../plugins/standardWebhooks.js';
 import { eventIdOf, settledAfter, startGateway } from '../helpers/gateway.js';
 import { eventually, REPO, tempDir, writeConfig } from '../helpers/hooksd.js';
-import { startReceiver } from '../helpers/receiver.js';
+import { startReceivers } from '../helpers/receiver.js';
 
 const SCRIPTS = {
   'reshape.js': `function handler(webhook) {
@@ -23,10 +23,7 @@ const SCRIPTS = {
 t.test(
   'pipeline end to end - transforms, filters, cancel and a runaway script, with other deliveries carrying on',
   async (t) => {
-    const reshaped = await startReceiver(t);
-    const filtered = await startReceiver(t);
-    const cancelling = await startReceiver(t);
-    const looping = await startReceiver(t);
+    const [reshaped, filtered, cancelling, looping] = await startReceivers(t, 4);
     const dir = tempDir(t);
     for (const [name, source] of Object.entries(SCRIPTS)) writeFileSync(path.join(dir, name), source);
     const secret = generateSecret();

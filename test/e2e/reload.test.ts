@@ -4,13 +4,12 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { eventIdOf, startGateway } from '../helpers/gateway.js';
 import { eventually, tempDir } from '../helpers/hooksd.js';
-import { startReceiver } from '../helpers/receiver.js';
+import { startReceiver, startReceivers } from '../helpers/receiver.js';
 
 const eventIds = (receiver: { received: { body: Buffer }[] }) => receiver.received.map(eventIdOf);
 
 t.test('reload - a changed file adds a consumer; a broken file is refused and the running config stays', async (t) => {
-  const first = await startReceiver(t);
-  const second = await startReceiver(t);
+  const [first, second] = await startReceivers(t, 2);
   const {
     daemon,
     configFile: file,

@@ -30,6 +30,15 @@ export function apiClient(url: string): Api {
   };
 }
 
+/** A request with a JSON body, when there is a body: a string is sent as it is, anything else as JSON. */
+export function json(method: string, body?: unknown, headers: Record<string, string> = {}): RequestInit {
+  return {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  };
+}
+
 export interface Daemon {
   url: string;
   pid: number;

@@ -110,3 +110,8 @@ export async function startReceiver(t: Test, respond: Responder = () => ({ statu
   });
   return receiver;
 }
+
+/** `count` receivers answering 200. */
+export function startReceivers(t: Test, count: number): Promise<Receiver[]> {
+  return Promise.all(Array.from({ length: count }, () => startReceiver(t)));
+}

@@ -1,21 +1,8 @@
 import t from 'tap';
+import { CATALOG } from '../../helpers/catalog.js';
+import { json } from '../../helpers/hooksd.js';
 import { startInProcess, type InProcess } from '../../helpers/in-process.js';
 
-const json = (method: string, body?: unknown): RequestInit => ({
-  method,
-  headers: { 'content-type': 'application/json' },
-  ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-});
-const EVENT_TYPES = [
-  {
-    name: 'company.created',
-    description: 'A company was created.',
-    schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
-    example: { name: 'Acme Ltd' },
-  },
-  { name: 'company.deleted', description: 'A company was deleted.' },
-  { name: 'read.completed' },
-];
 /** A receiver nothing listens on: these tests deliver nothing. */
 const NOWHERE = 'http://127.0.0.1:9';
 
@@ -27,7 +14,7 @@ async function ids(hooksd: InProcess, query: string): Promise<string[]> {
 
 t.test('api consumers - refused bodies create nothing; config-file consumers are read-only', async (t) => {
   const hooksd = await startInProcess(t, {
-    eventTypes: EVENT_TYPES,
+    eventTypes: CATALOG,
     consumers: [{ id: 'from-yaml', url: `${NOWHERE}/yaml`, eventTypes: ['read.completed'] }],
   });
   const duplicate = await hooksd.api('/v1/consumers', json('POST', { id: 'from-yaml', url: NOWHERE }));
@@ -62,7 +49,7 @@ t.test('api consumers - refused bodies create nothing; config-file consumers are
 
 t.test('api consumers - list filters and a cursor walk that stays right while consumers are added', async (t) => {
   const hooksd = await startInProcess(t, {
-    eventTypes: EVENT_TYPES,
+    eventTypes: CATALOG,
     consumers: [
       {
         id: 'yaml-reads',
@@ -147,7 +134,7 @@ t.test(
   'mock event - refused for a type without an example or outside the catalog, and for a disabled consumer',
   async (t) => {
     const hooksd = await startInProcess(t, {
-      eventTypes: EVENT_TYPES,
+      eventTypes: CATALOG,
       consumers: [{ id: 'partner', url: NOWHERE, eventTypes: ['read.completed'] }],
     });
     const test = (eventType: string) => hooksd.api('/v1/consumers/partner/test', json('POST', { eventType }));

@@ -1,13 +1,9 @@
 import t from 'tap';
-import { eventually, natsClient } from '../../helpers/hooksd.js';
+import { eventually, json, natsClient } from '../../helpers/hooksd.js';
 import { startInProcess } from '../../helpers/in-process.js';
 import { startReceiver } from '../../helpers/receiver.js';
 
-const post = (body: unknown): RequestInit => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
+const post = (body: unknown) => json('POST', body);
 
 t.test(
   'http publish - a body without payload or with a bad type is refused; the payload schema is checked at ingest',

@@ -1,12 +1,9 @@
 import t from 'tap';
+import { json } from '../../helpers/hooksd.js';
 import { startInProcess } from '../../helpers/in-process.js';
 import { startReceiver } from '../../helpers/receiver.js';
 
-const post = (body?: unknown) => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-});
+const post = (body?: unknown) => json('POST', body);
 
 t.test('errors - unknown consumer or task, until before since, bad bodies', async (t) => {
   const receiver = await startReceiver(t);
