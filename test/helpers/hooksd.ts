@@ -7,7 +7,7 @@ import { connect, type NatsConnection } from 'nats';
 import type { Test } from 'tap';
 import { stringify } from 'yaml';
 import { freePort } from './nats.js';
-import { reapOnExit } from './reaper.js';
+import { reapOnExit, signalGroup } from './reaper.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = path.join(REPO, 'bin', 'hooksd.js');
@@ -129,14 +129,6 @@ export async function startDaemon(
     },
     api: apiClient(url),
   };
-}
-
-function signalGroup(group: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(group, signal);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
 }
 
 export function parseLines(output: string): Record<string, unknown>[] {

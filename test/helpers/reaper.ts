@@ -83,3 +83,12 @@ export function reapOnExit(target: number): () => void {
     stdin.write(`-${target}\n`);
   };
 }
+
+/** Sends `signal` to every process of the group `group` (a negative number); a group already gone is fine. */
+export function signalGroup(group: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(group, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
