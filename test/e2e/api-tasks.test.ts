@@ -293,7 +293,7 @@ t.test(
     // A few deliveries in, while both tasks still have most of their work ahead: stop hooksd.
     await eventually(
       () => (receiver.received.length >= mark + 4 && lateReceiver.received.length >= 4 ? true : undefined),
-      10_000,
+      20_000,
       'the tasks to start sending',
     );
     const progress: Record<string, any> = {};

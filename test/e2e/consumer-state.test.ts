@@ -126,7 +126,7 @@ t.test(
     healthy = true;
     const enabled = await daemon.api('/v1/consumers/flaky/enable', post);
     t.equal(enabled.body.disabled, false);
-    await eventually(() => ops.find((o) => o.subject === 'hooksd.ops.consumer.enabled'), 5000, 'consumer.enabled');
+    await eventually(() => ops.find((o) => o.subject === 'hooksd.ops.consumer.enabled'), 20_000, 'consumer.enabled');
     await publish();
 
     const { body } = await daemon.api('/v1/messages?consumerId=flaky&limit=250');
