@@ -7,6 +7,7 @@ import { startReceiver } from '../bench/processes.js';
 import { eventOfRun, scenarioNamed, type BenchEvent } from '../bench/scenarios.js';
 import { latency, median, percentile, ratePerSecond, ratio } from '../bench/stats.js';
 import { REPO, tempDir } from './helpers/hooksd.js';
+import { reapOnExit, signalGroup } from './helpers/reaper.js';
 
 t.test('bench stats - percentiles, medians and rates', async (t) => {
   const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
@@ -74,12 +75,16 @@ t.test(
       '--out',
       out,
     ];
-    const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    // In a process group of its own with the nats-server and hooksd it starts: killing the group
+    // leaves none of them behind, and the watchdog does that should this test process be killed.
+    const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const forget = reapOnExit(-child.pid!);
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
     t.teardown(() => {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      signalGroup(-child.pid!, 'SIGKILL');
+      forget();
     });
     const code = await new Promise((resolve) => child.once('exit', resolve));
     t.equal(code, 0, `npm run bench exits 0:\n${output}`);

@@ -1,14 +1,7 @@
 import t from 'tap';
-import { randomUUID } from 'node:crypto';
-import { eventually, natsClient, startDaemon, tempDir, writeConfig } from '../helpers/hooksd.js';
-import { startNats } from '../helpers/nats.js';
-import { startReceiver } from '../helpers/receiver.js';
-
-const json = (method: string, body?: unknown, headers: Record<string, string> = {}): RequestInit => ({
-  method,
-  headers: { 'content-type': 'application/json', ...headers },
-  ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-});
+import { eventIdOf, settledAfter, startGateway } from '../helpers/gateway.js';
+import { eventually, json, startDaemon } from '../helpers/hooksd.js';
+import { startReceiver, startReceivers } from '../helpers/receiver.js';
 
 function metric(text: string, name: string): number {
   const line = text
@@ -20,10 +13,8 @@ function metric(text: string, name: string): number {
 t.test(
   'http publish - POST /v1/events takes the NATS ingest path; a repeated Idempotency-Key publishes nothing new',
   async (t) => {
-    const nats = await startNats(t);
     const receiver = await startReceiver(t);
-    const file = await writeConfig(tempDir(t), {
-      nats: { servers: [nats.url] },
+    const { daemon } = await startGateway(t, {
       eventTypes: [
         {
           name: 'invoice.paid',
@@ -32,7 +23,6 @@ t.test(
       ],
       consumers: [{ id: 'books', url: receiver.url }],
     });
-    const daemon = await startDaemon(t, file);
 
     const first = await daemon.api(
       '/v1/events',
@@ -63,31 +53,26 @@ t.test(
       [first.body.id, 'inv-7'].sort(),
       'one event per key, no second one',
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    t.equal(receiver.received.length, 2, 'and one delivery each');
-
-    const invalid = await daemon.api('/v1/events', json('POST', { eventType: 'invoice.paid' }));
-    t.match(invalid.body, { code: 'HOOKSD_INVALID_REQUEST', message: /payload/ });
-    const badType = await daemon.api('/v1/events', json('POST', { eventType: 'not a type', payload: {} }));
-    t.equal(badType.status, 400);
-    const badSchema = await daemon.api(
+    // One more event after those two: once it has arrived, and nothing is left to send, a
+    // second delivery of either would have arrived too.
+    const sentinel = await daemon.api(
       '/v1/events',
-      json('POST', { eventType: 'invoice.paid', payload: { amount: 'lots' } }),
+      json('POST', { eventType: 'invoice.paid', payload: { amount: 1 } }),
     );
-    t.equal(badSchema.status, 202, 'the payload schema is checked at ingest, like any event');
-    const dead = await eventually(async () => (await daemon.api('/v1/dead-letters')).body.data[0]);
-    t.match(dead, { eventId: badSchema.body.id, reason: /amount/ });
+    await settledAfter(daemon.api, receiver, sentinel.body.id);
+    t.same(
+      receiver.received.map(eventIdOf).sort(),
+      [first.body.id, 'inv-7', sentinel.body.id].sort(),
+      'and one delivery each',
+    );
   },
 );
 
 t.test(
   'replay - POST /v1/events/:id/replay sends the event again as new messages, to all or to the chosen consumers',
   async (t) => {
-    const nats = await startNats(t);
-    const a = await startReceiver(t);
-    const b = await startReceiver(t);
-    const file = await writeConfig(tempDir(t), {
-      nats: { servers: [nats.url] },
+    const [a, b] = await startReceivers(t, 2);
+    const { daemon, publish } = await startGateway(t, {
       eventTypes: [{ name: 'user.created' }, { name: 'user.deleted' }],
       consumers: [
         { id: 'a', url: a.url },
@@ -95,10 +80,7 @@ t.test(
         { id: 'deletes-only', url: b.url, eventTypes: ['user.deleted'] },
       ],
     });
-    const daemon = await startDaemon(t, file);
-    const nc = await natsClient(t, nats.url);
-    const id = randomUUID();
-    await nc.jetstream().publish('events.user.created', JSON.stringify({ id, payload: { n: 1 } }));
+    const id = await publish('user.created', { n: 1 });
     const [original] = await a.waitFor(1);
     await b.waitFor(1);
 
@@ -129,82 +111,11 @@ t.test(
 );
 
 t.test(
-  'pagination - walking /v1/messages over 600 messages while new ones arrive: no duplicates, no gaps',
+  'metrics - /metrics counts ingest, dead letters, attempts by consumer and outcome, latency, retries, NATS lag',
   async (t) => {
-    const nats = await startNats(t);
-    const receiver = await startReceiver(t);
-    const file = await writeConfig(tempDir(t), {
-      nats: { servers: [nats.url] },
-      eventTypes: [{ name: 'tick' }],
-      consumers: [
-        { id: 'one', url: receiver.url },
-        { id: 'two', url: receiver.url, eventTypes: ['nothing.*'] },
-      ],
-    });
-    const daemon = await startDaemon(t, file);
-    const js = (await natsClient(t, nats.url)).jetstream();
-    await Promise.all(
-      Array.from({ length: 600 }, (_, i) =>
-        js.publish('events.tick', JSON.stringify({ id: `tick-${i}`, payload: { i } })),
-      ),
-    );
-    await receiver.waitFor(600, 60_000);
-    const atStart = new Set<string>();
-    for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {
-      const { body }: { body: any } = await daemon.api(`/v1/messages?limit=250${cursor ? `&cursor=${cursor}` : ''}`);
-      body.data.forEach((m: { id: string }) => atStart.add(m.id));
-      cursor = body.nextCursor;
-    }
-    t.equal(atStart.size, 600);
-    const events = new Set<string>();
-    for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {
-      const { body }: { body: any } = await daemon.api(
-        `/v1/events?eventType=tick&limit=100${cursor ? `&cursor=${cursor}` : ''}`,
-      );
-      body.data.forEach((e: { id: string }) => events.add(e.id));
-      cursor = body.nextCursor;
-    }
-    t.equal(events.size, 600, 'the events list walks the same way');
-
-    let publishing = true;
-    const more = (async () => {
-      for (let i = 0; publishing; i += 1)
-        await js.publish('events.tick', JSON.stringify({ id: `late-${i}`, payload: { i } }));
-    })();
-    const walked: string[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const { body }: { body: any } = await daemon.api(
-        `/v1/messages?consumerId=one&limit=50${cursor ? `&cursor=${cursor}` : ''}`,
-      );
-      walked.push(...body.data.map((m: { id: string }) => m.id));
-      cursor = body.nextCursor;
-      pages += 1;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    } while (cursor !== null);
-    publishing = false;
-    await more;
-    t.ok(pages >= 12, `${pages} pages`);
-    t.equal(new Set(walked).size, walked.length, 'no message twice');
-    t.same(
-      [...atStart].filter((id) => !walked.includes(id)),
-      [],
-      'every message present at the start was listed',
-    );
-    const createdLater = (await daemon.api('/v1/messages?limit=1')).body.data[0].id;
-    t.ok(createdLater > [...atStart].sort().at(-1)!, 'messages kept arriving during the walk');
-  },
-);
-
-t.test(
-  'metrics - /metrics counts ingest, dead letters, attempts by consumer and outcome, latency, pending retries, NATS lag',
-  async (t) => {
-    const nats = await startNats(t);
     const ok = await startReceiver(t);
     const failing = await startReceiver(t, () => ({ status: 500 }));
-    const file = await writeConfig(tempDir(t), {
-      nats: { servers: [nats.url] },
+    const { daemon, js, configFile } = await startGateway(t, {
       server: { auth: { tokens: [{ name: 'prom', token: 'scrape-token-0123456789', scopes: ['read'] }] } },
       eventTypes: [{ name: 'job.done' }],
       consumers: [
@@ -212,8 +123,6 @@ t.test(
         { id: 'failing', url: failing.url, retrySchedule: ['0s', '1h'] },
       ],
     });
-    const daemon = await startDaemon(t, file);
-    const js = (await natsClient(t, nats.url)).jetstream();
     for (let i = 0; i < 5; i += 1) await js.publish('events.job.done', JSON.stringify({ payload: { i } }));
     await js.publish('events.job.done', 'not json');
     await ok.waitFor(5);
@@ -245,7 +154,7 @@ t.test(
     t.equal(denied.status, 401, 'metrics need a read token when tokens are configured');
 
     await daemon.stop();
-    const restarted = await startDaemon(t, file);
+    const restarted = await startDaemon(t, configFile);
     const after = await eventually(async () => {
       const res = await fetch(`${restarted.url}/metrics`, {
         headers: { authorization: 'Bearer scrape-token-0123456789' },

@@ -1,17 +1,9 @@
 import t from 'tap';
-import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import { Webhook } from 'standardwebhooks';
 import { generateSecret } from '../../plugins/standardWebhooks.js';
-import {
-  eventually,
-  natsClient,
-  startDaemon,
-  tempDir,
-  writeConfig,
-  PIPELINE_WITHOUT_JITTER,
-} from '../helpers/hooksd.js';
-import { startNats } from '../helpers/nats.js';
+import { startGateway } from '../helpers/gateway.js';
+import { eventually, startDaemon, PIPELINE_WITHOUT_JITTER } from '../helpers/hooksd.js';
 import { startReceiver, type Received } from '../helpers/receiver.js';
 
 const post = { method: 'POST', headers: { 'content-type': 'application/json' } };
@@ -28,18 +20,14 @@ function opsLog(nc: NatsConnection) {
 t.test(
   'secret rotation - both secrets sign during the grace period, then only the new one, also after a restart',
   async (t) => {
-    const nats = await startNats(t);
     const receiver = await startReceiver(t);
     const oldSecret = generateSecret();
-    const file = await writeConfig(tempDir(t), {
-      nats: { servers: [nats.url] },
+    const gateway = await startGateway(t, {
       eventTypes: [{ name: 'company.created' }],
       consumers: [{ id: 'rotating', url: receiver.url, secret: oldSecret }],
     });
-    let daemon = await startDaemon(t, file);
-    const nc = await natsClient(t, nats.url);
-    const publish = () =>
-      nc.jetstream().publish('events.company.created', JSON.stringify({ id: randomUUID(), payload: {} }));
+    let { daemon } = gateway;
+    const publish = () => gateway.publish('company.created');
     const verifies = (r: Received, secret: string) => {
       try {
         new Webhook(secret).verify(r.body.toString(), r.headers as Record<string, string>);
@@ -86,7 +74,7 @@ t.test(
     t.notOk(verifies(after, oldSecret));
 
     await daemon.stop();
-    daemon = await startDaemon(t, file);
+    daemon = await startDaemon(t, gateway.configFile);
     await publish();
     const restarted = (await receiver.waitFor(4))[3];
     t.ok(verifies(restarted, newSecret), 'the rotated secret outlives a restart');
@@ -102,15 +90,13 @@ t.test(
 t.test(
   'disable then replay - events that arrive while a consumer is disabled all reach it once it is back',
   async (t) => {
-    const nats = await startNats(t);
     let healthy = false;
     const answeredOk = new Set<string>();
     const receiver = await startReceiver(t, (r) => {
       if (healthy) answeredOk.add(JSON.parse(r.body.toString()).id);
       return { status: healthy ? 200 : 500 };
     });
-    const file = await writeConfig(tempDir(t), {
-      nats: { servers: [nats.url] },
+    const gateway = await startGateway(t, {
       eventTypes: [{ name: 'company.created' }],
       delivery: { disableAfter: '1s' },
       pipeline: PIPELINE_WITHOUT_JITTER,
@@ -118,15 +104,10 @@ t.test(
         { id: 'flaky', url: receiver.url, retrySchedule: ['0s', '400ms', '400ms', '400ms', '400ms', '400ms'] },
       ],
     });
-    const daemon = await startDaemon(t, file);
-    const nc = await natsClient(t, nats.url);
-    const ops = opsLog(nc);
+    const { daemon } = gateway;
+    const ops = opsLog(gateway.nc);
     const ids: string[] = [];
-    const publish = async () => {
-      const id = randomUUID();
-      ids.push(id);
-      await nc.jetstream().publish('events.company.created', JSON.stringify({ id, payload: {} }));
-    };
+    const publish = async () => void ids.push(await gateway.publish('company.created'));
 
     await publish();
     await eventually(
@@ -145,7 +126,7 @@ t.test(
     healthy = true;
     const enabled = await daemon.api('/v1/consumers/flaky/enable', post);
     t.equal(enabled.body.disabled, false);
-    await eventually(() => ops.find((o) => o.subject === 'hooksd.ops.consumer.enabled'), 5000, 'consumer.enabled');
+    await eventually(() => ops.find((o) => o.subject === 'hooksd.ops.consumer.enabled'), 20_000, 'consumer.enabled');
     await publish();
 
     const { body } = await daemon.api('/v1/messages?consumerId=flaky&limit=250');

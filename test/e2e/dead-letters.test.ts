@@ -1,17 +1,15 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { headers as natsHeaders } from 'nats';
-import { eventually, natsClient, startDaemon, tempDir, writeConfig } from '../helpers/hooksd.js';
-import { startNats } from '../helpers/nats.js';
+import { eventIdOf, settledAfter, startGateway } from '../helpers/gateway.js';
+import { eventually } from '../helpers/hooksd.js';
 import { startReceiver } from '../helpers/receiver.js';
 
 t.test(
   'ingest - refused events land in /v1/dead-letters with the reason, are acked, and delivery carries on',
   async (t) => {
-    const nats = await startNats(t);
     const receiver = await startReceiver(t);
-    const file = await writeConfig(tempDir(t), {
-      nats: { servers: [nats.url] },
+    const { daemon, nc, js } = await startGateway(t, {
       eventTypes: [
         {
           name: 'connection.created',
@@ -26,9 +24,6 @@ t.test(
       ],
       consumers: [{ id: 'all', url: receiver.url }],
     });
-    const daemon = await startDaemon(t, file);
-    const nc = await natsClient(t, nats.url);
-    const js = nc.jetstream();
     const good = () => ({ connection: { id: randomUUID() } });
 
     await js.publish('events.connection.created', 'this is not json');
@@ -82,22 +77,18 @@ t.test(
 );
 
 t.test('ingest - envelope fallbacks: Nats-Msg-Id, type from the subject, publish time', async (t) => {
-  const nats = await startNats(t);
   const receiver = await startReceiver(t);
-  const file = await writeConfig(tempDir(t), {
-    nats: { servers: [nats.url] },
+  const { daemon, js } = await startGateway(t, {
     ingest: { unknownTypes: 'deliver' },
     consumers: [{ id: 'all', url: receiver.url }],
   });
-  const daemon = await startDaemon(t, file);
-  const nc = await natsClient(t, nats.url);
   const h = natsHeaders();
   h.set('Nats-Msg-Id', 'from-header-1');
   const before = Date.now();
-  await nc
-    .jetstream()
-    .publish('events.invoices.write.successful', JSON.stringify({ payload: { invoiceId: 'INV-1' } }), { headers: h });
-  await nc.jetstream().publish('events.company.created', JSON.stringify({ payload: { n: 2 } }));
+  await js.publish('events.invoices.write.successful', JSON.stringify({ payload: { invoiceId: 'INV-1' } }), {
+    headers: h,
+  });
+  await js.publish('events.company.created', JSON.stringify({ payload: { n: 2 } }));
 
   const received = await receiver.waitFor(2);
   const [withHeader, bare] = received.map((r) => JSON.parse(r.body.toString()));
@@ -116,15 +107,11 @@ t.test('ingest - envelope fallbacks: Nats-Msg-Id, type from the subject, publish
 });
 
 t.test('ingest - a redelivered event id is not fanned out twice', async (t) => {
-  const nats = await startNats(t);
   const receiver = await startReceiver(t);
-  const file = await writeConfig(tempDir(t), {
-    nats: { servers: [nats.url] },
+  const { daemon, nc, js, publish } = await startGateway(t, {
     eventTypes: [{ name: 'company.created' }],
     consumers: [{ id: 'all', url: receiver.url }],
   });
-  const daemon = await startDaemon(t, file);
-  const nc = await natsClient(t, nats.url);
   const id = randomUUID();
   const body = JSON.stringify({
     id,
@@ -133,13 +120,14 @@ t.test('ingest - a redelivered event id is not fanned out twice', async (t) => {
     payload: {},
   });
   // Published three times without Nats-Msg-Id, so JetStream stores three copies with one id.
-  for (let i = 0; i < 3; i++) await nc.jetstream().publish('events.company.created', body);
-  await receiver.waitFor(1);
+  for (let i = 0; i < 3; i++) await js.publish('events.company.created', body);
+  // A later event: once it has arrived, every copy was ingested before it, and nothing is left to send.
+  const sentinel = await publish('company.created');
+  await settledAfter(daemon.api, receiver, sentinel);
   await eventually(async () => {
     const consumer = await (await nc.jetstreamManager()).consumers.info('HOOKS_EVENTS', 'hooksd');
     return consumer.num_ack_pending === 0 && consumer.num_pending === 0 ? true : undefined;
   });
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  t.equal(receiver.received.length, 1, 'delivered once');
+  t.same(receiver.received.map(eventIdOf).sort(), [id, sentinel].sort(), 'delivered once, as the sentinel was');
   t.equal((await daemon.api(`/v1/events/${id}`)).body.messages.length, 1, 'one message for the event');
 });

@@ -1,19 +1,13 @@
-import t, { type Test } from 'tap';
-import { randomUUID } from 'node:crypto';
+import t from 'tap';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { makeCerts } from '../helpers/certs.js';
-import { eventually, natsClient, startDaemon, tempDir, writeConfig } from '../helpers/hooksd.js';
-import { startNats } from '../helpers/nats.js';
+import { startGateway } from '../helpers/gateway.js';
+import { eventually, tempDir, type Daemon } from '../helpers/hooksd.js';
 
-async function publishOne(t: Test, natsUrl: string) {
-  const nc = await natsClient(t, natsUrl);
-  await nc.jetstream().publish('events.company.created', JSON.stringify({ id: randomUUID(), payload: {} }));
-}
-
-async function finishedAttempts(daemon: Awaited<ReturnType<typeof startDaemon>>, count: number) {
+async function finishedAttempts(daemon: Daemon, count: number) {
   const messages = await eventually(async () => {
     const { body } = await daemon.api('/v1/messages');
     return body.data.length === count && body.data.every((m: any) => m.status === 'success' || m.status === 'failure')
@@ -35,7 +29,7 @@ t.test(
     const server = https.createServer(
       { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, requestCert: true, rejectUnauthorized: true },
       (req, res) => {
-        clients.push((req.socket as TLSSocket).getPeerCertificate().subject.CN);
+        clients.push(String((req.socket as TLSSocket).getPeerCertificate().subject.CN));
         res.end('ok');
       },
     );
@@ -43,9 +37,7 @@ t.test(
     t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
 
-    const nats = await startNats(t);
-    const file = await writeConfig(tempDir(t), {
-      nats: { servers: [nats.url] },
+    const { daemon, publish } = await startGateway(t, {
       eventTypes: [{ name: 'company.created' }],
       consumers: [
         // File paths for one, PEM text for the other: both forms are accepted.
@@ -59,8 +51,7 @@ t.test(
         { id: 'unknownCa', url, retrySchedule: ['0s'] },
       ],
     });
-    const daemon = await startDaemon(t, file);
-    await publishOne(t, nats.url);
+    await publish('company.created');
     const result = await finishedAttempts(daemon, 3);
     t.equal(result.withCert.message.status, 'success');
     t.same(clients, ['hooksd test client'], 'the server saw the client certificate, once');
@@ -90,15 +81,12 @@ t.test('endpoint options - a 100 MB response is cut at maxResponseBytes while re
     server.closeAllConnections();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  const nats = await startNats(t);
-  const file = await writeConfig(tempDir(t), {
-    nats: { servers: [nats.url] },
+  const { daemon, publish } = await startGateway(t, {
     eventTypes: [{ name: 'company.created' }],
     delivery: { maxResponseBytes: 1000, network: { allowCidrs: ['127.0.0.0/8'] } },
     consumers: [{ id: 'huge', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` }],
   });
-  const daemon = await startDaemon(t, file);
-  await publishOne(t, nats.url);
+  await publish('company.created');
   const { huge } = await finishedAttempts(daemon, 1);
   t.equal(huge.message.status, 'success', 'the 200 counts');
   t.equal(huge.attempt.response.body, 'x'.repeat(1000));

@@ -1,9 +1,8 @@
 import t, { type Test } from 'tap';
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { eventually, natsClient, startDaemon, tempDir, writeConfig } from '../helpers/hooksd.js';
-import { startNats } from '../helpers/nats.js';
+import { startGateway } from '../helpers/gateway.js';
+import { eventually } from '../helpers/hooksd.js';
 
 /** One HTTP server on 127.0.0.1 and one on ::1, counting requests. */
 async function loopbackServers(t: Test) {
@@ -21,16 +20,12 @@ async function loopbackServers(t: Test) {
 }
 
 async function run(t: Test, network: Record<string, unknown>, urls: Record<string, string>) {
-  const nats = await startNats(t);
-  const file = await writeConfig(tempDir(t), {
-    nats: { servers: [nats.url] },
+  const { daemon, publish } = await startGateway(t, {
     eventTypes: [{ name: 'company.created' }],
     delivery: { network, timeout: '2s' },
     consumers: Object.entries(urls).map(([id, url]) => ({ id, url, retrySchedule: ['0s'] })),
   });
-  const daemon = await startDaemon(t, file);
-  const nc = await natsClient(t, nats.url);
-  await nc.jetstream().publish('events.company.created', JSON.stringify({ id: randomUUID(), payload: {} }));
+  await publish('company.created');
   const ids = Object.keys(urls);
   const messages = await eventually(async () => {
     const { body } = await daemon.api('/v1/messages');

@@ -1,8 +1,7 @@
 import t, { type Test } from 'tap';
-import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
-import { eventually, natsClient, startDaemon, tempDir, writeConfig, type Daemon } from '../helpers/hooksd.js';
-import { startNats } from '../helpers/nats.js';
+import { startGateway } from '../helpers/gateway.js';
+import { eventually, type Daemon } from '../helpers/hooksd.js';
 import { startReceiver, type Responder } from '../helpers/receiver.js';
 
 const network = { allowCidrs: ['127.0.0.0/8'] };
@@ -14,10 +13,12 @@ async function setUp(
   consumer: Record<string, unknown> = {},
   extra: { delivery?: Record<string, unknown>; schedule?: Record<string, unknown> } = {},
 ) {
-  const nats = await startNats(t);
   const receiver = await startReceiver(t, respond);
-  const file = await writeConfig(tempDir(t), {
-    nats: { servers: [nats.url] },
+  const {
+    daemon,
+    nc,
+    publish: publishEvent,
+  } = await startGateway(t, {
     eventTypes: [{ name: 'company.created' }],
     delivery: { network, ...extra.delivery },
     pipeline: [
@@ -29,13 +30,7 @@ async function setUp(
     ],
     consumers: [{ id: 'target', url: receiver.url, ...consumer }],
   });
-  const daemon = await startDaemon(t, file);
-  const nc = await natsClient(t, nats.url);
-  const publish = async () => {
-    const id = randomUUID();
-    await nc.jetstream().publish('events.company.created', JSON.stringify({ id, payload: {} }));
-    return id;
-  };
+  const publish = () => publishEvent('company.created');
   return { receiver, daemon, nc, publish };
 }
 

@@ -1,14 +1,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import {
-  eventually,
-  natsClient,
-  startDaemon,
-  tempDir,
-  writeConfig,
-  PIPELINE_WITHOUT_JITTER,
-} from '../helpers/hooksd.js';
-import { startNats } from '../helpers/nats.js';
+import { startGateway } from '../helpers/gateway.js';
+import { eventually, startDaemon, PIPELINE_WITHOUT_JITTER } from '../helpers/hooksd.js';
 import { startReceiver } from '../helpers/receiver.js';
 
 const envelope = (eventType: string, payload: unknown = {}) => {
@@ -17,23 +10,19 @@ const envelope = (eventType: string, payload: unknown = {}) => {
 };
 
 t.test('retry schedule - a consumer answering 500, 500, 200 gets three attempts with one webhook-id', async (t) => {
-  const nats = await startNats(t);
   const receiver = await startReceiver(t, (_r, index) => ({
     status: index < 2 ? 500 : 200,
     body: index < 2 ? 'try later' : 'ok',
   }));
-  const file = await writeConfig(tempDir(t), {
-    nats: { servers: [nats.url] },
+  const { daemon, js } = await startGateway(t, {
     eventTypes: [{ name: 'read.completed' }],
     pipeline: PIPELINE_WITHOUT_JITTER,
     consumers: [
       { id: 'flaky', url: receiver.url, eventTypes: ['read.completed'], retrySchedule: ['0s', '200ms', '400ms'] },
     ],
   });
-  const daemon = await startDaemon(t, file);
-  const nc = await natsClient(t, nats.url);
   const event = envelope('read.completed', { dataType: 'invoices' });
-  await nc.jetstream().publish('events.read.completed', event.body);
+  await js.publish('events.read.completed', event.body);
 
   const received = await receiver.waitFor(3);
   t.equal(new Set(received.map((r) => r.headers['webhook-id'])).size, 1, 'every attempt carries the same webhook-id');
@@ -73,16 +62,12 @@ t.test('retry schedule - a consumer answering 500, 500, 200 gets three attempts 
 });
 
 t.test('retry schedule - a consumer that never succeeds ends in failure after the last attempt', async (t) => {
-  const nats = await startNats(t);
   const receiver = await startReceiver(t, () => ({ status: 503 }));
-  const file = await writeConfig(tempDir(t), {
-    nats: { servers: [nats.url] },
+  const { daemon, js } = await startGateway(t, {
     eventTypes: [{ name: 'read.completed' }],
     consumers: [{ id: 'down', url: receiver.url, retrySchedule: ['0s', '100ms'] }],
   });
-  const daemon = await startDaemon(t, file);
-  const nc = await natsClient(t, nats.url);
-  await nc.jetstream().publish('events.read.completed', envelope('read.completed').body);
+  await js.publish('events.read.completed', envelope('read.completed').body);
   const message = await eventually(async () => {
     const { body } = await daemon.api(`/v1/messages?status=failure`);
     return body.data[0];
@@ -93,21 +78,21 @@ t.test('retry schedule - a consumer that never succeeds ends in failure after th
 });
 
 t.test('restart - retries pending when hooksd is killed are delivered after it starts again', async (t) => {
-  const nats = await startNats(t);
   let failing = true;
   const receiver = await startReceiver(t, () => ({ status: failing ? 500 : 204 }));
-  const file = await writeConfig(tempDir(t), {
-    nats: { servers: [nats.url] },
+  const {
+    daemon: first,
+    js,
+    configFile,
+  } = await startGateway(t, {
     eventTypes: [{ name: 'company.created' }],
     // Only the sweep at start-up runs, so the sweeper lag it reports stays to be read.
     pipeline: PIPELINE_WITHOUT_JITTER,
     delivery: { sweepSchedule: '0 0 * * * *' },
     consumers: [{ id: 'later', url: receiver.url, retrySchedule: ['0s', '2s'] }],
   });
-  const first = await startDaemon(t, file);
-  const nc = await natsClient(t, nats.url);
   const events = [envelope('company.created'), envelope('company.created'), envelope('company.created')];
-  for (const e of events) await nc.jetstream().publish('events.company.created', e.body);
+  for (const e of events) await js.publish('events.company.created', e.body);
   await receiver.waitFor(3);
   await eventually(async () =>
     (await first.api('/v1/messages?status=attempting')).body.data.length === 3 ? true : undefined,
@@ -118,7 +103,7 @@ t.test('restart - retries pending when hooksd is killed are delivered after it s
   await new Promise((resolve) => setTimeout(resolve, 3000));
 
   failing = false;
-  const second = await startDaemon(t, file);
+  const second = await startDaemon(t, configFile);
   const received = await receiver.waitFor(6);
   const retried = received.slice(3).map((r) => JSON.parse(r.body.toString()).id);
   t.same(retried.sort(), events.map((e) => e.id).sort(), 'each pending retry was delivered after the restart');

@@ -7,6 +7,7 @@ import { connect, type NatsConnection } from 'nats';
 import type { Test } from 'tap';
 import { stringify } from 'yaml';
 import { freePort } from './nats.js';
+import { reapOnExit, signalGroup } from './reaper.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = path.join(REPO, 'bin', 'hooksd.js');
@@ -18,6 +19,26 @@ export function tempDir(t: Test, name = 'hooksd'): string {
   return dir;
 }
 
+/** Calls the API at `url`; the body is parsed as JSON when there is one. */
+export type Api = <T = any>(pathAndQuery: string, init?: RequestInit) => Promise<{ status: number; body: T }>;
+
+export function apiClient(url: string): Api {
+  return async (pathAndQuery, init) => {
+    const res = await fetch(url + pathAndQuery, init);
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+}
+
+/** A request with a JSON body, when there is a body: a string is sent as it is, anything else as JSON. */
+export function json(method: string, body?: unknown, headers: Record<string, string> = {}): RequestInit {
+  return {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  };
+}
+
 export interface Daemon {
   url: string;
   pid: number;
@@ -26,8 +47,11 @@ export interface Daemon {
   /** Logged JSON lines so far. */
   logs: () => Record<string, unknown>[];
   stop(signal?: NodeJS.Signals): Promise<number | null>;
-  api<T = any>(pathAndQuery: string, init?: RequestInit): Promise<{ status: number; body: T }>;
+  api: Api;
 }
+
+/** How long teardown lets hooksd drain after SIGTERM before it kills it. */
+const STOP_GRACE_MS = 5_000;
 
 /** The default pipeline with every retry at exactly its scheduled delay, for tests that time retries. */
 export const PIPELINE_WITHOUT_JITTER = [
@@ -55,7 +79,12 @@ export async function writeConfig(dir: string, config: Record<string, any>): Pro
   return file;
 }
 
-/** Starts the built daemon (`bin/hooksd.js start`) and waits for its ready line. */
+/**
+ * Starts the built daemon (`bin/hooksd.js start`) and waits for its ready line. It runs in a
+ * process group of its own. Teardown sends hooksd SIGTERM (SIGKILL after a grace period), then
+ * SIGKILL to whatever is left in the group: the embedded nats-server of a hooksd that was
+ * killed. Should this test process be killed itself, a watchdog stops the group (reaper.ts).
+ */
 export async function startDaemon(
   t: Test,
   configFile: string,
@@ -67,16 +96,25 @@ export async function startDaemon(
   const child = spawn(command, [...args, 'start', '--config', configFile], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  const group = -child.pid!;
+  const forget = reapOnExit(group);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const running = () => child.exitCode === null && child.signalCode === null;
   t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
+    if (running()) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
       await exited;
+      clearTimeout(timer);
     }
+    // Whatever hooksd left in its group (an embedded nats-server, when hooksd was killed).
+    signalGroup(group, 'SIGKILL');
+    forget();
   });
   const url = await waitForReady(child, () => output, exited);
   return {
@@ -89,15 +127,11 @@ export async function startDaemon(
       child.kill(signal);
       return exited;
     },
-    async api(pathAndQuery, init) {
-      const res = await fetch(url + pathAndQuery, init);
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    },
+    api: apiClient(url),
   };
 }
 
-function parseLines(output: string): Record<string, unknown>[] {
+export function parseLines(output: string): Record<string, unknown>[] {
   return output
     .split('\n')
     .filter((line) => line.startsWith('{'))

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import type { Test } from 'tap';
 import { EmbeddedNats } from '../../daemon/ingest/embedded-nats.js';
 import { HooksdError } from '../../daemon/common/errors.js';
+import { reapOnExit } from './reaper.js';
 
 export interface TestNats {
   url: string;
@@ -32,7 +33,11 @@ const PORT_ATTEMPTS = 3;
 /** A real JetStream-enabled nats-server for one test, stopped when the test ends. */
 export async function startNats(t: Test): Promise<TestNats> {
   let nats: EmbeddedNats | undefined;
-  const stop = async (): Promise<void> => nats?.stop();
+  let forget = (): void => undefined;
+  const stop = async (): Promise<void> => {
+    await nats?.stop();
+    forget();
+  };
   // Registered before t.testdir() so that tap stops the server before it deletes the store.
   t.teardown(stop);
   const storeDir = t.testdir();
@@ -41,6 +46,8 @@ export async function startNats(t: Test): Promise<TestNats> {
     nats = new EmbeddedNats({ storeDir, port });
     try {
       const url = await nats.start();
+      // EmbeddedNats stops it when this process exits, but not when it is killed (as tap does on a timeout).
+      forget = reapOnExit(nats.pid!);
       return { url, port, stop };
     } catch (err) {
       const portTaken = err instanceof HooksdError && err.message.includes('address already in use');

@@ -21,6 +21,10 @@ export interface Receiver {
   received: Received[];
   /** Resolves once `count` requests have arrived (rejects after `timeoutMs`). */
   waitFor(count: number, timeoutMs?: number): Promise<Received[]>;
+  /** The distinct `webhook-id`s received so far: an at-least-once delivery may repeat a request. */
+  webhookIds: Set<string>;
+  /** Resolves once `count` distinct webhook-ids have arrived (rejects after `timeoutMs`). */
+  waitForDistinct(count: number, timeoutMs?: number): Promise<Set<string>>;
   respond: Responder;
   /** Most requests open at the same time so far. */
   maxOpen: number;
@@ -29,29 +33,37 @@ export interface Receiver {
 /** A real HTTP server on 127.0.0.1 that records every request it gets. */
 export async function startReceiver(t: Test, respond: Responder = () => ({ status: 200 })): Promise<Receiver> {
   const received: Received[] = [];
-  const waiters: { count: number; resolve: () => void }[] = [];
+  const webhookIds = new Set<string>();
+  const waiters: { count: number; distinct: boolean; resolve: () => void }[] = [];
+  const reached = (count: number, distinct: boolean) => (distinct ? webhookIds.size : received.length) >= count;
+  const wait = <T>(count: number, distinct: boolean, timeoutMs: number, value: T): Promise<T> => {
+    if (reached(count, distinct)) return Promise.resolve(value);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const got = distinct
+          ? `${webhookIds.size} of ${count} distinct webhook-ids`
+          : `${received.length} of ${count} requests`;
+        reject(new Error(`receiver got ${got} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      waiters.push({
+        count,
+        distinct,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+      });
+    });
+  };
   const delayed = new Set<NodeJS.Timeout>();
   const receiver: Receiver = {
     url: '',
     received,
     respond,
     maxOpen: 0,
-    waitFor(count, timeoutMs = 20_000) {
-      if (received.length >= count) return Promise.resolve(received);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`receiver got ${received.length} of ${count} requests within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-        waiters.push({
-          count,
-          resolve: () => {
-            clearTimeout(timer);
-            resolve(received);
-          },
-        });
-      });
-    },
+    waitFor: (count, timeoutMs = 20_000) => wait(count, false, timeoutMs, received),
+    webhookIds,
+    waitForDistinct: (count, timeoutMs = 20_000) => wait(count, true, timeoutMs, webhookIds),
   };
   let open = 0;
   const server = http.createServer((req, res) => {
@@ -70,7 +82,9 @@ export async function startReceiver(t: Test, respond: Responder = () => ({ statu
       };
       const answer = receiver.respond(request, received.length);
       received.push(request);
-      for (const waiter of waiters.filter((w) => received.length >= w.count)) {
+      const webhookId = req.headers['webhook-id'];
+      if (typeof webhookId === 'string') webhookIds.add(webhookId);
+      for (const waiter of waiters.filter((w) => reached(w.count, w.distinct))) {
         waiters.splice(waiters.indexOf(waiter), 1);
         waiter.resolve();
       }
@@ -95,4 +109,9 @@ export async function startReceiver(t: Test, respond: Responder = () => ({ statu
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
   return receiver;
+}
+
+/** `count` receivers answering 200. */
+export function startReceivers(t: Test, count: number): Promise<Receiver[]> {
+  return Promise.all(Array.from({ length: count }, () => startReceiver(t)));
 }

@@ -1,11 +1,8 @@
 import t from 'tap';
 import path from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import pino from 'pino';
-import { buildApp } from '../../daemon/main/app.js';
-import { loadConfig } from '../../config/loader.js';
-import { startDaemon, tempDir, writeConfig } from '../helpers/hooksd.js';
-import { freePort, startNats } from '../helpers/nats.js';
+import { startInProcess } from '../../helpers/in-process.js';
+import { freePort } from '../../helpers/nats.js';
 
 const TOKENS = { read: 'tok-read-0123456789', admin: 'tok-admin-0123456789', publish: 'tok-publish-0123456789' };
 const tokens = Object.entries(TOKENS).map(([scope, token]) => ({ name: scope, token, scopes: [scope] }));
@@ -44,15 +41,8 @@ function operations(document: any): Operation[] {
 }
 
 t.test('openapi - /openapi.json is valid OpenAPI 3.1 and names exactly the routes the router serves', async (t) => {
-  const nats = await startNats(t);
-  const dir = tempDir(t);
-  const file = await writeConfig(dir, {
-    nats: { servers: [nats.url] },
-    server: { auth: { tokens } },
-    eventTypes: [{ name: 'company.created' }],
-  });
-  const daemon = await startDaemon(t, file);
-  const { status, body: document } = await daemon.api('/openapi.json');
+  const hooksd = await startInProcess(t, { server: { auth: { tokens } }, eventTypes: [{ name: 'company.created' }] });
+  const { status, body: document } = await hooksd.api('/openapi.json');
   t.equal(status, 200, 'served without a token');
 
   const validator = new Validator();
@@ -63,10 +53,11 @@ t.test('openapi - /openapi.json is valid OpenAPI 3.1 and names exactly the route
   const broken = await new Validator().validate({ ...document, paths: { '/x': { get: { responses: 'none' } } } });
   t.equal(broken.valid, false, 'the validator does refuse a broken document');
 
-  // The router of an app built in-process from the same config: what Koa actually serves.
-  const app = buildApp(loadConfig(file), { configFile: file, log: pino({ level: 'silent' }) });
-  const served = app.routes.router.stack.flatMap((layer) =>
-    layer.methods.filter((m) => m !== 'HEAD').map((m) => `${m.toLowerCase()} ${layer.path.replace(/:(\w+)/g, '{$1}')}`),
+  // The router of the app that served the document: what Koa actually serves.
+  const served = hooksd.app.routes.router.stack.flatMap((layer) =>
+    layer.methods
+      .filter((m) => m !== 'HEAD')
+      .map((m) => `${m.toLowerCase()} ${String(layer.path).replace(/:(\w+)/g, '{$1}')}`),
   );
   const described = operations(document).map((op) => `${op.method} ${op.path}`);
   t.same([...new Set(served)].sort(), described.sort(), 'every served route is described, and nothing else');
@@ -80,25 +71,22 @@ t.test('openapi - /openapi.json is valid OpenAPI 3.1 and names exactly the route
   ]) {
     t.ok(described.includes(route), `${route} is described`);
   }
-  t.equal(path.basename(daemon.configFile), 'hooks.config.yaml');
+  t.equal(path.basename(hooksd.configFile), 'hooks.config.yaml');
 });
 
 t.test(
-  'auth - every route answers 401 without a valid token, 403 with the wrong scope, 400 to a bad body, 404 to an unknown id',
+  'auth - every route: 401 without a valid token, 403 with the wrong scope, 400 to a bad body, 404 to an unknown id',
   async (t) => {
-    const nats = await startNats(t);
-    const file = await writeConfig(tempDir(t), {
-      nats: { servers: [nats.url] },
+    const hooksd = await startInProcess(t, {
       server: { auth: { tokens } },
       eventTypes: [{ name: 'company.created', example: { name: 'Acme' } }],
     });
-    const daemon = await startDaemon(t, file);
-    const document = (await daemon.api('/openapi.json')).body;
+    const document = (await hooksd.api('/openapi.json')).body;
     const ops = operations(document);
     t.ok(ops.length >= 25, `${ops.length} operations`);
 
     const call = (op: Operation, token: string | undefined, body?: unknown, id = 'no-such-id') =>
-      daemon.api(op.path.replace('{id}', id), {
+      hooksd.api(op.path.replace('{id}', id), {
         method: op.method.toUpperCase(),
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -130,11 +118,11 @@ t.test(
         t.same([unknown.status, unknown.body.code], [404, 'HOOKSD_NOT_FOUND'], `${name}: unknown id`);
       }
     }
-    const badQuery = await daemon.api('/v1/messages?limit=251', {
+    const badQuery = await hooksd.api('/v1/messages?limit=251', {
       headers: { authorization: `Bearer ${TOKENS.read}` },
     });
     t.same([badQuery.status, badQuery.body.code], [400, 'HOOKSD_INVALID_REQUEST'], 'a limit over 250 is refused');
-    const badCursor = await daemon.api('/v1/events?cursor=%21%21%21', {
+    const badCursor = await hooksd.api('/v1/events?cursor=%21%21%21', {
       headers: { authorization: `Bearer ${TOKENS.read}` },
     });
     t.same(
@@ -142,28 +130,23 @@ t.test(
       [400, 'HOOKSD_INVALID_CURSOR'],
       'a cursor the API did not issue is refused',
     );
-    const noRoute = await daemon.api('/v1/nothing-here', { headers: { authorization: `Bearer ${TOKENS.read}` } });
+    const noRoute = await hooksd.api('/v1/nothing-here', { headers: { authorization: `Bearer ${TOKENS.read}` } });
     t.same([noRoute.status, noRoute.body.code], [404, 'HOOKSD_ROUTE_NOT_FOUND']);
-    t.notMatch(daemon.output(), /tok-(read|admin|publish)-0123456789/, 'tokens never reach the log');
+    t.ok(hooksd.logs().length > 0, 'the log is kept');
+    t.notMatch(hooksd.output(), /tok-(read|admin|publish)-0123456789/, 'tokens never reach the log');
   },
 );
 
 t.test(
   'auth - with no tokens configured the API binds to loopback only, whatever server.listen says, and logs it',
   async (t) => {
-    const nats = await startNats(t);
     const port = await freePort();
-    const file = await writeConfig(tempDir(t), {
-      nats: { servers: [nats.url] },
-      server: { listen: `0.0.0.0:${port}` },
-      eventTypes: [{ name: 'a.b' }],
-    });
-    const daemon = await startDaemon(t, file);
-    t.equal(daemon.url, `http://127.0.0.1:${port}`);
+    const hooksd = await startInProcess(t, { server: { listen: `0.0.0.0:${port}` }, eventTypes: [{ name: 'a.b' }] });
+    t.equal(hooksd.url, `http://127.0.0.1:${port}`);
     t.ok(
-      daemon.logs().some((l) => /loopback only/.test(String(l.msg)) && l.requested === '0.0.0.0'),
+      hooksd.logs().some((l) => /loopback only/.test(String(l.msg)) && l.requested === '0.0.0.0'),
       'the log says why',
     );
-    t.equal((await daemon.api('/v1/consumers')).status, 200, 'and loopback callers need no token');
+    t.equal((await hooksd.api('/v1/consumers')).status, 200, 'and loopback callers need no token');
   },
 );

@@ -1,0 +1,97 @@
+import t from 'tap';
+import { eventually, json, natsClient } from '../../helpers/hooksd.js';
+import { startInProcess } from '../../helpers/in-process.js';
+import { startReceiver } from '../../helpers/receiver.js';
+
+const post = (body: unknown) => json('POST', body);
+
+t.test(
+  'http publish - a body without payload or with a bad type is refused; the payload schema is checked at ingest',
+  async (t) => {
+    const hooksd = await startInProcess(t, {
+      eventTypes: [
+        {
+          name: 'invoice.paid',
+          schema: { type: 'object', required: ['amount'], properties: { amount: { type: 'number' } } },
+        },
+      ],
+    });
+    const invalid = await hooksd.api('/v1/events', post({ eventType: 'invoice.paid' }));
+    t.match(invalid.body, { code: 'HOOKSD_INVALID_REQUEST', message: /payload/ });
+    const badType = await hooksd.api('/v1/events', post({ eventType: 'not a type', payload: {} }));
+    t.equal(badType.status, 400);
+    const badSchema = await hooksd.api('/v1/events', post({ eventType: 'invoice.paid', payload: { amount: 'lots' } }));
+    t.equal(badSchema.status, 202, 'the payload schema is checked at ingest, like any event');
+    const dead = await eventually(async () => (await hooksd.api('/v1/dead-letters')).body.data[0]);
+    t.match(dead, { eventId: badSchema.body.id, reason: /amount/ });
+    // Ingest takes events in order: had a refused body been published, it would be in by now.
+    t.equal((await hooksd.api('/v1/dead-letters')).body.data.length, 1, 'one dead letter');
+    t.same((await hooksd.api('/v1/events')).body.data, [], 'and no event: the refused bodies were not published');
+  },
+);
+
+t.test(
+  'pagination - walking /v1/messages over 600 messages while new ones arrive: no duplicates, no gaps',
+  async (t) => {
+    const receiver = await startReceiver(t);
+    const hooksd = await startInProcess(t, {
+      eventTypes: [{ name: 'tick' }],
+      consumers: [
+        { id: 'one', url: receiver.url },
+        { id: 'two', url: receiver.url, eventTypes: ['nothing.*'] },
+      ],
+    });
+    const js = (await natsClient(t, hooksd.nats!.url)).jetstream();
+    await Promise.all(
+      Array.from({ length: 600 }, (_, i) =>
+        js.publish('events.tick', JSON.stringify({ id: `tick-${i}`, payload: { i } })),
+      ),
+    );
+    await receiver.waitFor(600, 60_000);
+    const atStart = new Set<string>();
+    for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {
+      const { body }: { body: any } = await hooksd.api(`/v1/messages?limit=250${cursor ? `&cursor=${cursor}` : ''}`);
+      body.data.forEach((m: { id: string }) => atStart.add(m.id));
+      cursor = body.nextCursor;
+    }
+    t.equal(atStart.size, 600);
+    const events = new Set<string>();
+    for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {
+      const { body }: { body: any } = await hooksd.api(
+        `/v1/events?eventType=tick&limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      body.data.forEach((e: { id: string }) => events.add(e.id));
+      cursor = body.nextCursor;
+    }
+    t.equal(events.size, 600, 'the events list walks the same way');
+
+    let publishing = true;
+    const more = (async () => {
+      for (let i = 0; publishing; i += 1)
+        await js.publish('events.tick', JSON.stringify({ id: `late-${i}`, payload: { i } }));
+    })();
+    const walked: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const { body }: { body: any } = await hooksd.api(
+        `/v1/messages?consumerId=one&limit=50${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      walked.push(...body.data.map((m: { id: string }) => m.id));
+      cursor = body.nextCursor;
+      pages += 1;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } while (cursor !== null);
+    publishing = false;
+    await more;
+    t.ok(pages >= 12, `${pages} pages`);
+    t.equal(new Set(walked).size, walked.length, 'no message twice');
+    t.same(
+      [...atStart].filter((id) => !walked.includes(id)),
+      [],
+      'every message present at the start was listed',
+    );
+    const createdLater = (await hooksd.api('/v1/messages?limit=1')).body.data[0].id;
+    t.ok(createdLater > [...atStart].sort().at(-1)!, 'messages kept arriving during the walk');
+  },
+);
