@@ -212,7 +212,8 @@ t.test(
     ]);
     t.same(validateConfigFile(file, NO_ENV).problems, [
       `${file}:4:7 eventTypes[0].schema: schema does not compile: strict mode: unknown keyword: "requird"`,
-      `${file}:8:14 eventTypes[1].example: does not match the schema: example: must have required property 'connection'`,
+      `${file}:8:14 eventTypes[1].example: does not match the schema: ` +
+        `example: must have required property 'connection'`,
     ]);
   },
 );

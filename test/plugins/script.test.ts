@@ -59,7 +59,8 @@ t.test('script - a handler may replace the payload with any JSON value, or build
   t.equal(run(handlerDoing(`webhook.payload = 'plain text';`)).payload, 'plain text');
   t.equal(run(handlerDoing(`webhook.payload = null;`)).payload, null);
   const built = run(
-    `const handler = (w) => ({ method: w.method, url: 'http://other.test/', headers: {}, payload: [w.payload.id], cancel: false });`,
+    `const handler = (w) => ` +
+      `({ method: w.method, url: 'http://other.test/', headers: {}, payload: [w.payload.id], cancel: false });`,
   );
   t.same(
     built,
@@ -143,8 +144,11 @@ t.test('script - an error thrown by the handler is reported with its message', a
 t.test('script - a thrown value is read without running its code outside the time limit', async (t) => {
   const traps = [
     `throw { get message() { while (true) {} }, get stack() { while (true) {} } };`,
-    `const loop = () => { while (true) {} }; throw new Proxy({}, { get: loop, getOwnPropertyDescriptor: loop, getPrototypeOf: loop, has: loop, ownKeys: loop });`,
-    `const error = new Error('x'); Object.setPrototypeOf(error, new Proxy({}, { get() { while (true) {} } })); throw error;`,
+    `const loop = () => { while (true) {} }; ` +
+      `throw new Proxy({}, ` +
+      `{ get: loop, getOwnPropertyDescriptor: loop, getPrototypeOf: loop, has: loop, ownKeys: loop });`,
+    `const error = new Error('x'); ` +
+      `Object.setPrototypeOf(error, new Proxy({}, { get() { while (true) {} } })); throw error;`,
   ];
   for (const body of traps) {
     const started = performance.now();
@@ -392,7 +396,8 @@ t.test('script - nothing one run leaves behind is seen by the next', async (t) =
     var loads = (globalThis.loads || 0) + 1;
     globalThis.loads = loads;
     function handler(webhook) {
-      webhook.payload = { loads, marked: typeof globalThis.mark, polluted: ({}).polluted === undefined ? 'no' : 'yes', json: typeof JSON.parse };
+      const polluted = ({}).polluted === undefined ? 'no' : 'yes';
+      webhook.payload = { loads, marked: typeof globalThis.mark, polluted, json: typeof JSON.parse };
       globalThis.mark = 'set';
       Object.prototype.polluted = 'yes';
       JSON.parse = null;

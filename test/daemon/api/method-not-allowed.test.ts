@@ -1,17 +1,8 @@
 import t from 'tap';
-import pino from 'pino';
-import { loadConfig } from '../../../config/loader.js';
-import { buildApp } from '../../../daemon/main/app.js';
-import { tempDir, writeConfig } from '../../helpers/hooksd.js';
-import { startNats } from '../../helpers/nats.js';
+import { startInProcess } from '../../helpers/in-process.js';
 
 t.test('api errors - a method a path does not take answers 405 as {code, message} with an Allow header', async (t) => {
-  const nats = await startNats(t);
-  const file = await writeConfig(tempDir(t), { nats: { servers: [nats.url] } });
-  const app = buildApp(loadConfig(file), { configFile: file, log: pino({ level: 'silent' }) });
-  t.teardown(() => app.stop());
-  const url = await app.start();
-
+  const { url } = await startInProcess(t, {});
   const res = await fetch(`${url}/v1/consumers`, { method: 'PUT' });
   t.equal(res.status, 405);
   t.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');

@@ -98,7 +98,7 @@ t.test('plugin conformance - bad options stop loading with the plugin name and i
     [{ use: 'eventTypes', options: { extra: 1 } }, /plugin "eventTypes": invalid options/],
     [
       { use: 'schedule', options: { overloadFloor: 'soon', jitter: 2 } },
-      /plugin "schedule": invalid options: options.jitter must be <= 1; options.overloadFloor must be a duration like "250ms"/,
+      /plugin "schedule": invalid options: options.jitter must be <= 1; options.overloadFloor must be a duration/,
     ],
     [
       { use: EXAMPLE_PLUGIN, options: {} },
@@ -125,8 +125,9 @@ t.test(
     });
     t.match(
       notPlugin.error?.message,
-      /it exports no `name`; its `kind` must be one of filter, transform, sign, retry; it exports no `optionsSchema`; it exports no `create/,
+      /it exports no `name`; its `kind` must be one of filter, transform, sign, retry;/,
     );
+    t.match(notPlugin.error?.message, /; it exports no `optionsSchema`; it exports no `create/);
     const badFilter = await load(t, { consumers: [{ ...consumer, filter: { 'payload.x': { $regex: '(a+)+$' } } }] });
     t.equal(badFilter.error?.code, 'HOOKSD_PLUGIN_INVALID');
     t.match(badFilter.error?.message, /hooks\.config\.yaml:\d+:\d+ consumers\[0\] \(c\):.*\$regex/);
