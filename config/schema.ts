@@ -265,6 +265,12 @@ export const configSchema = {
         default: 4096,
         description: 'Events pulled but not yet acknowledged, at most.',
       },
+      ackWait: duration(
+        'How long NATS waits for hooksd to acknowledge an event it pulled before it delivers the event again: ' +
+          'after a crash, the events pulled but not stored come back this long after they were pulled. ' +
+          'hooksd tells NATS it is still working on events it holds longer.',
+        '10s',
+      ),
     }),
     ingest: section('What happens to incoming events.', {
       unknownTypes: {

@@ -1,6 +1,5 @@
 import type { JetStreamManager } from 'nats';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Logger } from 'pino';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200, 36000];
 
@@ -51,36 +50,21 @@ export class Metrics {
     help: 'How late the most overdue message handed over by the last sweep was',
     registers: [this.registry],
   });
-  private pendingBase: number | undefined;
-  private pendingDelta = 0;
   private readonly perConsumer = new Map<string, { success: Counter; failure: Counter; duration: Histogram }>();
 
-  constructor(private readonly log: Logger) {
-    const pending: Gauge = new Gauge({
+  /**
+   * A listener for the store's status changes (told after each write); `pending` answers how
+   * many messages wait for a retry now, read when scraped.
+   */
+  followStatuses(pending: () => number): (changes: Map<string, number>) => void {
+    const gauge: Gauge = new Gauge({
       name: 'hooksd_retries_pending',
       help: 'Messages waiting for a scheduled retry (status attempting)',
       registers: [this.registry],
-      collect: () => {
-        if (this.pendingBase !== undefined) pending.set(this.pendingBase + this.pendingDelta);
-      },
+      collect: () => gauge.set(pending()),
     });
-  }
-
-  /**
-   * A listener for the store's status changes (told after each write), counting the messages
-   * already waiting for a retry once, in the background, with `countPending`.
-   */
-  followStatuses(countPending: () => Promise<number>): (changes: Map<string, number>) => void {
-    countPending()
-      .then((count) => (this.pendingBase = count))
-      .catch((error) =>
-        this.log.warn({ err: error }, 'could not count pending retries; hooksd_retries_pending stays unset'),
-      );
     return (changes) => {
-      for (const [status, delta] of changes) {
-        if (delta > 0) this.statusChanges.inc({ status }, delta);
-        if (status === 'attempting') this.pendingDelta += delta;
-      }
+      for (const [status, delta] of changes) if (delta > 0) this.statusChanges.inc({ status }, delta);
     };
   }
 

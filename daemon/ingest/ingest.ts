@@ -19,6 +19,8 @@ export interface IngestSource {
   stream: string;
   durable: string;
   subjects: readonly string[];
+  /** The durable consumer's ack wait (nats.ackWait), in ms. */
+  ackWait: number;
 }
 
 /** What ingest checks events against; replaced as a whole on reload. */
@@ -37,6 +39,8 @@ const PULL_BATCH = 256;
  */
 const MAX_FLUSH = 64;
 const NAK_DELAY_MS = 5000;
+/** Messages held unacked at most: four pulls' worth, well below the durable consumer's default max ack pending. */
+const MAX_HELD = 4 * PULL_BATCH;
 
 /** What a stored batch brought: messages to start, and how many events were new or refused. */
 interface Written {
@@ -60,6 +64,11 @@ export class Ingest {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
   private buffer: JsMsg[] = [];
+  /** Messages pulled and not yet acked or nak'ed, with when NATS last heard about each. */
+  private readonly held = new Map<JsMsg, number>();
+  /** Resumes reading once enough of what is held has been acked. */
+  private room: (() => void) | undefined;
+  private keepAlive: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private flushQueued = false;
   private readonly typeOf: (subject: string) => string;
@@ -81,19 +90,55 @@ export class Ingest {
     const consumer = await this.nats.js.consumers.get(this.source.stream, this.source.durable);
     this.messages = await consumer.consume({ max_messages: PULL_BATCH });
     this.loop = this.read(this.messages);
+    const every = this.source.ackWait / 3;
+    this.keepAlive = setInterval(() => this.stillWorking(every), every);
   }
 
   /** Stops pulling and waits until everything already pulled is written and acked. */
   async stop(): Promise<void> {
     this.messages?.stop();
+    this.room?.();
     await this.loop;
     await this.flushing;
+    clearInterval(this.keepAlive);
   }
 
+  /**
+   * Takes what NATS delivers, but holds at most MAX_HELD messages unacked: beyond that it stops
+   * reading, so the client stops pulling. Then a crash strands at most that many until the ack
+   * wait runs out, well below the durable consumer's max ack pending, and a restarted hooksd
+   * (or another instance) gets new events at once instead of waiting for those.
+   */
   private async read(messages: ConsumerMessages): Promise<void> {
     for await (const msg of messages) {
+      this.held.set(msg, Date.now());
       this.buffer.push(msg);
       this.scheduleFlush();
+      if (this.held.size >= MAX_HELD) await new Promise<void>((resolve) => (this.room = resolve));
+    }
+  }
+
+  /** Acks or naks a batch and lets reading go on once half of what may be held is free again. */
+  private settle(batch: JsMsg[], outcome: 'ack' | 'nak'): void {
+    for (const msg of batch) {
+      if (outcome === 'ack') msg.ack();
+      else msg.nak(NAK_DELAY_MS);
+      this.held.delete(msg);
+    }
+    if (this.held.size <= MAX_HELD / 2 && this.room !== undefined) {
+      const resume = this.room;
+      this.room = undefined;
+      resume();
+    }
+  }
+
+  /** Tells NATS it is still working on the messages held for a while (a slow disk), so they are not sent again. */
+  private stillWorking(after: number): void {
+    const now = Date.now();
+    for (const [msg, since] of this.held) {
+      if (now - since < after) continue;
+      msg.working();
+      this.held.set(msg, now);
     }
   }
 
@@ -127,10 +172,10 @@ export class Ingest {
       written = await this.write(batch);
     } catch (error) {
       this.log.error({ err: error, count: batch.length }, 'could not store events; NATS redelivers them');
-      for (const msg of batch) msg.nak(NAK_DELAY_MS);
+      this.settle(batch, 'nak');
       return;
     }
-    for (const msg of batch) msg.ack();
+    this.settle(batch, 'ack');
     this.metrics.eventsIngested.inc(written.stored);
     this.metrics.deadLetters.inc(written.refused);
     dispatchDue(this.dispatcher, written.jobs);

@@ -20,8 +20,6 @@ export interface NatsHandle {
   stop(): Promise<void>;
 }
 
-const ACK_WAIT_MS = 60_000;
-
 /**
  * Connects to the configured servers, or starts the embedded nats-server when none are
  * configured. Reconnection is left to the nats client: it retries forever.
@@ -68,9 +66,12 @@ async function logStatus(nc: NatsConnection, log: Logger): Promise<void> {
   }
 }
 
-/** Creates the stream (when allowed and missing) and the durable pull consumer hooksd reads with. */
+/**
+ * Creates the stream (when allowed and missing) and the durable pull consumer hooksd reads
+ * with, or brings an existing consumer's ack wait and max ack pending in line with the config.
+ */
 export async function ensureStreamAndConsumer(jsm: JetStreamManager, config: HooksdConfig, log: Logger): Promise<void> {
-  const { stream, subjects, durable, createStream, maxAckPending } = config.nats;
+  const { stream, subjects, durable, createStream, maxAckPending, ackWait } = config.nats;
   try {
     await jsm.streams.info(stream);
   } catch (error) {
@@ -83,18 +84,25 @@ export async function ensureStreamAndConsumer(jsm: JetStreamManager, config: Hoo
     await jsm.streams.add({ name: stream, subjects: [...subjects] });
     log.info({ stream, subjects }, 'created stream');
   }
+  const wanted = { ack_wait: nanos(ackWait), max_ack_pending: maxAckPending };
+  let existing;
   try {
-    await jsm.consumers.info(stream, durable);
+    existing = await jsm.consumers.info(stream, durable);
   } catch (error) {
     if (!isNotFound(error)) throw error;
     await jsm.consumers.add(stream, {
       durable_name: durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(ACK_WAIT_MS),
-      max_ack_pending: maxAckPending,
+      ...wanted,
     });
     log.info({ stream, durable }, 'created durable consumer');
+    return;
+  }
+  const { ack_wait, max_ack_pending } = existing.config;
+  if (ack_wait !== wanted.ack_wait || max_ack_pending !== wanted.max_ack_pending) {
+    await jsm.consumers.update(stream, durable, wanted);
+    log.info({ stream, durable, ackWaitMs: ackWait, maxAckPending }, 'updated the durable consumer to the config');
   }
 }
 

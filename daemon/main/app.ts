@@ -62,7 +62,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const store = new Store(config.storage.path);
   const consumers = new ConsumerRegistry(store, path.dirname(path.resolve(deps.configFile)));
   const ops = new OpsEvents(log);
-  const metrics = new Metrics(log);
+  const metrics = new Metrics();
   const health = new ConsumerHealth(consumers, ops, log, settings.health);
   const attempts = new Attempts(store, health, ops, metrics, log, settings.delivery);
   const dispatcher = new Dispatcher(consumers, attempts, log);
@@ -113,7 +113,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
     routes,
     async start() {
       pipeline = await Pipeline.load(config, deps.configFile);
-      await store.start();
+      if (await store.start()) log.info({ path: config.storage.path }, 'counted the stored messages by status, once');
       await pipeline.start();
       await loadConsumers(config, settings, pipeline);
       store.onStatusCounts = metrics.followStatuses(() => store.countStatus('attempting'));
@@ -124,17 +124,9 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       metrics.watchNats(nats.jsm, config.nats.stream, config.nats.durable);
       sweeper.start();
       purger.start();
-      const { stream, durable, subjects } = config.nats;
-      ingest = new Ingest(
-        nats,
-        store,
-        consumers,
-        dispatcher,
-        metrics,
-        log,
-        { stream, durable, subjects },
-        settings.ingest,
-      );
+      const { stream, durable, subjects, ackWait } = config.nats;
+      const source = { stream, durable, subjects, ackWait };
+      ingest = new Ingest(nats, store, consumers, dispatcher, metrics, log, source, settings.ingest);
       await ingest.start();
       await tasks.start();
       const counts = { consumers: consumers.all().length, eventTypes: settings.ingest.catalog.list().length };

@@ -71,6 +71,13 @@ export class ControlRecords {
     return (await this.space.tasks.get(id)) ?? undefined;
   }
 
+  async deleteTasks(ids: string[]): Promise<void> {
+    await this.writer.write(
+      ids.map((key) => ({ type: 'del' as const, sublevel: this.space.tasks, key })),
+      true,
+    );
+  }
+
   async putTask(task: TaskRecord): Promise<void> {
     await this.writer.write([{ type: 'put', sublevel: this.space.tasks, key: task.id, value: task }], true);
   }

@@ -13,9 +13,12 @@ interface PendingWrite {
  * one fsync, between them. A failed batch rejects every write merged into it and nothing
  * else: the next batch is tried as usual.
  */
+/** What a batch adds to itself before it is written, and what to do once it was. */
+export type BatchExtension = (ops: readonly BatchOp[]) => { extra: BatchOp[]; written: () => void } | undefined;
+
 export class GroupCommit {
-  /** Told about each batch once it is written. */
-  onWritten: ((ops: readonly BatchOp[]) => void) | undefined;
+  /** Sees each batch before it is written: may add operations to it, and is told when it was written. */
+  extend: BatchExtension | undefined;
   private pending: PendingWrite[] = [];
   private writing = false;
 
@@ -39,9 +42,10 @@ export class GroupCommit {
       const group = this.pending;
       this.pending = [];
       const ops = group.length === 1 ? group[0].ops : group.flatMap((w) => w.ops);
+      const extension = this.extend?.(ops);
       try {
-        await this.space.db.batch(ops, { sync: group.some((w) => w.sync) });
-        this.onWritten?.(ops);
+        await this.space.db.batch(extension ? [...ops, ...extension.extra] : ops, { sync: group.some((w) => w.sync) });
+        extension?.written();
         for (const w of group) w.resolve();
       } catch (error) {
         for (const w of group) w.reject(error);

@@ -8,6 +8,7 @@ import type {
   EventRecord,
   MessageRecord,
   SecretRecord,
+  StatusCounts,
   TaskRecord,
 } from './records.js';
 
@@ -31,6 +32,7 @@ import type {
  *   secrets           consumerId              → SecretRecord (generated and rotated secrets)
  *   apiConsumers      consumerId              → ApiConsumerRecord (consumers created through the API)
  *   tasks             taskId                  → TaskRecord (bulk recover and replay-missing)
+ *   counters          'statusCounts'          → StatusCounts (messages per status, written with every change)
  */
 
 export const SEP = '\x00';
@@ -69,6 +71,7 @@ export class Keyspace {
   readonly consumerState: Sublevel<ConsumerState>;
   readonly apiConsumers: Sublevel<ApiConsumerRecord>;
   readonly tasks: Sublevel<TaskRecord>;
+  readonly counters: Sublevel<StatusCounts>;
 
   constructor(path: string) {
     mkdirSync(path, { recursive: true });
@@ -89,5 +92,6 @@ export class Keyspace {
     this.consumerState = openSublevel(db, 'consumerState');
     this.apiConsumers = openSublevel(db, 'apiConsumers');
     this.tasks = openSublevel(db, 'tasks');
+    this.counters = openSublevel(db, 'counters');
   }
 }

@@ -1,6 +1,9 @@
 /** The records hooksd keeps in LevelDB, as the API shows them (secrets excepted). */
 
 export type MessageStatus = 'sending' | 'attempting' | 'success' | 'failure' | 'cancelled' | 'skipped';
+
+/** How many messages have each status. */
+export type StatusCounts = Partial<Record<MessageStatus, number>>;
 export const MESSAGE_STATUSES: readonly MessageStatus[] = [
   'sending',
   'attempting',

@@ -5,6 +5,7 @@ import { attemptKey, dueKey, HIGH, Keyspace, SEP, type BatchOp } from './keyspac
 import { Lists } from './lists.js';
 import type { AttemptRecord, DeadLetterRecord, EventRecord, MessageRecord, MessageStatus } from './records.js';
 import { Scans } from './scans.js';
+import { StatusCounter } from './status-counts.js';
 
 export type { BatchOp } from './keyspace.js';
 
@@ -22,22 +23,26 @@ export class Store {
   readonly due: DueIndex;
   readonly control: ControlRecords;
   /** Told after each write how many messages entered (+n) or left (-n) each status. */
-  onStatusCounts: ((changes: Map<string, number>) => void) | undefined;
+  onStatusCounts: ((changes: Map<MessageStatus, number>) => void) | undefined;
   private readonly space: Keyspace;
   private readonly writer: GroupCommit;
+  private readonly statuses: StatusCounter;
 
   constructor(readonly path: string) {
     this.space = new Keyspace(path);
     this.writer = new GroupCommit(this.space);
-    this.writer.onWritten = (ops) => this.onStatusCounts?.(this.statusChanges(ops));
+    this.statuses = new StatusCounter(this.space);
+    this.writer.extend = this.statuses.extension((changes) => this.onStatusCounts?.(changes));
     this.lists = new Lists(this.space);
     this.scans = new Scans(this.space);
     this.due = new DueIndex(this.space, this.writer);
     this.control = new ControlRecords(this.space, this.writer);
   }
 
-  async start(): Promise<void> {
+  /** Opens LevelDB; resolves to true when the store had no status counts yet and its messages were counted once. */
+  async start(): Promise<boolean> {
     await this.space.db.open();
+    return this.statuses.load();
   }
 
   async stop(): Promise<void> {
@@ -54,23 +59,9 @@ export class Store {
     return this.writer.write(ops, sync);
   }
 
-  /** The status index entries a write added and removed, per status. */
-  private statusChanges(ops: readonly BatchOp[]): Map<string, number> {
-    const changes = new Map<string, number>();
-    for (const op of ops) {
-      if (op.sublevel !== this.space.messagesByStatus) continue;
-      const status = op.key.slice(0, op.key.indexOf(SEP));
-      changes.set(status, (changes.get(status) ?? 0) + (op.type === 'put' ? 1 : -1));
-    }
-    return changes;
-  }
-
-  /** How many messages have `status` now: one scan of that part of the status index. */
-  async countStatus(status: MessageStatus): Promise<number> {
-    let count = 0;
-    const range = { gte: status + SEP, lt: status + SEP + HIGH };
-    for await (const _key of this.space.messagesByStatus.keys(range)) count += 1;
-    return count;
+  /** How many messages have `status` now, without reading the store. */
+  countStatus(status: MessageStatus): number {
+    return this.statuses.count(status);
   }
 
   // ---- op builders: pure, so callers can put several records into one atomic write ----

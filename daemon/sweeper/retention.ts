@@ -6,15 +6,15 @@ const PURGE_BATCH = 500;
 
 /**
  * Deletes what is older than the retention period: finished messages with their attempts,
- * events none of whose messages still waits for an attempt, and dead letters. Pending work
- * is never purged, however old.
+ * events none of whose messages still waits for an attempt, dead letters, and tasks that
+ * finished. Pending work is never purged, however old.
  */
 export async function purgeOlderThan(
   store: Store,
   cutoff: number,
   log: Logger,
-): Promise<{ messages: number; events: number; deadLetters: number }> {
-  const counts = { messages: 0, events: 0, deadLetters: 0 };
+): Promise<{ messages: number; events: number; deadLetters: number; tasks: number }> {
+  const counts = { messages: 0, events: 0, deadLetters: 0, tasks: 0 };
   let ops: BatchOp[] = [];
   const flushIfFull = async (force = false) => {
     if (ops.length >= PURGE_BATCH || (force && ops.length > 0)) {
@@ -42,7 +42,10 @@ export async function purgeOlderThan(
     await flushIfFull();
   }
   await flushIfFull(true);
-  if (counts.messages + counts.events + counts.deadLetters > 0)
+  const finished = (await store.control.tasks()).filter((task) => task.finishedAt !== null && task.finishedAt < cutoff);
+  if (finished.length > 0) await store.control.deleteTasks(finished.map((task) => task.id));
+  counts.tasks = finished.length;
+  if (counts.messages + counts.events + counts.deadLetters + counts.tasks > 0)
     log.info(counts, 'purged records past storage.retention');
   return counts;
 }

@@ -213,3 +213,33 @@ t.test('store - concurrent writes are merged into group commits', async (t) => {
   t.equal(sending, 200, 'every write is in one of them');
   t.equal((await store.lists.messages({ limit: 250 })).data.length, 200);
 });
+
+t.test(
+  'store - status counts come from the writes, survive a restart, and an older store is counted once',
+  async (t) => {
+    const dir = tempDir(t, 'store');
+    let store = new Store(dir);
+    t.equal(await store.start(), true, 'a new store has no counts yet: counted (nothing) once');
+    const now = Date.now();
+    const messages = Array.from({ length: 30 }, (_, i) => message(i % 2 ? 'a' : 'b', now + i));
+    await store.write(messages.flatMap((m) => store.newMessageOps(m)));
+    const done = messages.slice(0, 12);
+    await store.write(done.flatMap((m) => store.messageUpdateOps(m, { ...m, status: 'success', nextAttemptAt: null })));
+    t.same([store.countStatus('sending'), store.countStatus('success')], [18, 12], 'counted as written');
+    await store.stop();
+
+    store = new Store(dir);
+    t.equal(await store.start(), false, 'reopened: the counts are read, nothing is scanned');
+    t.same([store.countStatus('sending'), store.countStatus('success')], [18, 12], 'the same after a restart');
+    await store.stop();
+
+    // A store from before the counts existed.
+    const raw = new Keyspace(dir);
+    await raw.counters.del('statusCounts');
+    await raw.db.close();
+    store = new Store(dir);
+    t.teardown(() => store.stop());
+    t.equal(await store.start(), true, 'a store without counts is counted once');
+    t.same([store.countStatus('sending'), store.countStatus('success'), store.countStatus('failure')], [18, 12, 0]);
+  },
+);

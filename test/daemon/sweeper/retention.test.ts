@@ -1,7 +1,7 @@
 import t from 'tap';
 import pino from 'pino';
 import { sortableId } from '../../../daemon/store/ids.js';
-import type { EventRecord, MessageRecord } from '../../../daemon/store/records.js';
+import type { EventRecord, MessageRecord, TaskRecord } from '../../../daemon/store/records.js';
 import { purgeOlderThan } from '../../../daemon/sweeper/retention.js';
 import { Store } from '../../../daemon/store/store.js';
 import { tempDir } from '../../helpers/hooksd.js';
@@ -70,8 +70,32 @@ t.test('retention - purges finished records past the cutoff and never pending wo
     }),
   ]);
 
+  const task = (id: string, finishedAt: number | null): TaskRecord => ({
+    id,
+    kind: 'recover',
+    consumerId: 'c',
+    since: 0,
+    until: null,
+    status: finishedAt === null ? 'running' : 'done',
+    createdAt: now - 50 * day,
+    updatedAt: now,
+    finishedAt,
+    position: null,
+    pending: [],
+    examined: 0,
+    sent: 0,
+    error: null,
+  });
+  await store.control.putTask(task('task-old-done', now - 40 * day));
+  await store.control.putTask(task('task-old-running', null));
+  await store.control.putTask(task('task-recent', now - day));
   const counts = await purgeOlderThan(store, now - 30 * day, pino({ level: 'silent' }));
-  t.same(counts, { messages: 1, events: 1, deadLetters: 1 });
+  t.same(counts, { messages: 1, events: 1, deadLetters: 1, tasks: 1 });
+  t.same(
+    (await store.control.tasks()).map((t) => t.id).sort(),
+    ['task-old-running', 'task-recent'],
+    'a task finished before the cutoff is purged; a running one never',
+  );
   t.equal(await store.getEvent('old'), undefined);
   t.equal(await store.getMessage(oldDone.id), undefined);
   t.same((await store.lists.attempts(oldDone.id, { limit: 10 })).data, [], 'its attempts are gone');
