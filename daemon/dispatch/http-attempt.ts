@@ -1,8 +1,8 @@
 import got, { type Response } from 'got';
-type Timings = NonNullable<Response['timings']>;
-import type { AttemptRecord, ErrorClass } from '../store/records.js';
+import type { AttemptRecord } from '../store/records.js';
+import { failureOf, type RequestError, type Timings } from './attempt-failure.js';
 import type { Consumer } from './consumers.js';
-import { BLOCKED_CODE, type NetworkGuard } from './network-guard.js';
+import type { NetworkGuard } from './network-guard.js';
 
 export const USER_AGENT = 'hooksd/0.1';
 const REDACTED = '[redacted]';
@@ -23,7 +23,9 @@ export type HttpOutcome = Pick<
 /**
  * Sends one request and reads at most `maxResponseBytes` of the answer (the rest is never
  * read into memory). Never throws: transport errors come back as a failed outcome with their
- * error class. Redirects are not followed: a 3xx is a failure like any other non-2xx. The
+ * error class (attempt-failure.ts). A success is a 2xx whose body was read to its end, or to
+ * `maxResponseBytes`: a response cut by the timeout or a broken connection is a failure, with
+ * what arrived of it recorded. Redirects are not followed: a 3xx is a failure like any other non-2xx. The
  * guard checks the address before connecting: an IP literal here, a hostname's resolved
  * addresses in its lookup, whose answer is the address the socket then connects to.
  */
@@ -55,28 +57,36 @@ export function sendHttp(
     let kept = 0;
     let truncated = false;
     let settled = false;
-    const finish = (error?: Error & { code?: string; timings?: Timings }) => {
+    const https = new URL(request.url).protocol === 'https:';
+    // Called without an error once the body ended or was cut at maxResponseBytes.
+    const finish = (error?: RequestError) => {
       if (settled) return;
       settled = true;
       const durationMs = Math.round(performance.now() - started);
       const timings = phases(response?.timings ?? error?.timings);
+      const failure = (statusCode?: number) => failureOf(error, { timeoutMs: consumer.timeout, https, statusCode });
       if (response === undefined) {
-        resolve({ durationMs, timings, outcome: 'failure', errorClass: classify(error), error: describe(error) });
+        resolve({ durationMs, timings, outcome: 'failure', ...failure() });
         return;
       }
-      const ok = response.statusCode >= 200 && response.statusCode < 300;
+      const { statusCode } = response;
+      const ok = statusCode >= 200 && statusCode < 300;
+      const recorded = {
+        statusCode,
+        headers: response.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        truncated,
+      };
+      if (error !== undefined) {
+        resolve({ durationMs, timings, outcome: 'failure', response: recorded, ...failure(statusCode) });
+        return;
+      }
       resolve({
         durationMs,
         timings,
         outcome: ok ? 'success' : 'failure',
-        response: {
-          statusCode: response.statusCode,
-          headers: response.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-          truncated,
-        },
-        ...(ok ? {} : { errorClass: 'http' as const, error: `HTTP ${response.statusCode}` }),
-        ...(error && !truncated ? { errorClass: classify(error), error: describe(error) } : {}),
+        response: recorded,
+        ...(ok ? {} : { errorClass: 'http' as const, error: `HTTP ${statusCode}` }),
       });
     };
     stream.on('response', (r: Response) => (response = r));
@@ -100,21 +110,6 @@ export function sendHttp(
 
 function phases(timings: Timings | undefined): Record<string, number | undefined> {
   return timings ? { ...timings.phases } : {};
-}
-
-function classify(error: (Error & { code?: string }) | undefined): ErrorClass {
-  const code = error?.code ?? '';
-  if (code === BLOCKED_CODE) return 'blocked';
-  if (error?.name === 'TimeoutError' || code === 'ETIMEDOUT') return 'timeout';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA') return 'dns';
-  if (/^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|EPROTO)/.test(code)) return 'tls';
-  return 'connect';
-}
-
-function describe(error: (Error & { code?: string }) | undefined): string {
-  if (!error) return 'unknown error';
-  if (error.code === BLOCKED_CODE) return error.message;
-  return error.code ? `${error.code}: ${error.message}` : error.message;
 }
 
 /** Headers as recorded on an attempt: credentials replaced by a marker. */

@@ -1,0 +1,58 @@
+import type { Response } from 'got';
+import type { ErrorClass } from '../store/records.js';
+import { BLOCKED_CODE } from './network-guard.js';
+
+export type Timings = NonNullable<Response['timings']>;
+
+/** An error from got's stream: transport errors carry a code, and got's timings show how far the request got. */
+export type RequestError = Error & { code?: string; timings?: Timings };
+
+/** What the attempt records of a request that failed on its way, before or after the response began. */
+export interface Failure {
+  errorClass: ErrorClass;
+  error: string;
+}
+
+/**
+ * The class says how the request ended, the message where. `timeout`: the consumer's time ran
+ * out, whatever was still going on (connecting, the TLS handshake, the consumer taking the
+ * request, its headers, its body); the message names that step. A stalled handshake is a
+ * timeout, not `tls`: nothing was refused, and the retry policy backs off after timeouts.
+ * `connect`: the connection was refused, reset or closed early, before or during the response.
+ * `tls`: a handshake that failed (certificate, protocol). `dns` and `blocked` as named.
+ */
+export function failureOf(
+  error: RequestError | undefined,
+  context: { timeoutMs: number; https: boolean; statusCode?: number },
+): Failure {
+  const errorClass = classify(error);
+  if (errorClass === 'timeout') {
+    return { errorClass, error: `ETIMEDOUT: ${stalled(error?.timings, context.https)} within ${context.timeoutMs} ms` };
+  }
+  const after = context.statusCode === undefined ? '' : ` after the response headers (HTTP ${context.statusCode})`;
+  return { errorClass, error: describe(error) + after };
+}
+
+function classify(error: RequestError | undefined): ErrorClass {
+  const code = error?.code ?? '';
+  if (code === BLOCKED_CODE) return 'blocked';
+  if (error?.name === 'TimeoutError' || code === 'ETIMEDOUT') return 'timeout';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA') return 'dns';
+  if (/^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED|EPROTO)/.test(code)) return 'tls';
+  return 'connect';
+}
+
+/** The step a request cut by its timeout had not finished, from got's timings. */
+function stalled(timings: Timings | undefined, https: boolean): string {
+  if (timings?.connect === undefined) return 'no connection';
+  if (https && timings.secureConnect === undefined) return 'the TLS handshake did not complete';
+  if (timings.upload === undefined) return 'the request body was not fully sent';
+  if (timings.response === undefined) return 'no complete response headers';
+  return 'the response body did not end';
+}
+
+function describe(error: RequestError | undefined): string {
+  if (!error) return 'unknown error';
+  if (error.code === BLOCKED_CODE) return error.message;
+  return error.code ? `${error.code}: ${error.message}` : error.message;
+}
