@@ -265,6 +265,13 @@ export const configSchema = {
         default: 4096,
         description: 'Events pulled but not yet acknowledged, at most.',
       },
+      failFast: {
+        type: 'boolean',
+        default: false,
+        description:
+          'Exit at start when `servers` cannot be reached, instead of trying again (the wait doubling up to 30 s) ' +
+          'with a log line each time while /readyz answers 503.',
+      },
       ackWait: duration(
         'How long NATS waits for hooksd to acknowledge an event it pulled before it delivers the event again: ' +
           'after a crash, the events pulled but not stored come back this long after they were pulled. ' +

@@ -17,14 +17,22 @@ export interface NatsHandle {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
+  /** False while the client has lost the server and tries to get it back. */
+  readonly connected: boolean;
   stop(): Promise<void>;
 }
 
+const FIRST_RETRY_MS = 500;
+const LONGEST_RETRY_MS = 30_000;
+
 /**
  * Connects to the configured servers, or starts the embedded nats-server when none are
- * configured. Reconnection is left to the nats client: it retries forever.
+ * configured. Servers that cannot be reached at start are tried again, the wait doubling up
+ * to 30 s, with a log line each time, until `stopping()` says to give up, unless
+ * `nats.failFast` asks to fail at once. Once connected, reconnection is left to the nats
+ * client: it retries forever, and `connected` follows it.
  */
-export async function openNats(config: HooksdConfig, log: Logger): Promise<NatsHandle> {
+export async function openNats(config: HooksdConfig, log: Logger, stopping: () => boolean): Promise<NatsHandle> {
   let embedded: EmbeddedNats | undefined;
   let servers = config.nats.servers;
   if (servers === undefined) {
@@ -38,20 +46,21 @@ export async function openNats(config: HooksdConfig, log: Logger): Promise<NatsH
   }
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers: [...servers], name: 'hooksd', maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
+    nc = await connectPatiently([...servers], config.nats.failFast || embedded !== undefined, log, stopping);
   } catch (error) {
     await embedded?.stop();
-    throw new HooksdError(
-      'HOOKSD_NATS_UNAVAILABLE',
-      `cannot connect to NATS at ${servers.join(', ')}: ${(error as Error).message}`,
-    );
+    throw error;
   }
-  void logStatus(nc, log);
+  const state = { connected: true };
+  void followStatus(nc, state, log);
   const jsm = await nc.jetstreamManager();
   return {
     nc,
     js: nc.jetstream(),
     jsm,
+    get connected() {
+      return state.connected && !nc.isClosed();
+    },
     async stop() {
       await nc.drain().catch(() => nc.close());
       await embedded?.stop();
@@ -59,10 +68,38 @@ export async function openNats(config: HooksdConfig, log: Logger): Promise<NatsH
   };
 }
 
-async function logStatus(nc: NatsConnection, log: Logger): Promise<void> {
+async function connectPatiently(
+  servers: string[],
+  failFast: boolean,
+  log: Logger,
+  stopping: () => boolean,
+): Promise<NatsConnection> {
+  for (let wait = FIRST_RETRY_MS; ; wait = Math.min(2 * wait, LONGEST_RETRY_MS)) {
+    try {
+      return await connect({ servers, name: 'hooksd', maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
+    } catch (error) {
+      const reason = `cannot connect to NATS at ${servers.join(', ')}: ${(error as Error).message}`;
+      if (failFast) throw new HooksdError('HOOKSD_NATS_UNAVAILABLE', reason);
+      log.warn(
+        { servers, retryInMs: wait, reason: (error as Error).message },
+        'NATS is not reachable; hooksd tries again (set nats.failFast: true to exit instead)',
+      );
+      for (const until = Date.now() + wait; Date.now() < until;) {
+        if (stopping()) throw new HooksdError('HOOKSD_NATS_UNAVAILABLE', `stopped while waiting: ${reason}`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100, until - Date.now())));
+      }
+    }
+  }
+}
+
+/** Logs the connection's ups and downs and keeps `state.connected` in step with them. */
+async function followStatus(nc: NatsConnection, state: { connected: boolean }, log: Logger): Promise<void> {
   for await (const status of nc.status()) {
-    if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error')
+    if (status.type === 'disconnect') state.connected = false;
+    if (status.type === 'reconnect') state.connected = true;
+    if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {
       log.warn({ nats: status.type, data: String(status.data) }, 'nats connection status');
+    }
   }
 }
 

@@ -89,7 +89,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   healthRoutes(routes, () => {
     const checks = {
       store: store.isOpen,
-      nats: nats !== undefined && !nats.nc.isClosed() && ingest !== undefined,
+      nats: nats !== undefined && nats.connected && ingest !== undefined,
       draining,
     };
     return { ready: checks.store && checks.nats && !draining, checks };
@@ -118,7 +118,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await loadConsumers(config, settings, pipeline);
       store.onStatusCounts = metrics.followStatuses(() => store.countStatus('attempting'));
       const url = await api.start();
-      nats = await openNats(config, log);
+      nats = await openNats(config, log, () => draining);
       ops.attach(nats.nc);
       await ensureStreamAndConsumer(nats.jsm, config, log);
       metrics.watchNats(nats.jsm, config.nats.stream, config.nats.durable);

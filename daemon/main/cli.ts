@@ -92,6 +92,11 @@ async function start(_args: string[], configFile: string): Promise<number> {
     await app.start();
     watcher.start();
   } catch (error) {
+    // A signal while waiting for NATS is a stop, not a failure.
+    if (stopping) {
+      await stopped;
+      return 0;
+    }
     log.error({ err: error }, 'start-up failed');
     await app.stop().catch(() => undefined);
     throw error;

@@ -12,8 +12,9 @@ export interface NatsProcess {
   start(): Promise<void>;
 }
 
-export async function startNatsProcess(t: Test, storeDir: string): Promise<NatsProcess> {
-  const port = await freePort();
+/** nats-server with JetStream on `wantedPort` (else a free one), its store in `storeDir`; stopped at the test's end. */
+export async function startNatsProcess(t: Test, storeDir: string, wantedPort?: number): Promise<NatsProcess> {
+  const port = wantedPort ?? (await freePort());
   let child: ChildProcess | undefined;
   let forget = () => {};
   const start = async () => {
