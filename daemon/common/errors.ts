@@ -24,6 +24,13 @@ export const ERROR_CODES = {
       'An event that cannot be delivered (not JSON, no payload, a bad id, type or date): ingest keeps it in the ' +
       'dead-letter log with this message as its reason.',
   },
+  HOOKSD_STORAGE_UNAVAILABLE: {
+    status: 503,
+    meaning:
+      'The store (LevelDB under storage.path) cannot be opened or written: in use by another process, damaged, or ' +
+      'its disk full; the message names the path, the cause and what to do. Writes that fail are retried by ' +
+      'themselves once the store works again.',
+  },
   HOOKSD_NATS_UNAVAILABLE: { status: 503, meaning: 'NATS could not be reached or did not start.' },
   HOOKSD_UNAUTHORIZED: { status: 401, meaning: 'The request has no valid bearer token.' },
   HOOKSD_FORBIDDEN: { status: 403, meaning: 'The token lacks the scope this route needs.' },

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { MessageRecord } from '../store/records.js';
 import type { Attempts, Job } from './attempt.js';
+import type { WriteHealth } from '../store/write-health.js';
 import type { ConsumerRegistry } from './consumers.js';
 
 export type { Job } from './attempt.js';
@@ -45,9 +46,14 @@ export class Dispatcher {
   private stopping = false;
   private idle: (() => void) | undefined;
 
+  /** Lanes waiting for the store to be writable again. */
+  private readonly waitingForStore = new Set<string>();
+
   constructor(
     private readonly consumers: ConsumerRegistry,
     private readonly attempts: Attempts,
+    /** An attempt that cannot be recorded would be sent again later: none starts while the store fails. */
+    private readonly storeHealth: Pick<WriteHealth, 'healthy' | 'whenHealthy'>,
     private readonly log: Logger,
   ) {}
 
@@ -140,6 +146,16 @@ export class Dispatcher {
 
   /** Starts queued jobs while the lane's concurrency and rate limit allow. */
   private pump(consumerId: string, lane: Lane): void {
+    if (!this.storeHealth.healthy) {
+      if (!this.waitingForStore.has(consumerId)) {
+        this.waitingForStore.add(consumerId);
+        void this.storeHealth.whenHealthy().then(() => {
+          this.waitingForStore.delete(consumerId);
+          this.pump(consumerId, lane);
+        });
+      }
+      return;
+    }
     const consumer = this.consumers.get(consumerId);
     const limit = consumer?.concurrency ?? 1;
     while (lane.active < limit && lane.queue.length > 0 && !this.stopping && lane.wake === undefined) {

@@ -69,6 +69,8 @@ export class Ingest {
   /** Resumes reading once enough of what is held has been acked. */
   private room: (() => void) | undefined;
   private keepAlive: NodeJS.Timeout | undefined;
+  private stopped!: () => void;
+  private readonly stopping = new Promise<void>((resolve) => (this.stopped = resolve));
   private flushing: Promise<void> = Promise.resolve();
   private flushQueued = false;
   private readonly typeOf: (subject: string) => string;
@@ -98,6 +100,7 @@ export class Ingest {
   async stop(): Promise<void> {
     this.messages?.stop();
     this.room?.();
+    this.stopped();
     await this.loop;
     await this.flushing;
     clearInterval(this.keepAlive);
@@ -115,6 +118,8 @@ export class Ingest {
       this.buffer.push(msg);
       this.scheduleFlush();
       if (this.held.size >= MAX_HELD) await new Promise<void>((resolve) => (this.room = resolve));
+      // Nothing can be stored: stop pulling until the store works again (what is held goes back to NATS).
+      if (!this.store.health.healthy) await Promise.race([this.store.health.whenHealthy(), this.stopping]);
     }
   }
 
@@ -167,6 +172,10 @@ export class Ingest {
     const batch = this.buffer.splice(0, MAX_FLUSH);
     if (batch.length === 0) return;
     if (this.buffer.length > 0) this.scheduleFlush();
+    if (!this.store.health.healthy) {
+      this.settle(batch, 'nak');
+      return;
+    }
     let written: Written;
     try {
       written = await this.write(batch);

@@ -65,7 +65,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const metrics = new Metrics();
   const health = new ConsumerHealth(consumers, ops, log, settings.health);
   const attempts = new Attempts(store, health, ops, metrics, log, settings.delivery);
-  const dispatcher = new Dispatcher(consumers, attempts, log);
+  const dispatcher = new Dispatcher(consumers, attempts, store.health, log);
   const sweeper = new Sweeper(store, dispatcher, config.delivery.sweepSchedule, metrics, log);
   dispatcher.refill = () => sweeper.sweepSoon();
   const purger = new Purger(store, config.storage.retention, config.storage.purgeSchedule, log);
@@ -88,12 +88,27 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const routes = new RouteTable();
   healthRoutes(routes, () => {
     const checks = {
-      store: store.isOpen,
+      store: store.isOpen && store.health.healthy,
       nats: nats !== undefined && nats.connected && ingest !== undefined,
       draining,
     };
-    return { ready: checks.store && checks.nats && !draining, checks };
+    const problems = {
+      ...(store.health.reason === undefined ? {} : { store: store.health.reason }),
+      ...(checks.nats
+        ? {}
+        : { nats: nats === undefined ? 'not connected yet' : 'the connection is lost; reconnecting' }),
+    };
+    return { ready: checks.store && checks.nats && !draining, checks, problems };
   });
+  store.health.onChange = (failure) => {
+    if (failure === undefined)
+      log.info({ path: store.path }, 'the store can be written again: ingest and delivery resume');
+    else
+      log.error(
+        { path: store.path, reason: failure },
+        'the store cannot be written: ingest and delivery wait, retrying every 2 s',
+      );
+  };
   descriptionRoutes(routes, metrics, packageVersion());
   eventTypeRoutes(routes, () => settings.ingest.catalog.list());
   eventRoutes(routes, { store, consumers, dispatcher, subjects: config.nats.subjects, jetstream: () => nats?.js });

@@ -19,6 +19,8 @@ export type BatchExtension = (ops: readonly BatchOp[]) => { extra: BatchOp[]; wr
 export class GroupCommit {
   /** Sees each batch before it is written: may add operations to it, and is told when it was written. */
   extend: BatchExtension | undefined;
+  /** Told whether each batch was written; a failure gives the error the batch's writers see. */
+  outcome: { succeeded(): void; failed(error: unknown): unknown } | undefined;
   private pending: PendingWrite[] = [];
   private writing = false;
 
@@ -46,9 +48,11 @@ export class GroupCommit {
       try {
         await this.space.db.batch(extension ? [...ops, ...extension.extra] : ops, { sync: group.some((w) => w.sync) });
         extension?.written();
+        this.outcome?.succeeded();
         for (const w of group) w.resolve();
       } catch (error) {
-        for (const w of group) w.reject(error);
+        const seen = this.outcome?.failed(error) ?? error;
+        for (const w of group) w.reject(seen);
       }
     }
     this.writing = false;

@@ -6,6 +6,8 @@ import { Lists } from './lists.js';
 import type { AttemptRecord, DeadLetterRecord, EventRecord, MessageRecord, MessageStatus } from './records.js';
 import { Scans } from './scans.js';
 import { StatusCounter } from './status-counts.js';
+import { WriteHealth } from './write-health.js';
+import { HooksdError } from '../common/errors.js';
 
 export type { BatchOp } from './keyspace.js';
 
@@ -27,12 +29,25 @@ export class Store {
   private readonly space: Keyspace;
   private readonly writer: GroupCommit;
   private readonly statuses: StatusCounter;
+  /** Whether writes work: parts that write wait on it, and readiness reports it. */
+  readonly health: WriteHealth;
 
   constructor(readonly path: string) {
     this.space = new Keyspace(path);
     this.writer = new GroupCommit(this.space);
     this.statuses = new StatusCounter(this.space);
     this.writer.extend = this.statuses.extension((changes) => this.onStatusCounts?.(changes));
+    this.health = new WriteHealth(
+      path,
+      // A small synced write of its own, beside the status counts.
+      () =>
+        this.space.db.batch([{ type: 'put', sublevel: this.space.counters, key: 'probe', value: {} }], { sync: true }),
+      async () => {
+        await this.space.db.close();
+        await this.space.db.open();
+      },
+    );
+    this.writer.outcome = this.health;
     this.lists = new Lists(this.space);
     this.scans = new Scans(this.space);
     this.due = new DueIndex(this.space, this.writer);
@@ -41,11 +56,16 @@ export class Store {
 
   /** Opens LevelDB; resolves to true when the store had no status counts yet and its messages were counted once. */
   async start(): Promise<boolean> {
-    await this.space.db.open();
+    try {
+      await this.space.db.open();
+    } catch (error) {
+      throw openError(this.path, error);
+    }
     return this.statuses.load();
   }
 
   async stop(): Promise<void> {
+    this.health.stop();
     await this.writer.idle();
     await this.space.db.close();
   }
@@ -179,4 +199,17 @@ export class Store {
   async getMessages(ids: string[]): Promise<(MessageRecord | undefined)[]> {
     return this.space.messages.getMany(ids);
   }
+}
+
+/** What a LevelDB that will not open means for the operator, and what to do about it. */
+function openError(path: string, error: unknown): HooksdError {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const detail = cause?.message ?? (error as Error).message;
+  const advice =
+    cause?.code === 'LEVEL_LOCKED'
+      ? 'another process (another hooksd?) has it open: stop that one, or give this one its own storage.path'
+      : cause?.code === 'LEVEL_CORRUPTION'
+        ? 'its files are damaged: restore storage.path from a backup, or move it aside to start with an empty store'
+        : 'check that the folder exists, is writable by hooksd and its disk is mounted';
+  return new HooksdError('HOOKSD_STORAGE_UNAVAILABLE', `cannot open the store at ${path}: ${advice} (${detail})`);
 }

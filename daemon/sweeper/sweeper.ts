@@ -72,6 +72,8 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<void> {
+    // Attempts that could not be recorded would be sent again: none while the store fails.
+    if (!this.store.health.healthy) return;
     const now = Date.now();
     let handed = 0;
     let oldestDue = now;

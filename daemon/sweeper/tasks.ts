@@ -102,7 +102,9 @@ export class Tasks {
     const work = this.steps(task)
       .catch(async (error: Error) => {
         this.log.error({ err: error, taskId: task.id }, 'task failed');
-        await this.save({ ...task, status: 'failed', error: error.message, finishedAt: Date.now() });
+        await this.save({ ...task, status: 'failed', error: error.message, finishedAt: Date.now() }).catch((saving) =>
+          this.log.error({ err: saving, taskId: task.id }, 'the failed task could not be saved; it resumes at restart'),
+        );
       })
       .finally(() => this.running.delete(task.id));
     this.running.set(task.id, work);
@@ -117,6 +119,7 @@ export class Tasks {
       again: task.kind === 'recover' ? [...task.pending] : [],
     };
     while (!this.stopping) {
+      if (!this.store.health.healthy) await this.store.health.whenHealthy();
       const consumer = this.consumers.get(task.consumerId);
       if (consumer === undefined) {
         throw new HooksdError('HOOKSD_NOT_FOUND', `consumer "${task.consumerId}" no longer exists`);
@@ -244,7 +247,17 @@ export class Tasks {
     for (const id of ids) if (this.dispatcher.has(id)) run.inFlight.add(id);
   }
 
+  /** Saves the task's progress; while the store cannot be written, waits until it can. */
   private async save(task: TaskRecord): Promise<void> {
-    await this.store.control.putTask(task);
+    for (;;) {
+      try {
+        await this.store.control.putTask(task);
+        return;
+      } catch (error) {
+        const storage = error instanceof HooksdError && error.code === 'HOOKSD_STORAGE_UNAVAILABLE';
+        if (!storage || this.stopping) throw error;
+        await this.store.health.whenHealthy();
+      }
+    }
   }
 }

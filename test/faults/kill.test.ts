@@ -125,7 +125,8 @@ t.test('faults - hooksd SIGKILLed 5 times and nats-server once under load: nothi
   const duringLoad = times.filter((at) => at >= loadStart && at < loadEnd).length;
   const drainRate = drained / ((lastAt - loadEnd) / 1000);
   t.comment(
-    `normal ${Math.round(normalRate)} deliveries/s; during the load ${duringLoad} in ${seconds(loadEnd - loadStart)} s; ` +
+    `normal ${Math.round(normalRate)} deliveries/s; ` +
+      `during the load ${duringLoad} in ${seconds(loadEnd - loadStart)} s; ` +
       `after it ${drained} in ${seconds(lastAt - loadEnd)} s, ` +
       `${Math.round(drainRate)}/s (${(drainRate / normalRate).toFixed(2)} of normal); ` +
       `duplicates ${duplicates} (${((100 * duplicates) / (EVENTS * CONSUMERS)).toFixed(2)} %)`,

@@ -3,7 +3,8 @@ import type { RouteTable } from '../route-table.js';
 /** Liveness always answers; readiness answers 503 until NATS and the store are up, and while draining. */
 export function healthRoutes(
   routes: RouteTable,
-  readiness: () => { ready: boolean; checks: Record<string, boolean> },
+  /** `problems` says, for each check that fails, why. */
+  readiness: () => { ready: boolean; checks: Record<string, boolean>; problems: Record<string, string> },
 ): void {
   routes.add(
     { method: 'get', path: '/healthz', tag: 'operations', summary: 'Liveness: the process answers', status: 200 },
@@ -14,14 +15,14 @@ export function healthRoutes(
       method: 'get',
       path: '/readyz',
       tag: 'operations',
-      summary: 'Readiness: NATS connected, store open, not draining',
+      summary: 'Readiness: NATS connected, store open and writable, not draining; what is wrong otherwise',
       status: 200,
       errors: [503],
     },
     (_input, ctx) => {
-      const { ready, checks } = readiness();
+      const { ready, checks, problems } = readiness();
       ctx.status = ready ? 200 : 503;
-      ctx.body = { status: ready ? 'ready' : 'not ready', checks };
+      ctx.body = { status: ready ? 'ready' : 'not ready', checks, problems };
     },
   );
 }
