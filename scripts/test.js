@@ -12,7 +12,7 @@
 // it is given, and test/helpers and test/fixtures hold modules that are not tests.
 
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -60,13 +60,17 @@ function tapArguments(cliArgs) {
   }
   const requested = cliArgs.filter(namesTests);
   if (requested.length === 0) {
-    // test/faults is the long fault suite (kills, soak): `npm run test:faults` runs it.
+    // test/faults is the long fault suite (kills, soak): `npm run test:faults` runs it. test/last
+    // runs after everything else: it checks what the other files left in .tap/suite-record.
     const faults = join(repoRoot, 'test', 'faults');
-    args.push(
-      ...testFilesUnder(join(repoRoot, 'test'))
-        .filter((file) => !file.startsWith(faults))
-        .map(relativeToCwd),
-    );
+    const last = join(repoRoot, 'test', 'last');
+    const files = testFilesUnder(join(repoRoot, 'test')).filter((file) => !file.startsWith(faults));
+    const ordered = [
+      ...files.filter((file) => !file.startsWith(last)),
+      ...files.filter((file) => file.startsWith(last)),
+    ];
+    args.push(...ordered.map(relativeToCwd));
+    rmSync(join(repoRoot, '.tap', 'suite-record'), { recursive: true, force: true });
   }
   return { args, requested, hasTests: args.some(namesTests) };
 }

@@ -8,6 +8,7 @@ import type { Test } from 'tap';
 import { stringify } from 'yaml';
 import { freePort } from './nats.js';
 import { reapOnExit, signalGroup } from './reaper.js';
+import { recordCredentials, recordLog } from './suite-record.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = path.join(REPO, 'bin', 'hooksd.js');
@@ -76,6 +77,7 @@ export async function writeConfig(dir: string, config: Record<string, any>): Pro
     log: { level: 'info', ...config.log },
   };
   writeFileSync(file, stringify(full));
+  recordCredentials(full);
   return file;
 }
 
@@ -115,6 +117,7 @@ export async function startDaemon(
     // Whatever hooksd left in its group (an embedded nats-server, when hooksd was killed).
     signalGroup(group, 'SIGKILL');
     forget();
+    recordLog(output);
   });
   const url = await waitForReady(child, () => output, exited);
   return {

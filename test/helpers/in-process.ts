@@ -4,6 +4,7 @@ import { createLogger } from '../../daemon/common/log.js';
 import { buildApp, type App } from '../../daemon/main/app.js';
 import { apiClient, parseLines, tempDir, writeConfig, type Api } from './hooksd.js';
 import { startNats, type TestNats } from './nats.js';
+import { recordLog } from './suite-record.js';
 
 export interface InProcess {
   url: string;
@@ -35,7 +36,10 @@ export async function startInProcess(t: Test, config: Record<string, any>): Prom
   let output = '';
   const log = createLogger(loaded.log.level, { write: (line: string) => void (output += line) });
   const app = buildApp(loaded, { configFile, log });
-  t.teardown(() => app.stop());
+  t.teardown(async () => {
+    await app.stop();
+    recordLog(output);
+  });
   const url = await app.start();
   return {
     url,
