@@ -21,8 +21,8 @@ export const ERROR_CODES = {
   HOOKSD_EVENT_INVALID: {
     status: 400,
     meaning:
-      'An event that cannot be delivered (not JSON, no payload, a bad id, type or date): ingest keeps it in the ' +
-      'dead-letter log with this message as its reason.',
+      'An event that cannot be delivered (not JSON, nested deeper than 100 levels, no payload, a bad id, type or ' +
+      'date): ingest keeps it in the dead-letter log with this message as its reason.',
   },
   HOOKSD_NATS_UNAVAILABLE: { status: 503, meaning: 'NATS could not be reached or did not start.' },
   HOOKSD_UNAUTHORIZED: { status: 401, meaning: 'The request has no valid bearer token.' },
