@@ -12,6 +12,15 @@ const queryAjv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true
 const bodyAjv = new Ajv({ allErrors: true, useDefaults: true });
 addFormats(queryAjv);
 addFormats(bodyAjv);
+for (const ajv of [queryAjv, bodyAjv]) {
+  // ajv-formats takes a leap second (23:59:60) as a date-time, which Date.parse reads as NaN: a
+  // recover task from NaN was stored, and no answer could show it. Only dates JavaScript reads pass.
+  const { validate } = ajv.formats['date-time'] as { validate: (text: string) => boolean };
+  ajv.addFormat('date-time', {
+    type: 'string',
+    validate: (text: string) => validate(text) && !Number.isNaN(Date.parse(text)),
+  });
+}
 // Consumer bodies reuse the config schema, durations and header rules included.
 addConfigKeywords(bodyAjv);
 

@@ -44,3 +44,22 @@ t.test('api - a body nested deeper than 100 levels answers 400, not 500', async 
   t.equal((await api('/v1/events', json('POST', levels(99)))).status, 202, '100 levels, the body itself the first');
   t.equal((await api('/v1/events', json('POST', levels(100)))).status, 400, '101 levels');
 });
+
+t.test('api - a leap second (23:59:60) is not a date-time the API takes, in queries and bodies', async (t) => {
+  const { api } = await startInProcess(t, { consumers: [{ id: 'sink', url: 'http://127.0.0.1:1/' }] });
+  const leap = '2016-12-31T23:59:60Z';
+  // JavaScript cannot read it: the recover task was stored from NaN and answered 500, then and on every GET.
+  const recover = await api('/v1/consumers/sink/recover', json('POST', { since: leap }));
+  t.equal(recover.status, 400);
+  t.same(recover.body.details, ['body.since: must match format "date-time"']);
+  const until = await api('/v1/consumers/sink/recover', json('POST', { since: '2016-12-31T00:00:00Z', until: leap }));
+  t.same(until.body.details, ['body.until: must match format "date-time"']);
+  const published = await api('/v1/events', json('POST', { eventType: 'a', generatedDate: leap, payload: {} }));
+  t.same(published.body.details, ['body.generatedDate: must match format "date-time"']);
+  const listed = await api(`/v1/events?since=${leap}`);
+  t.same(listed.body.details, ['query.since: must match format "date-time"']);
+
+  const ok = await api('/v1/consumers/sink/recover', json('POST', { since: '2016-12-31T23:59:59.999Z' }));
+  t.equal(ok.status, 202, 'the moment before it is taken');
+  t.equal((await api(`/v1/tasks/${ok.body.id}`)).body.since, '2016-12-31T23:59:59.999Z');
+});
