@@ -6,6 +6,7 @@ import Router, { type RouterMiddleware } from '@koa/router';
 import type { Logger } from 'pino';
 import type { Scope, TokenConfig } from '../../config/schema.js';
 import { HooksdError } from '../common/errors.js';
+import { answerLikeTheApi } from './client-errors.js';
 
 export interface ApiState {
   scopes?: readonly Scope[];
@@ -97,6 +98,7 @@ export function buildApiServer(options: {
       if (host !== requested)
         options.log.warn({ requested, host }, 'no server.auth.tokens configured: the API listens on loopback only');
       server = http.createServer(app.callback());
+      answerLikeTheApi(server);
       server.keepAliveTimeout = 5000;
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);

@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { addConfigKeywords } from '../../config/validate.js';
 import { HooksdError } from '../common/errors.js';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../common/json-depth.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives as the module object.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -11,6 +12,15 @@ const queryAjv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true
 const bodyAjv = new Ajv({ allErrors: true, useDefaults: true });
 addFormats(queryAjv);
 addFormats(bodyAjv);
+for (const ajv of [queryAjv, bodyAjv]) {
+  // ajv-formats takes a leap second (23:59:60) as a date-time, which Date.parse reads as NaN: a
+  // recover task from NaN was stored, and no answer could show it. Only dates JavaScript reads pass.
+  const { validate } = ajv.formats['date-time'] as { validate: (text: string) => boolean };
+  ajv.addFormat('date-time', {
+    type: 'string',
+    validate: (text: string) => validate(text) && !Number.isNaN(Date.parse(text)),
+  });
+}
 // Consumer bodies reuse the config schema, durations and header rules included.
 addConfigKeywords(bodyAjv);
 
@@ -57,23 +67,42 @@ function describe(error: ErrorObject, where: string): string {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * The bytes of a request body, up to MAX_BODY_BYTES. Past that it throws HOOKSD_BODY_TOO_LARGE
+ * and lets the rest flow by unread: destroying the request (as leaving a for-await loop does)
+ * would close the connection under the 413 answer, or just after it, when the client sends its
+ * next request on it.
+ */
+function readBody(req: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
+      req.off('data', onData).off('end', onEnd).off('error', reject);
+      // With no listener left, the stream keeps flowing and drops what comes.
+      req.on('data', () => undefined);
+      reject(new HooksdError('HOOKSD_BODY_TOO_LARGE', `the body is larger than ${MAX_BODY_BYTES} bytes`));
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks));
+    req.on('data', onData).once('end', onEnd).once('error', reject);
+  });
+}
+
 /** Reads and parses a JSON request body (an empty body reads as `{}`). */
 export async function readJsonBody(req: NodeJS.ReadableStream): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES)
-      throw new HooksdError('HOOKSD_BODY_TOO_LARGE', `the body is larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  const text = (await readBody(req)).toString('utf8').trim();
   if (text === '') return {};
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch (error) {
     throw new HooksdError('HOOKSD_INVALID_REQUEST', `the body is not JSON: ${(error as Error).message}`);
   }
+  if (nestedDeeperThan(body, MAX_JSON_DEPTH))
+    throw new HooksdError('HOOKSD_INVALID_REQUEST', `the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  return body;
 }
 
 /** A validator for a JSON body: reads it, applies defaults, and throws HOOKSD_INVALID_REQUEST listing each problem. */

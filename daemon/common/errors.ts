@@ -21,8 +21,8 @@ export const ERROR_CODES = {
   HOOKSD_EVENT_INVALID: {
     status: 400,
     meaning:
-      'An event that cannot be delivered (not JSON, no payload, a bad id, type or date): ingest keeps it in the ' +
-      'dead-letter log with this message as its reason.',
+      'An event that cannot be delivered (not JSON, nested deeper than 100 levels, no payload, a bad id, type or ' +
+      'date): ingest keeps it in the dead-letter log with this message as its reason.',
   },
   HOOKSD_STORAGE_UNAVAILABLE: {
     status: 503,
@@ -56,6 +56,15 @@ export const ERROR_CODES = {
     meaning: 'The message is being attempted or waits in the queue right now; try again when it is done.',
   },
   HOOKSD_BODY_TOO_LARGE: { status: 413, meaning: 'The request body is larger than the API accepts.' },
+  HOOKSD_HEADERS_TOO_LARGE: {
+    status: 431,
+    meaning: 'The request line and headers together are larger than the API reads (16 KB).',
+  },
+  HOOKSD_BAD_HTTP: {
+    status: 400,
+    meaning: 'The request is not valid HTTP/1.1: the server refused it before any route saw it.',
+  },
+  HOOKSD_REQUEST_TIMEOUT: { status: 408, meaning: "The request did not arrive whole within the server's time limits." },
   HOOKSD_ROUTE_NOT_FOUND: { status: 404, meaning: 'No route matches this path.' },
   HOOKSD_METHOD_NOT_ALLOWED: {
     status: 405,

@@ -259,8 +259,9 @@ export class Ingest {
       data = Buffer.from(msg.data).toString('base64');
       encoding = 'base64';
     }
-    const headers: Record<string, string[]> = {};
-    for (const [name, values] of msg.headers ?? []) headers[name] = values;
+    // Each name becomes an own property: assigning headers[name] would make a "__proto__" header the
+    // object's prototype, and the dead letter would lose it.
+    const headers: Record<string, string[]> = Object.fromEntries(msg.headers ?? []);
     this.log.warn(
       { subject: msg.subject, streamSequence: msg.seq, reason },
       'event refused: kept in the dead-letter log',

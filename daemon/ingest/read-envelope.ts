@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { JsMsg } from 'nats';
 import { EVENT_TYPE_PATTERN } from '../../config/schema.js';
 import { HooksdError } from '../common/errors.js';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../common/json-depth.js';
 import type { Envelope } from '../dispatch/envelope.js';
 
 /** Why a message cannot be an event; the reason is kept on its dead letter. */
@@ -11,6 +12,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 const eventTypePattern = new RegExp(EVENT_TYPE_PATTERN);
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 const MAX_ID_LENGTH = 256;
+const SHOWN_LENGTH = 100;
 
 /**
  * Reads the event envelope from a JetStream message, applying the envelope's fallbacks: `id` from
@@ -31,6 +33,7 @@ export function readEnvelope(msg: JsMsg, eventTypeFromSubject: (subject: string)
   } catch (error) {
     throw invalid(`body is not JSON: ${(error as Error).message}`);
   }
+  if (nestedDeeperThan(envelope, MAX_JSON_DEPTH)) throw invalid(`body nests deeper than ${MAX_JSON_DEPTH} levels`);
   if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope))
     throw invalid('envelope must be a JSON object');
   if (!('payload' in envelope)) throw invalid('envelope has no "payload"');
@@ -41,17 +44,21 @@ export function readEnvelope(msg: JsMsg, eventTypeFromSubject: (subject: string)
   }
   const eventType = envelope.eventType ?? eventTypeFromSubject(msg.subject);
   if (typeof eventType !== 'string' || !eventTypePattern.test(eventType)) {
-    throw invalid(
-      `"eventType" must be dot-separated names like "connection.created" (got ${JSON.stringify(eventType)})`,
-    );
+    throw invalid(`"eventType" must be dot-separated names like "connection.created" (got ${shown(eventType)})`);
   }
   const generatedDate = envelope.generatedDate ?? new Date(Math.floor(msg.info.timestampNanos / 1e6)).toISOString();
   if (typeof generatedDate !== 'string' || !ISO_DATE.test(generatedDate) || Number.isNaN(Date.parse(generatedDate))) {
-    throw invalid(`"generatedDate" must be an ISO 8601 date-time (got ${JSON.stringify(generatedDate)})`);
+    throw invalid(`"generatedDate" must be an ISO 8601 date-time (got ${shown(generatedDate)})`);
   }
   const complete = envelope.id === id && envelope.eventType === eventType && envelope.generatedDate === generatedDate;
   const body = complete ? text : JSON.stringify({ ...envelope, id, eventType, generatedDate });
   return { id, eventType, generatedDate, body, view: { id, eventType, generatedDate, payload: envelope.payload } };
+}
+
+/** A value for a refusal's reason: as JSON, cut short, since the reason is logged and the message is kept anyway. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > SHOWN_LENGTH ? `${text.slice(0, SHOWN_LENGTH)}…` : text;
 }
 
 function derivedId(msg: JsMsg): string {
