@@ -80,11 +80,8 @@ t.test(
     t.equal(full.checks.store, false, '/readyz answers 503');
     t.match(full.problems.store, /No space left on device/, 'and says why');
     t.match(full.problems.store, storage, 'naming the path');
-    t.ok(
-      daemon
-        .logs()
-        .some((line) => line.msg === 'the store cannot be written: ingest and delivery wait, retrying every 2 s'),
-    );
+    const said = (msg: string) => daemon.logs().some((line) => line.msg === msg);
+    t.ok(said('the store cannot be written: ingest and delivery wait, retrying every 2 s'), 'a clear log line says so');
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const info = await jsm.consumers.info('HOOKS_EVENTS', 'hooksd');
     t.ok(info.num_pending + info.num_ack_pending >= 200, 'no event that could not be stored was acked');
