@@ -10,7 +10,8 @@ const invalid = (reason: string) => new HooksdError('HOOKSD_EVENT_INVALID', reas
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const eventTypePattern = new RegExp(EVENT_TYPE_PATTERN);
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+// RFC 3339 as the API checks it: `T` or `t` (or a space), `Z` or `z`; Date.parse must read it too.
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}[Tt\s]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})$/;
 const MAX_ID_LENGTH = 256;
 const SHOWN_LENGTH = 100;
 

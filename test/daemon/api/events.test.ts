@@ -95,3 +95,31 @@ t.test(
     t.ok(createdLater > [...atStart].sort().at(-1)!, 'messages kept arriving during the walk');
   },
 );
+
+t.test(
+  'http publish - every generatedDate the API takes, ingest takes too: no 202 that ends as a dead letter',
+  async (t) => {
+    const hooksd = await startInProcess(t, { eventTypes: [{ name: 'invoice.paid' }] });
+    const dates = [
+      '2024-01-01T00:00:00Z',
+      '2024-01-01t00:00:00z',
+      '2024-01-01 00:00:00Z',
+      '2024-01-01T00:00:00.123+01:00',
+    ];
+    const ids: string[] = [];
+    for (const generatedDate of dates) {
+      const { status, body } = await hooksd.api(
+        '/v1/events',
+        post({ eventType: 'invoice.paid', generatedDate, payload: {} }),
+      );
+      t.equal(status, 202, `${generatedDate} is taken`);
+      ids.push(body.id);
+    }
+    const stored = await eventually(async () => {
+      const { body } = await hooksd.api('/v1/events');
+      return body.data.length === dates.length ? body.data : undefined;
+    });
+    t.same(stored.map((event: { id: string }) => event.id).sort(), [...ids].sort(), 'each became an event');
+    t.same((await hooksd.api('/v1/dead-letters')).body.data, [], 'none a dead letter');
+  },
+);
