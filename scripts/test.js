@@ -60,16 +60,12 @@ function tapArguments(cliArgs) {
   }
   const requested = cliArgs.filter(namesTests);
   if (requested.length === 0) {
-    // test/faults is the long fault suite (kills, soak): `npm run test:faults` runs it. test/last
-    // runs after everything else: it checks what the other files left in .tap/suite-record.
+    // test/faults is the long fault suite (kills, soak): `npm run test:faults` runs it. tap runs
+    // files in name order, so test/zz-last runs after everything else: it checks what the other
+    // files left in .tap/suite-record, which starts empty on every whole run.
     const faults = join(repoRoot, 'test', 'faults');
-    const last = join(repoRoot, 'test', 'last');
     const files = testFilesUnder(join(repoRoot, 'test')).filter((file) => !file.startsWith(faults));
-    const ordered = [
-      ...files.filter((file) => !file.startsWith(last)),
-      ...files.filter((file) => file.startsWith(last)),
-    ];
-    args.push(...ordered.map(relativeToCwd));
+    args.push(...files.map(relativeToCwd));
     rmSync(join(repoRoot, '.tap', 'suite-record'), { recursive: true, force: true });
   }
   return { args, requested, hasTests: args.some(namesTests) };

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * What the whole suite's daemons logged, and the credentials the suite gave them, kept under
- * .tap/suite-record/ so that test/last/secrets.test.ts, which runs after every other file,
+ * .tap/suite-record/ so that test/zz-last/secrets.test.ts, which runs after every other file,
  * can check that no credential ever reached a log.
  */
 const RECORD = fileURLToPath(new URL('../../.tap/suite-record/', import.meta.url));

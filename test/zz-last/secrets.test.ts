@@ -9,7 +9,7 @@ import { startReceiver } from '../helpers/receiver.js';
 import { recordCredentials, recordedCredentials, recordedLogs } from '../helpers/suite-record.js';
 
 /**
- * Runs after every other test file (scripts/test.js puts test/last at the end): the logs of
+ * Runs after every other test file (tap runs files in name order, so test/zz-last comes last): the logs of
  * every daemon the suite started are checked for every credential the suite gave them. First
  * a run of its own that uses each kind of credential, so the check always has something to
  * read, and whose API answers and attempt records are checked too.
