@@ -10,6 +10,8 @@ import { answerLikeTheApi } from './client-errors.js';
 
 export interface ApiState {
   scopes?: readonly Scope[];
+  /** The name of the token the request came with (`server.auth.tokens[].name`), for the audit log. */
+  tokenName?: string;
 }
 export type ApiRouter = Router<ApiState>;
 
@@ -41,15 +43,40 @@ function errors(log: Logger): Koa.Middleware {
   };
 }
 
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The audit trail: one log line per request that may change something (not a read), with the
+ * route, the token's name and the answer's status; never the body, which may hold a secret.
+ */
+function audit(log: Logger): Koa.Middleware<ApiState> {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      if (!READS.has(ctx.method)) {
+        const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? ctx.path;
+        const by = ctx.state.tokenName ?? (ctx.state.scopes === undefined ? 'no valid token' : 'no token needed');
+        log.info({ method: ctx.method, route, path: ctx.path, by, status: ctx.status }, 'api change');
+      }
+    }
+  };
+}
+
 /** Compares bearer tokens by their SHA-256 digests in constant time. */
 function authenticate(tokens: readonly TokenConfig[]): Koa.Middleware<ApiState> {
-  const digests = tokens.map((t) => ({ digest: createHash('sha256').update(t.token).digest(), scopes: t.scopes }));
+  const digests = tokens.map((t) => ({
+    digest: createHash('sha256').update(t.token).digest(),
+    scopes: t.scopes,
+    name: t.name,
+  }));
   return async (ctx, next) => {
     if (digests.length > 0) {
       const match = /^Bearer (.+)$/i.exec(ctx.get('authorization'));
       const presented = match ? createHash('sha256').update(match[1]).digest() : undefined;
       const found = presented && digests.find((d) => timingSafeEqual(d.digest, presented));
       ctx.state.scopes = found ? found.scopes : undefined;
+      ctx.state.tokenName = found ? found.name : undefined;
     } else {
       ctx.state.scopes = ['read', 'admin', 'publish'];
     }
@@ -85,6 +112,8 @@ export function buildApiServer(options: {
   log: Logger;
 }): ApiServer {
   const app = new Koa<ApiState>();
+  // Outermost, so that it logs the status the error middleware gave.
+  app.use(audit(options.log));
   app.use(errors(options.log));
   app.use(authenticate(options.tokens));
   app.use(options.router.routes());

@@ -7,6 +7,12 @@ export const ERROR_CODES = {
     status: 500,
     meaning: 'The configuration file has problems; each is listed with FILE:LINE:COLUMN.',
   },
+  HOOKSD_USAGE: {
+    status: 400,
+    meaning:
+      'The command line is wrong: an unknown command or option, a missing argument, an unreadable file; ' +
+      '`hooksd` exits 2.',
+  },
   HOOKSD_CONFIG_UNREADABLE: { status: 500, meaning: 'The configuration file could not be read.' },
   HOOKSD_PLUGIN_INVALID: {
     status: 500,

@@ -1,5 +1,5 @@
 import type { JetStreamManager } from 'nats';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200, 36000];
 
@@ -51,6 +51,11 @@ export class Metrics {
     registers: [this.registry],
   });
   private readonly perConsumer = new Map<string, { success: Counter; failure: Counter; duration: Histogram }>();
+
+  constructor() {
+    // process_* and nodejs_* (CPU, memory, event loop lag, GC, handles) beside hooksd's own.
+    collectDefaultMetrics({ register: this.registry });
+  }
 
   /**
    * A listener for the store's status changes (told after each write); `pending` answers how

@@ -5,6 +5,7 @@ import type { OpsEvents } from '../common/ops-events.js';
 import type { AttemptRecord, MessageRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import type { Consumer } from './consumers.js';
+import { AttemptFeed, summarize } from './attempt-feed.js';
 import type { ConsumerHealth } from './health.js';
 import { redactHeaders, sendHttp } from './http-attempt.js';
 import type { NetworkGuard } from './network-guard.js';
@@ -34,6 +35,9 @@ type Prepared = { webhook: Webhook; body: string } | { error: string } | { cance
  * the consumer's health hears of it, and a message that failed for good is announced.
  */
 export class Attempts {
+  /** Every attempt, as it is recorded. */
+  readonly feed = new AttemptFeed();
+
   constructor(
     private readonly store: Store,
     private readonly health: ConsumerHealth,
@@ -67,6 +71,7 @@ export class Attempts {
     const after = nextState(message, attempt, consumer, Date.now());
     await this.store.write([...this.store.attemptOps(attempt), ...this.store.messageUpdateOps(message, after)]);
     this.metrics.attempted(consumer.id, attempt.outcome, attempt.durationMs, message.createdAt);
+    this.tell(attempt, after, consumer);
     await this.health.afterAttempt(consumer.id, attempt);
     if (after.status === 'failure' && job.trigger === 'scheduled') {
       this.ops.publish('message.failure', {
@@ -80,6 +85,18 @@ export class Attempts {
       });
     }
     return after;
+  }
+
+  /** A failed attempt gets a log line; every attempt goes to the live feed when someone listens. */
+  private tell(attempt: AttemptRecord, after: MessageRecord, consumer: Consumer): void {
+    if (attempt.outcome === 'success' && !this.feed.heard) return;
+    const summary = summarize(attempt, after, consumer.pipeline.retry.schedule.length);
+    if (attempt.outcome === 'failure') {
+      // What an operator reading the log needs; the summary's `at` is the line's own time.
+      const { at: _at, eventId: _eventId, trigger: _trigger, outcome: _outcome, ...fields } = summary;
+      this.log.warn(fields, 'attempt failed');
+    }
+    this.feed.publish(summary);
   }
 
   private async send(

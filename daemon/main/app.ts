@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { HooksdConfig } from '../../config/schema.js';
@@ -10,6 +9,7 @@ import { descriptionRoutes } from '../api/routes/descriptions.js';
 import { eventTypeRoutes } from '../api/routes/event-types.js';
 import { eventRoutes } from '../api/routes/events.js';
 import { healthRoutes } from '../api/routes/health.js';
+import { liveRoutes } from '../api/routes/live.js';
 import { messageRoutes } from '../api/routes/messages.js';
 import { taskRoutes } from '../api/routes/tasks.js';
 import { Metrics } from '../common/metrics.js';
@@ -25,19 +25,8 @@ import { Store } from '../store/store.js';
 import { Purger } from '../sweeper/retention.js';
 import { Sweeper } from '../sweeper/sweeper.js';
 import { Tasks } from '../sweeper/tasks.js';
+import { packageVersion } from './version.js';
 import { partSettings, sectionsNeedingRestart, type PartSettings } from './settings.js';
-
-/** The package's version, found from the sources (tests) or from dist/ (the built daemon). */
-export function packageVersion(): string {
-  for (const up of ['../../package.json', '../../../package.json']) {
-    try {
-      return JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')).version;
-    } catch {
-      // not at this depth
-    }
-  }
-  return 'unknown';
-}
 
 export interface App {
   /** Opens the store, connects to NATS, starts delivering and listening; resolves to the API's URL. */
@@ -116,6 +105,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   consumerRoutes(routes, consumers, health);
   taskRoutes(routes, { store, consumers, dispatcher, tasks, eventType: (name) => settings.ingest.catalog.get(name) });
   deadLetterRoutes(routes, store);
+  const endLiveStreams = liveRoutes(routes, attempts.feed);
   const api = buildApiServer({
     listen: config.server.listen,
     tokens: config.server.auth.tokens,
@@ -172,6 +162,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await sweeper.stop();
       await purger.stop();
       await dispatcher.stop(config.shutdown.timeout);
+      endLiveStreams();
       await api.stop();
       await nats?.stop();
       await store.stop();

@@ -1,142 +1,88 @@
-import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { connect } from 'nats';
-import { loadConfig, validateConfigFile } from '../../config/loader.js';
 import { HooksdError } from '../common/errors.js';
-import { createLogger } from '../common/log.js';
-import { subjectForEventType } from '../common/subjects.js';
-import { Pipeline } from '../dispatch/pipeline.js';
-import { buildApp } from './app.js';
-import { ConfigWatcher } from './reload.js';
+import { usageError, type Command } from './commands/command.js';
+import { publishCommand } from './commands/publish.js';
+import { startCommand } from './commands/start.js';
+import { tailCommand } from './commands/tail.js';
+import { validateCommand } from './commands/validate.js';
+import { packageVersion } from './version.js';
 
-const USAGE = `usage: hooksd <command> [--config FILE]
+const COMMANDS: readonly Command[] = [startCommand, validateCommand, publishCommand, tailCommand];
 
-commands:
-  start                          run the gateway
-  validate                       check the config and print every problem
-  publish EVENT_TYPE [JSON|@file] publish an event to the configured stream
+function usage(): string {
+  return [
+    'usage: hooksd <command> [options] [--config FILE]',
+    '',
+    'commands:',
+    ...COMMANDS.flatMap((c) => [`  hooksd ${c.synopsis}`, `      ${c.summary}`]),
+    '',
+    'The config is --config FILE, else $HOOKSD_CONFIG, else ./hooks.config.yaml.',
+    'hooksd --version prints the version.',
+  ].join('\n');
+}
 
-The config is --config FILE, else $HOOKSD_CONFIG, else ./hooks.config.yaml.`;
+/** The command's name (the first word that is not an option or --config's value) and the rest. */
+function splitCommand(argv: string[]): { name: string | undefined; rest: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--config' || argv[i] === '-c') i += 1;
+    else if (!argv[i].startsWith('-')) return { name: argv[i], rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+  }
+  return { name: undefined, rest: argv };
+}
 
-type Command = (args: string[], configFile: string) => Promise<number>;
-
-const commands: Record<string, Command> = { start, validate, publish };
-
-export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
-  });
-  const [name, ...args] = positionals;
-  const command = name === undefined ? undefined : commands[name];
+async function run(argv: string[]): Promise<number> {
+  const { name, rest } = splitCommand(argv);
+  const command = COMMANDS.find((c) => c.name === name);
+  if (name !== undefined && command === undefined) {
+    throw usageError(
+      `unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see hooksd --help)`,
+    );
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+        ...command?.options,
+      },
+    });
+  } catch (error) {
+    const unknown = /Unknown option '([^']+)'/.exec((error as Error).message)?.[1];
+    const what = unknown === undefined ? (error as Error).message.split('.')[0] : `unknown option ${unknown}`;
+    throw usageError(`${what}${command ? ` for hooksd ${command.name}` : ''} (see hooksd --help)`);
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    console.log(`hooksd ${packageVersion()}`);
+    return 0;
+  }
   if (values.help || command === undefined) {
-    (command === undefined && name !== undefined ? console.error : console.log)(USAGE);
+    (values.help ? console.log : console.error)(usage());
     return values.help ? 0 : 2;
   }
-  const configFile = values.config ?? (process.env.HOOKSD_CONFIG || 'hooks.config.yaml');
-  try {
-    return await command(args, configFile);
-  } catch (error) {
-    if (error instanceof HooksdError) {
-      console.error(`hooksd: ${error.code}: ${error.message}`);
-      return 1;
-    }
-    throw error;
+  const [least, most] = command.args;
+  if (positionals.length < least || positionals.length > most) {
+    throw usageError(`usage: hooksd ${command.synopsis}`);
   }
+  const configFile = (values.config as string | undefined) ?? (process.env.HOOKSD_CONFIG || 'hooks.config.yaml');
+  return command.run({ args: positionals, options: values, configFile });
 }
 
-async function validate(_args: string[], configFile: string): Promise<number> {
-  const { config, problems } = validateConfigFile(configFile);
-  if (config === undefined) {
-    for (const problem of problems) console.error(problem);
-    console.error(`${problems.length} problem${problems.length === 1 ? '' : 's'} in ${configFile}`);
-    return 1;
-  }
+/** Runs hooksd's command line; resolves to the exit code (2 for a command line it cannot run). */
+export async function main(argv: string[]): Promise<number> {
   try {
-    await (await Pipeline.load(config, configFile)).stop();
+    return await run(argv);
   } catch (error) {
     if (!(error instanceof HooksdError)) throw error;
-    console.error(error.message);
-    return 1;
-  }
-  console.log(`${configFile}: valid (${config.consumers.length} consumers, ${config.eventTypes.length} event types)`);
-  return 0;
-}
-
-async function start(_args: string[], configFile: string): Promise<number> {
-  const config = loadConfig(configFile);
-  const log = createLogger(config.log.level);
-  const app = buildApp(config, { configFile, log });
-  let stopping = false;
-  const stopped = new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      if (stopping) {
-        log.warn({ signal }, 'second signal: exiting now');
-        process.exit(1);
-      }
-      stopping = true;
-      log.info({ signal }, 'draining');
-      app.stop().then(resolve, (error) => {
-        log.error({ err: error }, 'shutdown failed');
-        resolve();
-      });
-    };
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
-    process.on('SIGINT', () => shutdown('SIGINT'));
-  });
-  const watcher = new ConfigWatcher(configFile, (next) => app.reload(next), log);
-  process.on('SIGHUP', () => void watcher.reload('SIGHUP'));
-  try {
-    await app.start();
-    watcher.start();
-  } catch (error) {
-    // A signal while waiting for NATS is a stop, not a failure.
-    if (stopping) {
-      await stopped;
-      return 0;
+    if (error.code === 'HOOKSD_USAGE') {
+      console.error(`hooksd: ${error.message}`);
+      return 2;
     }
-    log.error({ err: error }, 'start-up failed');
-    await app.stop().catch(() => undefined);
-    throw error;
-  }
-  await stopped;
-  watcher.stop();
-  return 0;
-}
-
-async function publish(args: string[], configFile: string): Promise<number> {
-  const [eventType, input = '{}'] = args;
-  if (eventType === undefined) {
-    console.error('usage: hooksd publish EVENT_TYPE [JSON|@file]');
-    return 2;
-  }
-  const text = input.startsWith('@') ? readFileSync(input.slice(1), 'utf8') : input;
-  let payload: unknown;
-  try {
-    payload = JSON.parse(text);
-  } catch (error) {
-    console.error(`hooksd: the payload is not JSON: ${(error as Error).message}`);
-    return 2;
-  }
-  const config = loadConfig(configFile);
-  const servers = config.nats.servers ?? [`nats://127.0.0.1:${config.nats.embeddedPort}`];
-  const nc = await connect({ servers: [...servers] }).catch((error: Error) => {
-    throw new HooksdError(
-      'HOOKSD_NATS_UNAVAILABLE',
-      `cannot connect to NATS at ${servers.join(', ')} (is hooksd running?): ${error.message}`,
-    );
-  });
-  try {
-    const id = randomUUID();
-    const envelope = { id, eventType, generatedDate: new Date().toISOString(), payload };
-    const ack = await nc
-      .jetstream()
-      .publish(subjectForEventType(eventType, config.nats.subjects), JSON.stringify(envelope), { msgID: id });
-    console.log(JSON.stringify({ id, stream: ack.stream, seq: ack.seq }));
-    return 0;
-  } finally {
-    await nc.close();
+    console.error(`hooksd: ${error.code}: ${error.message}`);
+    return 1;
   }
 }

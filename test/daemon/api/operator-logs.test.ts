@@ -1,0 +1,61 @@
+import t from 'tap';
+import { eventually, json, natsClient } from '../../helpers/hooksd.js';
+import { startInProcess } from '../../helpers/in-process.js';
+import { startReceiver } from '../../helpers/receiver.js';
+
+const TOKEN = 'operator-logs-token-0123';
+
+t.test(
+  'operator logs - every change through the API is logged with the token name; each failed attempt has a line',
+  async (t) => {
+    const down = await startReceiver(t, () => ({ status: 500 }));
+    const hooksd = await startInProcess(t, {
+      server: { auth: { tokens: [{ name: 'alice', token: TOKEN, scopes: ['admin', 'read'] }] } },
+      eventTypes: [{ name: 'company.created' }],
+    });
+    const as = (init: RequestInit) => ({ ...init, headers: { ...init.headers, authorization: `Bearer ${TOKEN}` } });
+    const consumer = { id: 'crm', url: down.url, retrySchedule: ['0s', '1h'] };
+    t.equal((await hooksd.api('/v1/consumers', as(json('POST', consumer)))).status, 201);
+    t.equal((await hooksd.api('/v1/consumers/crm', as(json('PATCH', { description: 'x' })))).status, 200);
+    t.equal((await hooksd.api('/v1/consumers/crm/disable', as(json('POST', {})))).status, 200);
+    t.equal((await hooksd.api('/v1/consumers/crm/enable', as(json('POST', {})))).status, 200);
+    t.equal((await hooksd.api('/v1/consumers/nobody', as(json('DELETE')))).status, 404);
+    t.equal((await hooksd.api('/v1/consumers', json('POST', consumer))).status, 401);
+    await hooksd.api('/v1/consumers', as({}));
+    const changes = hooksd.logs().filter((line) => line.msg === 'api change');
+    t.same(
+      changes.map(({ method, route, by, status }) => ({ method, route, by, status })),
+      [
+        { method: 'POST', route: '/v1/consumers', by: 'alice', status: 201 },
+        { method: 'PATCH', route: '/v1/consumers/:id', by: 'alice', status: 200 },
+        { method: 'POST', route: '/v1/consumers/:id/disable', by: 'alice', status: 200 },
+        { method: 'POST', route: '/v1/consumers/:id/enable', by: 'alice', status: 200 },
+        { method: 'DELETE', route: '/v1/consumers/:id', by: 'alice', status: 404 },
+        { method: 'POST', route: '/v1/consumers', by: 'no valid token', status: 401 },
+      ],
+      'an audit trail of the changes, refused ones included, none of the reads',
+    );
+    t.notOk(JSON.stringify(changes).includes(TOKEN), 'never the token itself');
+
+    const js = (await natsClient(t, hooksd.nats!.url)).jetstream();
+    await js.publish('events.company.created', JSON.stringify({ id: 'e1', payload: {} }));
+    const failed = await eventually(() => hooksd.logs().find((line) => line.msg === 'attempt failed'));
+    t.match(failed, { level: 40, consumerId: 'crm', eventType: 'company.created', attempt: 1, of: 2, statusCode: 500 });
+    t.match(failed.nextAttemptAt, /^\d{4}-\d\d-\d\dT/, 'with when the next attempt is due');
+    t.type(failed.messageId, 'string');
+  },
+);
+
+t.test("metrics - the process and Node metrics sit beside hooksd's own", async (t) => {
+  const hooksd = await startInProcess(t, {});
+  const text = await (await fetch(`${hooksd.url}/metrics`)).text();
+  for (const name of [
+    'process_cpu_user_seconds_total',
+    'process_resident_memory_bytes',
+    'nodejs_eventloop_lag_seconds',
+    'nodejs_heap_size_used_bytes',
+    'hooksd_events_ingested_total',
+  ]) {
+    t.match(text, new RegExp(`^${name}`, 'm'), name);
+  }
+});
