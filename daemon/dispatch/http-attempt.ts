@@ -1,10 +1,11 @@
 import got, { type Response } from 'got';
+import { packageVersion } from '../common/version.js';
 import type { AttemptRecord } from '../store/records.js';
 import { failureOf, type RequestError, type Timings } from './attempt-failure.js';
 import type { Consumer } from './consumers.js';
 import type { NetworkGuard } from './network-guard.js';
 
-export const USER_AGENT = 'hooksd/0.1';
+export const USER_AGENT = `hooksd/${packageVersion()}`;
 const REDACTED = '[redacted]';
 const SENSITIVE_HEADER = /authorization|cookie|token|secret|api-?key|password/i;
 

@@ -25,7 +25,7 @@ import { Store } from '../store/store.js';
 import { Purger } from '../sweeper/retention.js';
 import { Sweeper } from '../sweeper/sweeper.js';
 import { Tasks } from '../sweeper/tasks.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../common/version.js';
 import { partSettings, sectionsNeedingRestart, type PartSettings } from './settings.js';
 
 export interface App {

@@ -5,7 +5,7 @@ import { publishCommand } from './commands/publish.js';
 import { startCommand } from './commands/start.js';
 import { tailCommand } from './commands/tail.js';
 import { validateCommand } from './commands/validate.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../common/version.js';
 
 const COMMANDS: readonly Command[] = [startCommand, validateCommand, publishCommand, tailCommand];
 
