@@ -8,6 +8,7 @@ import { createLogger } from '../common/log.js';
 import { subjectForEventType } from '../common/subjects.js';
 import { Pipeline } from '../dispatch/pipeline.js';
 import { buildApp } from './app.js';
+import { migrateRulesCommand } from './migrate-rules-command.js';
 import { ConfigWatcher } from './reload.js';
 
 const USAGE = `usage: hooksd <command> [--config FILE]
@@ -16,6 +17,8 @@ commands:
   start                          run the gateway
   validate                       check the config and print every problem
   publish EVENT_TYPE [JSON|@file] publish an event to the configured stream
+  migrate-rules FILE [--out FILE] [--allow-unmapped]
+                                 turn an export of Codat's legacy rules into consumers
 
 The config is --config FILE, else $HOOKSD_CONFIG, else ./hooks.config.yaml.`;
 
@@ -24,6 +27,8 @@ type Command = (args: string[], configFile: string) => Promise<number>;
 const commands: Record<string, Command> = { start, validate, publish };
 
 export async function main(argv: string[]): Promise<number> {
+  // It reads no config and parses its own options (--out, --allow-unmapped).
+  if (argv[0] === 'migrate-rules') return migrateRulesCommand(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
