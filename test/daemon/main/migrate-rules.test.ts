@@ -231,3 +231,12 @@ t.test('migrate-rules - text from the export stays text: no line breaks into the
   t.same(route(expenseSyncEvent('unsuccessful', OTHER_COMPANY)), [EXPENSES]);
   t.match(migration.consumers[0].description, 'r2 ${HOME:-x}');
 });
+
+t.test('migrate-rules - docs/migrate-rules.md has a row for every rule type of the mapping', async (t) => {
+  const doc = readFileSync(new URL('../../../docs/migrate-rules.md', import.meta.url), 'utf8');
+  for (const mapping of map.types) {
+    const row = doc.split('\n').find((line) => line.startsWith('|') && line.includes(`\`${mapping.type}\``));
+    t.ok(row, `a row for "${mapping.type}"`);
+    for (const name of mapping.replacedBy) t.match(row ?? '', `\`${name}\``, `"${mapping.type}" -> ${name}`);
+  }
+});
