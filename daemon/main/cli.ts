@@ -5,9 +5,10 @@ import { publishCommand } from './commands/publish.js';
 import { startCommand } from './commands/start.js';
 import { tailCommand } from './commands/tail.js';
 import { validateCommand } from './commands/validate.js';
+import { migrateRulesCommand } from './migrate-rules-command.js';
 import { packageVersion } from '../common/version.js';
 
-const COMMANDS: readonly Command[] = [startCommand, validateCommand, publishCommand, tailCommand];
+const COMMANDS: readonly Command[] = [startCommand, validateCommand, publishCommand, tailCommand, migrateRulesCommand];
 
 function usage(): string {
   return [
@@ -38,6 +39,7 @@ async function run(argv: string[]): Promise<number> {
       `unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see hooksd --help)`,
     );
   }
+  if (command?.parsesOwnArguments) return command.run({ args: rest, options: {}, configFile: '' });
   let parsed;
   try {
     parsed = parseArgs({

@@ -10,6 +10,8 @@ export interface Command {
   options?: NonNullable<ParseArgsConfig['options']>;
   /** How many arguments it takes, at least and at most. */
   args: [number, number];
+  /** It reads its own command line (its options, its usage errors): `run` gets every word after the command. */
+  parsesOwnArguments?: boolean;
   run(input: CommandInput): Promise<number>;
 }
 
