@@ -21,6 +21,7 @@ fi
 as_root=()
 if [ "$(id -u)" -ne 0 ]; then as_root=(sudo); fi
 echo "install-podman: installing ${missing[*]}"
+started=$(date +%s)
 "${as_root[@]}" apt-get update -qq
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "install-podman: installed ${missing[*]} ($(podman --version))"
+echo "install-podman: installed ${missing[*]} in $(($(date +%s) - started)) s ($(podman --version))"
