@@ -37,10 +37,10 @@ RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 VOLUME /app/data
 EXPOSE 8080
-# Liveness only; assumes the API's port 8080 (server.listen). Answers on loopback whatever
-# the listen host, since 0.0.0.0 includes it.
+# Liveness: GET /healthz on the port server.listen names in $HOOKSD_CONFIG (on loopback when
+# it listens on 0.0.0.0), so a config that moves the API to another port keeps the check right.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((res) => process.exit(res.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "bin/healthcheck.js"]
 # The bin script's shebang runs node with hooksd's heap settings.
 ENTRYPOINT ["bin/hooksd.js"]
 CMD ["start"]

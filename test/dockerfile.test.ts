@@ -2,7 +2,7 @@
 // image runs as non-root, and its health check really passes and fails (run here with node).
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, posix } from 'node:path';
@@ -211,35 +211,31 @@ t.test('Dockerfile - .dockerignore keeps host builds and state out of the contex
   t.notOk(ignoredByDocker('package.json'), 'package.json is not');
 });
 
-interface HealthCheck {
-  argv: string[];
-  url: URL;
-}
-
-function healthCheck(): HealthCheck | null {
+/** The HEALTHCHECK command in exec form, e.g. ['node', 'bin/healthcheck.js']. */
+function healthCheck(): string[] | null {
   const instruction = instructionsOf(finalStage, 'HEALTHCHECK').at(-1);
   if (!instruction) return null;
-  const { rest } = splitFlags(instruction.args);
-  const match = /^CMD\s+(.*)$/s.exec(rest);
-  if (!match) return null;
-  const command = match[1]!.trim();
-  const argv = command.startsWith('[') ? (JSON.parse(command) as string[]) : ['/bin/sh', '-c', command];
-  const url = /https?:\/\/[^\s'"`)]+/.exec(argv.join(' '))?.[0];
-  return url ? { argv, url: new URL(url) } : null;
+  const match = /^CMD\s+(\[.*\])\s*$/s.exec(splitFlags(instruction.args).rest);
+  return match ? (JSON.parse(match[1]!) as string[]) : null;
 }
 
-/** Runs the health check command against a local server on another port; its exit code. */
-async function runHealthCheck(check: HealthCheck, port: number): Promise<number | null> {
-  const argv = check.argv.map((arg) => arg.replaceAll(check.url.host, `127.0.0.1:${port}`));
-  const program = argv[0] === 'node' ? process.execPath : argv[0]!;
-  const child = spawn(program, argv.slice(1), { stdio: 'ignore' });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  return new Promise((resolve) => {
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
+/**
+ * Runs the health check as the image does (node, the script, $HOOKSD_CONFIG), with the repo's
+ * script and build in place of the image's; its exit code and what it printed.
+ */
+async function runHealthCheck(argv: string[], configFile: string): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, argv.slice(1), {
+    cwd: repoRoot,
+    env: { ...process.env, HOOKSD_CONFIG: configFile },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearTimeout(timer);
+  return { code, output };
 }
 
 async function listen(server: Server): Promise<number> {
@@ -247,32 +243,49 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-t.test('Dockerfile - the health check GETs /healthz with node and fails when it does not answer 2xx', async (t) => {
-  const check = healthCheck();
-  t.ok(check, 'HEALTHCHECK CMD requests an http URL');
-  if (!check) return;
-  t.equal(check.url.pathname, '/healthz', 'checks /healthz');
-  t.ok(['127.0.0.1', 'localhost'].includes(check.url.hostname), 'on loopback, inside the container');
-  t.equal(check.url.port, '8080', 'on the exposed API port');
-  t.ok(
-    check.argv[0] === 'node' || /^node\s/.test(check.argv[2] ?? ''),
-    'runs node (the slim image has no curl or wget)',
-  );
-
-  let status = 200;
-  const requests: string[] = [];
-  const server = createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    res.statusCode = req.url === '/healthz' ? status : 404;
-    res.end();
-  });
-  const port = await listen(server);
-  t.teardown(() => server.close());
-
-  t.equal(await runHealthCheck(check, port), 0, 'passes when /healthz answers 200');
-  t.same(requests, ['GET /healthz'], 'sent one GET /healthz');
-  status = 503;
-  t.not(await runHealthCheck(check, port), 0, 'fails when /healthz answers 503');
-  await new Promise((resolve) => server.close(resolve));
-  t.not(await runHealthCheck(check, port), 0, 'fails when nothing listens');
+t.test('Dockerfile - the health check runs a script of the image with node', async (t) => {
+  const argv = healthCheck();
+  t.ok(argv, 'HEALTHCHECK CMD is in exec form');
+  if (!argv || !finalStage) return;
+  t.equal(argv[0], 'node', 'runs node (the slim image has no curl or wget)');
+  const script = argv[1] ?? '';
+  const found = lookup(finalStage, posix.resolve('/app', script));
+  t.equal(found?.kind, 'file', `${script} is in the image${found ? ` (${found.origin})` : ''}`);
+  for (const [, specifier] of readRepoFile(script).matchAll(/from\s*'(\.{1,2}\/[^']+)'/g)) {
+    const target = posix.resolve(posix.dirname(posix.resolve('/app', script)), specifier!);
+    const imported = lookup(finalStage, target);
+    t.equal(imported?.kind, 'file', `${script} imports ${specifier}: ${target} is in the image`);
+  }
 });
+
+t.test(
+  'Dockerfile - the health check GETs /healthz on the configured port and fails when it does not answer 2xx',
+  async (t) => {
+    const argv = healthCheck();
+    if (!argv) return t.fail('no HEALTHCHECK CMD in exec form');
+    let status = 200;
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      res.statusCode = req.url === '/healthz' ? status : 404;
+      res.end();
+    });
+    const port = await listen(server);
+    t.teardown(() => server.close());
+    const dir = t.testdir();
+    // Listening on 0.0.0.0 with a token, as in a container: the check looks on loopback.
+    const configFile = join(dir, 'hooks.config.yaml');
+    const tokens = `[{ name: ops, token: "${'t'.repeat(24)}", scopes: [read] }]`;
+    writeFileSync(configFile, `server:\n  listen: 0.0.0.0:${port}\n  auth:\n    tokens: ${tokens}\n`);
+
+    const passed = await runHealthCheck(argv, configFile);
+    t.equal(passed.code, 0, `passes when /healthz on port ${port} answers 200: ${passed.output.trim()}`);
+    t.same(requests, ['GET /healthz'], 'sent one GET /healthz');
+    status = 503;
+    t.not((await runHealthCheck(argv, configFile)).code, 0, 'fails when /healthz answers 503');
+    await new Promise((resolve) => server.close(resolve));
+    const refused = await runHealthCheck(argv, configFile);
+    t.not(refused.code, 0, 'fails when nothing listens');
+    t.match(refused.output, `127.0.0.1:${port}`, 'and says where it looked');
+  },
+);

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Scope, TokenConfig } from '../../config/schema.js';
 import { HooksdError } from '../common/errors.js';
 import { answerLikeTheApi } from './client-errors.js';
+import { listenAddress } from './listen-address.js';
 
 export interface ApiState {
   scopes?: readonly Scope[];
@@ -122,8 +123,7 @@ export function buildApiServer(options: {
   return {
     app,
     async start() {
-      const { host: requested, port } = parseListen(options.listen);
-      const host = options.tokens.length === 0 && !isLoopback(requested) ? '127.0.0.1' : requested;
+      const { host, port, requested } = listenAddress(options.listen, options.tokens);
       if (host !== requested)
         options.log.warn({ requested, host }, 'no server.auth.tokens configured: the API listens on loopback only');
       server = http.createServer(app.callback());
@@ -144,13 +144,4 @@ export function buildApiServer(options: {
       await closing;
     },
   };
-}
-
-function parseListen(listen: string): { host: string; port: number } {
-  const at = listen.lastIndexOf(':');
-  return { host: listen.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(at + 1)) };
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
