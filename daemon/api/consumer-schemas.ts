@@ -6,7 +6,18 @@ import { consumerSchema } from '../../config/schema.js';
  */
 const { transform: _transform, plugins: _plugins, tls: _tls, ...apiFields } = consumerSchema.properties;
 
-export const createConsumerSchema = { ...consumerSchema, properties: apiFields };
+/** A create body: `id` may be left out, and one is generated, as Svix's and Codat's APIs do. */
+export const createConsumerSchema = {
+  ...consumerSchema,
+  required: ['url'],
+  properties: {
+    ...apiFields,
+    id: {
+      ...apiFields.id,
+      description: `${apiFields.id.description} Left out, one is generated: "con_" then 23 letters and digits.`,
+    },
+  },
+};
 
 /** Settings a PATCH may clear with `null`, so the global default applies again. */
 const CLEARABLE = new Set(['filter', 'rateLimit', 'concurrency', 'timeout', 'retrySchedule']);

@@ -21,10 +21,24 @@ export interface RouteSpec {
   body?: Record<string, unknown>;
   /** Status of a successful answer. */
   status: number;
-  /** Statuses of coded errors the route can answer with besides 400, 401 and 403. */
+  /** JSON Schema of a successful answer's body (answer-schemas.ts); null when it has none (204). */
+  response: Record<string, unknown> | null;
+  /** Statuses of coded errors the route can answer with besides 400, 401, 403 and 413 (see `errorStatuses`). */
   errors?: number[];
+  /** Answers other than success that are not errors, with their body: readiness answers 503 with its checks. */
+  otherAnswers?: Record<number, { description: string; schema: Record<string, unknown> }>;
   /** Answered with `text/plain` instead of JSON. */
   text?: boolean;
+}
+
+/** The statuses of `{code, message, details}` errors a route may answer with, 5xx aside. */
+export function errorStatuses(spec: RouteSpec): number[] {
+  return [
+    ...(spec.query || spec.body ? [400] : []),
+    ...(spec.scope ? [401, 403] : []),
+    ...(spec.body ? [413] : []),
+    ...(spec.errors ?? []),
+  ].sort((a, b) => a - b);
 }
 
 export interface RouteInput<Q, B> {

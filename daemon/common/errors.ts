@@ -61,6 +61,31 @@ export const ERROR_CODES = {
     status: 409,
     meaning: 'The message is being attempted or waits in the queue right now; try again when it is done.',
   },
+  HOOKSD_MESSAGE_NOT_PENDING: {
+    status: 409,
+    meaning:
+      'Only a message waiting for a scheduled attempt (status sending or attempting, with a next attempt due) can ' +
+      'be cancelled; this one has ended or waits for nothing.',
+  },
+  HOOKSD_EVENT_REFUSED: {
+    status: 422,
+    meaning:
+      'The event does not fit the catalog: its type is not in eventTypes (with ingest.unknownTypes: reject) or its ' +
+      "payload fails the type's schema; details has the reason and each schema error ({path, message}). Nothing " +
+      'was published (POST /v1/events) or stored (a redrive, which also answers this for an envelope that cannot ' +
+      'be read).',
+  },
+  HOOKSD_URL_REFUSED: {
+    status: 400,
+    meaning:
+      'A consumer URL delivery.network would refuse every delivery to: an IP address in a refused range, or a name ' +
+      'that resolves only to such addresses. The message names the setting that would allow it ' +
+      '(delivery.network.allowPrivate or allowCidrs).',
+  },
+  HOOKSD_DEAD_LETTER_REDRIVEN: {
+    status: 409,
+    meaning: 'The dead letter was redriven already, or is being redriven right now; details names its event.',
+  },
   HOOKSD_BODY_TOO_LARGE: { status: 413, meaning: 'The request body is larger than the API accepts.' },
   HOOKSD_HEADERS_TOO_LARGE: {
     status: 431,

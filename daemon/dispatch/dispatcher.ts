@@ -111,6 +111,33 @@ export class Dispatcher {
     return true;
   }
 
+  /**
+   * Holds the message back from every lane until `release`, so its record can be changed without
+   * an attempt writing over the change; false when it is queued or in flight already. A message
+   * waiting on a short retry timer is taken off the timer: the due index still has it.
+   */
+  claim(message: MessageRecord): boolean {
+    if (this.held.has(message.id)) return false;
+    const timer = this.timers.get(message.id);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.timers.delete(message.id);
+      const lane = this.lanes.get(message.consumerId);
+      if (lane !== undefined) {
+        lane.onTimer -= 1;
+        this.dropIfIdle(message.consumerId, lane);
+      }
+    }
+    this.held.add(message.id);
+    return true;
+  }
+
+  /** Ends a claim. A sweep running meanwhile may have read the message before it changed: it passes over it. */
+  release(messageId: string): void {
+    this.held.delete(messageId);
+    for (const finished of this.finishedTrackers) finished.add(messageId);
+  }
+
   /** Stops taking jobs, drops queued ones (they stay due in the store) and waits for in-flight attempts. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MOCK_EVENT_SUBJECT } from '../common/subjects.js';
 import { sortableId } from '../store/ids.js';
 import type { EventRecord, MessageRecord } from '../store/records.js';
-import type { Store } from '../store/store.js';
+import type { BatchOp, Store } from '../store/store.js';
 import type { Consumer } from './consumers.js';
 import type { Dispatcher, Job } from './dispatcher.js';
 import { envelopeOf, type Envelope } from './envelope.js';
@@ -91,6 +91,35 @@ export async function sendAgain(
   const jobs = created
     .filter((c) => c.deliver)
     .map(({ message }): Job => ({ message, body: event.body, trigger: 'scheduled' }));
+  dispatchDue(dispatcher, jobs);
+  return created.map((c) => c.message);
+}
+
+/**
+ * A new event with its fan-out, made as ingest makes them: one message per consumer whose
+ * filters take it, written durably in one batch with `alongside` (what records the event's
+ * coming, as a redriven dead letter does), then handed to the dispatcher.
+ */
+export async function ingestEvent(
+  store: Store,
+  dispatcher: Dispatcher,
+  consumers: readonly Consumer[],
+  arrival: { envelope: Envelope; subject: string; receivedAt: number },
+  alongside: BatchOp[],
+): Promise<MessageRecord[]> {
+  const { envelope, subject, receivedAt } = arrival;
+  const created = consumers.flatMap((consumer) => messageFor(envelope, consumer, receivedAt) ?? []);
+  await store.write(
+    [
+      ...store.eventOps(eventRecord(envelope, subject, receivedAt)),
+      ...created.flatMap(({ message }) => store.newMessageOps(message)),
+      ...alongside,
+    ],
+    true,
+  );
+  const jobs = created
+    .filter((c) => c.deliver)
+    .map(({ message }): Job => ({ message, body: envelope.body, trigger: 'scheduled' }));
   dispatchDue(dispatcher, jobs);
   return created.map((c) => c.message);
 }

@@ -90,7 +90,8 @@ export class NetworkGuard {
   private readonly allowPrivate: boolean;
   private readonly allowedV4 = new BlockList();
   private readonly allowedV6 = new BlockList();
-  private readonly resolve: Resolve;
+  /** The resolver `lookup` uses; consumer URLs are checked ahead of delivery with it too (url-check.ts). */
+  readonly resolve: Resolve;
   /** URL checks already made: the answer for a URL never changes under one guard. */
   private readonly checkedUrls = new Map<string, string | null>();
 
@@ -256,7 +257,7 @@ function formatIpv4(bytes: Uint8Array): string {
   return bytes.join('.');
 }
 
-function unbracket(host: string): string {
+export function unbracket(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 

@@ -233,21 +233,9 @@ export class Ingest {
       if (error instanceof HooksdError && error.code === 'HOOKSD_EVENT_INVALID') return { refused: error.message };
       throw error;
     }
-    if (!this.settings.catalog.has(envelope.eventType)) {
-      if (this.settings.unknownTypes === 'reject') {
-        return {
-          refused:
-            `unknown event type "${envelope.eventType}": it is not in eventTypes (set ingest.unknownTypes: deliver ` +
-            `to accept unknown types)`,
-          envelope,
-        };
-      }
-      return envelope;
-    }
-    const problem = this.settings.catalog.check(envelope.eventType, envelope.view.payload);
-    return problem === null
-      ? envelope
-      : { refused: `payload does not match the schema of "${envelope.eventType}": ${problem}`, envelope };
+    const { catalog, unknownTypes } = this.settings;
+    const refusal = catalog.judge(envelope.eventType, envelope.view.payload, unknownTypes);
+    return refusal === null ? envelope : { refused: refusal.reason, envelope };
   }
 
   private deadLetter(msg: JsMsg, { refused: reason, envelope }: Refusal, receivedAt: number): DeadLetterRecord {

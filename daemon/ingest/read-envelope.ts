@@ -1,73 +1,28 @@
 import { createHash } from 'node:crypto';
 import type { JsMsg } from 'nats';
-import { EVENT_TYPE_PATTERN } from '../../config/schema.js';
-import { HooksdError } from '../common/errors.js';
-import { MAX_JSON_DEPTH, nestedDeeperThan } from '../common/json-depth.js';
-import type { Envelope } from '../dispatch/envelope.js';
-
-/** Why a message cannot be an event; the reason is kept on its dead letter. */
-const invalid = (reason: string) => new HooksdError('HOOKSD_EVENT_INVALID', reason);
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-const eventTypePattern = new RegExp(EVENT_TYPE_PATTERN);
-// RFC 3339 as the API checks it: `T` or `t` (or a space), `Z` or `z`; Date.parse must read it too.
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}[Tt\s]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})$/;
-const MAX_ID_LENGTH = 256;
-const SHOWN_LENGTH = 100;
+import { readPublished, type Envelope } from '../dispatch/envelope.js';
 
 /**
- * Reads the event envelope from a JetStream message, applying the envelope's fallbacks: `id` from
- * the `Nats-Msg-Id` header, then an id derived from the stream position (so a redelivery
- * gets the same id); `eventType` from the subject; `generatedDate` from the publish time.
+ * Reads the event envelope from a JetStream message (dispatch's `readPublished`): an envelope
+ * without an id and without a `Nats-Msg-Id` header gets one derived from its stream position,
+ * so a redelivery gets the same id; one without a `generatedDate` gets the publish time.
  * Throws a HOOKSD_EVENT_INVALID error with the reason when the message cannot be an event.
  */
 export function readEnvelope(msg: JsMsg, eventTypeFromSubject: (subject: string) => string): Envelope {
-  let text: string;
-  try {
-    text = utf8.decode(msg.data);
-  } catch {
-    throw invalid('body is not valid UTF-8');
-  }
-  let envelope: Record<string, unknown>;
-  try {
-    envelope = JSON.parse(text);
-  } catch (error) {
-    throw invalid(`body is not JSON: ${(error as Error).message}`);
-  }
-  if (nestedDeeperThan(envelope, MAX_JSON_DEPTH)) throw invalid(`body nests deeper than ${MAX_JSON_DEPTH} levels`);
-  if (envelope === null || typeof envelope !== 'object' || Array.isArray(envelope))
-    throw invalid('envelope must be a JSON object');
-  if (!('payload' in envelope)) throw invalid('envelope has no "payload"');
-
-  const id = envelope.id ?? msg.headers?.get('Nats-Msg-Id') ?? derivedId(msg);
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || hasControlCharacter(id)) {
-    throw invalid(`"id" must be a non-empty string of at most ${MAX_ID_LENGTH} printable characters`);
-  }
-  const eventType = envelope.eventType ?? eventTypeFromSubject(msg.subject);
-  if (typeof eventType !== 'string' || !eventTypePattern.test(eventType)) {
-    throw invalid(`"eventType" must be dot-separated names like "connection.created" (got ${shown(eventType)})`);
-  }
-  const generatedDate = envelope.generatedDate ?? new Date(Math.floor(msg.info.timestampNanos / 1e6)).toISOString();
-  if (typeof generatedDate !== 'string' || !ISO_DATE.test(generatedDate) || Number.isNaN(Date.parse(generatedDate))) {
-    throw invalid(`"generatedDate" must be an ISO 8601 date-time (got ${shown(generatedDate)})`);
-  }
-  const complete = envelope.id === id && envelope.eventType === eventType && envelope.generatedDate === generatedDate;
-  const body = complete ? text : JSON.stringify({ ...envelope, id, eventType, generatedDate });
-  return { id, eventType, generatedDate, body, view: { id, eventType, generatedDate, payload: envelope.payload } };
-}
-
-/** A value for a refusal's reason: as JSON, cut short, since the reason is logged and the message is kept anyway. */
-function shown(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > SHOWN_LENGTH ? `${text.slice(0, SHOWN_LENGTH)}…` : text;
+  return readPublished(
+    {
+      data: msg.data,
+      subject: msg.subject,
+      // nats.js answers "" for a header that is not there: that is no id.
+      msgId: msg.headers?.get('Nats-Msg-Id') || undefined,
+      fallbackId: () => derivedId(msg),
+      publishedAt: Math.floor(msg.info.timestampNanos / 1e6),
+    },
+    eventTypeFromSubject,
+  );
 }
 
 function derivedId(msg: JsMsg): string {
   const position = `${msg.info.stream}:${msg.seq}:${msg.info.timestampNanos}`;
   return 'evt_' + createHash('sha256').update(position).digest('base64url').slice(0, 22);
-}
-
-function hasControlCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
-  return false;
 }

@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../config/loader.js';
-import type { RouteSpec } from '../api/route-table.js';
+import { errorSchema } from '../api/answer-schemas.js';
+import { ERROR_STATUS_TEXT } from '../api/openapi.js';
+import { errorStatuses, type RouteSpec } from '../api/route-table.js';
 import { buildApp } from './app.js';
 import { cell, schemaType, showValue, type DocSchema } from './schema-words.js';
 
@@ -29,6 +31,8 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'the token lacks the scope',
   404: 'no such record',
   409: 'conflicts with the record',
+  413: 'body too large',
+  422: 'the event does not fit the catalog',
   503: 'not ready',
 };
 
@@ -36,14 +40,20 @@ function fieldRows(
   properties: Readonly<Record<string, DocSchema>>,
   required: readonly string[],
   what: string,
+  answer = false,
 ): string[] {
   const rows = [`| ${what} | type | | description |`, '|---|---|---|---|'];
   for (const [name, schema] of Object.entries(properties)) {
-    const note = required.includes(name)
-      ? 'required'
-      : schema.default === undefined
+    // In a request the required fields stand out; in an answer, those that may be absent.
+    const note = answer
+      ? required.includes(name)
         ? ''
-        : `default \`${cell(showValue(schema.default))}\``;
+        : 'may be absent'
+      : required.includes(name)
+        ? 'required'
+        : schema.default === undefined
+          ? ''
+          : `default \`${cell(showValue(schema.default))}\``;
     rows.push(`| \`${name}\` | ${schemaType(schema)} | ${note} | ${cell(schema.description ?? '')} |`);
   }
   return rows;
@@ -57,9 +67,11 @@ function routeSection(spec: RouteSpec): string[] {
     `${spec.summary}.`.replace(/\.\.$/, '.'),
     '',
   ];
-  const errors = [...(spec.query || spec.body ? [400] : []), ...(spec.scope ? [401, 403] : []), ...(spec.errors ?? [])];
-  const answers = [spec.status, ...errors].map((status) => `${status} (${STATUS_TEXT[status] ?? ''})`).join(', ');
+  const statuses = [spec.status, ...Object.keys(spec.otherAnswers ?? {}).map(Number), ...errorStatuses(spec)];
+  const answers = statuses.map((status) => `${status} (${STATUS_TEXT[status] ?? ''})`).join(', ');
   lines.push(`${spec.scope ? `Scope \`${spec.scope}\`` : 'No token needed'}. Answers ${answers}.`);
+  const response = spec.response as DocSchema | null;
+  if (response !== null) lines.push('', `Success: ${answerWords(response)}.`);
   const query = Object.entries(spec.query ?? {}) as [string, DocSchema][];
   if (query.length > 0) lines.push('', ...fieldRows(Object.fromEntries(query), [], 'query'));
   const body = spec.body as DocSchema | undefined;
@@ -67,6 +79,35 @@ function routeSection(spec: RouteSpec): string[] {
     lines.push('', ...fieldRows(body.properties, body.required ?? [], 'body field'));
   }
   return lines;
+}
+
+/** What a success answer holds, in words: a record, a page of records, or what the schema says. */
+function answerWords(schema: DocSchema): string {
+  const item = schema.properties?.data?.items;
+  if (item?.title !== undefined) return `a page of ${schemaType(item)}`;
+  if (schema.title !== undefined) return schemaType(schema);
+  return (schema.description ?? schemaType(schema)).replace(/\.$/, '');
+}
+
+/** Every titled schema in the answers, nested ones included, each once, in the order met. */
+function answerShapes(schema: unknown, found: Map<string, DocSchema>): void {
+  if (Array.isArray(schema)) return schema.forEach((item) => answerShapes(item, found));
+  if (schema === null || typeof schema !== 'object') return;
+  const { title } = schema as DocSchema;
+  // Pages are described once, in the words above the tables.
+  if (title !== undefined && !title.endsWith('Page') && !found.has(title)) found.set(title, schema as DocSchema);
+  Object.values(schema).forEach((value) => answerShapes(value, found));
+}
+
+function shapeSection(shape: DocSchema): string[] {
+  return [
+    '',
+    `### ${shape.title}`,
+    '',
+    shape.description ?? '',
+    '',
+    ...fieldRows(shape.properties ?? {}, shape.required ?? [], 'field', true),
+  ];
 }
 
 /** docs/api.md, from the route table the router serves and /openapi.json describes. */
@@ -81,12 +122,19 @@ export function renderApiDocs(specs: readonly RouteSpec[]): string {
     'scope; with none, the API listens on loopback only and every route is open. Errors are',
     '`{"code", "message", "details"}` with the status below (`docs/errors.md` lists the codes).',
     'Lists take `limit` and an opaque `cursor` and answer `{"data": [...], "nextCursor": "..." | null}`;',
-    'durations are strings like `"5s"`, times ISO 8601.',
+    'durations are strings like `"5s"`; every time in an answer is ISO 8601 in UTC with milliseconds',
+    '(`2026-01-02T03:04:05.678Z`). Each record an answer holds is described under "Records" below.',
   ];
   const tags = [...new Set(specs.map((spec) => spec.tag))];
   for (const tag of tags) {
     lines.push('', `## ${tag}`);
     for (const spec of specs.filter((s) => s.tag === tag)) lines.push(...routeSection(spec));
   }
+  const shapes = new Map<string, DocSchema>();
+  answerShapes([...specs.map((spec) => [spec.response, spec.otherAnswers]), errorSchema], shapes);
+  lines.push('', '## Records');
+  for (const shape of shapes.values()) lines.push(...shapeSection(shape));
+  lines.push('', '## Error statuses', '', '| status | when |', '|---|---|');
+  for (const [status, text] of Object.entries(ERROR_STATUS_TEXT)) lines.push(`| ${status} | ${cell(text)} |`);
   return lines.join('\n') + '\n';
 }

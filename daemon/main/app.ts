@@ -100,11 +100,20 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   };
   descriptionRoutes(routes, metrics, packageVersion());
   eventTypeRoutes(routes, () => settings.ingest.catalog.list());
-  eventRoutes(routes, { store, consumers, dispatcher, subjects: config.nats.subjects, jetstream: () => nats?.js });
-  messageRoutes(routes, store, consumers, dispatcher);
-  consumerRoutes(routes, consumers, health);
+  // The API checks events as ingest does, against the running catalog, without importing ingest.
+  const checkEvent = (eventType: string, payload: unknown) =>
+    settings.ingest.catalog.judge(eventType, payload, settings.ingest.unknownTypes);
+  const { subjects } = config.nats;
+  eventRoutes(routes, { store, consumers, dispatcher, subjects, jetstream: () => nats?.js, checkEvent });
+  messageRoutes(routes, store, consumers, dispatcher, log);
+  const policy = {
+    guard: () => settings.delivery.guard,
+    eventTypes: () => settings.ingest.catalog.list().map((type) => type.name),
+    unknownTypes: () => settings.ingest.unknownTypes,
+  };
+  consumerRoutes(routes, { consumers, health, policy, log });
   taskRoutes(routes, { store, consumers, dispatcher, tasks, eventType: (name) => settings.ingest.catalog.get(name) });
-  deadLetterRoutes(routes, store);
+  deadLetterRoutes(routes, { store, consumers, dispatcher, subjects, checkEvent, log });
   const endLiveStreams = liveRoutes(routes, attempts.feed);
   const api = buildApiServer({
     listen: config.server.listen,

@@ -2,7 +2,11 @@ import { DURATION_PATTERN } from '../../config/duration.js';
 
 /** What the generated docs read of a JSON Schema: the config's, the plugins' options and the API's. */
 export interface DocSchema {
-  type?: string;
+  /** A record of the API's answers: named, and shown in a table of its own. */
+  title?: string;
+  /** A type, or several (`["string", "null"]`). */
+  type?: string | readonly string[];
+  const?: unknown;
   enum?: readonly unknown[];
   default?: unknown;
   description?: string;
@@ -21,6 +25,15 @@ export interface DocSchema {
 
 /** A type in words, singular and plural: ["duration", "durations"]. */
 function typeNames(schema: DocSchema): [string, string] {
+  if (schema.title !== undefined) {
+    const link = `[${schema.title}](#${schema.title.toLowerCase()})`;
+    return [link, `${link} records`];
+  }
+  if (Array.isArray(schema.type)) {
+    const names = schema.type.map((type: string) => typeNames({ ...schema, type }));
+    return [names.map(([one]) => one).join(' or '), names.map(([, many]) => many).join(' or ')];
+  }
+  if (schema.const !== undefined) return [`\`${JSON.stringify(schema.const)}\``, `\`${JSON.stringify(schema.const)}\``];
   // A plugin may take a duration as a string of its own pattern and parse it itself.
   if (schema.duration === true || schema.pattern === DURATION_PATTERN) return ['duration', 'durations'];
   if (schema.cron === true) return ['cron expression', 'cron expressions'];
@@ -37,9 +50,10 @@ function typeNames(schema: DocSchema): [string, string] {
   if (schema.type === 'array') return [`list of ${typeNames(schema.items ?? {})[1]}`, 'lists'];
   if (schema.type === 'object' && typeof schema.additionalProperties === 'object')
     return [`map of ${typeNames(schema.additionalProperties)[1]}`, 'maps'];
+  if (schema.type === 'null') return ['null', 'nulls'];
   if (schema.type === 'string' && schema.format !== undefined)
     return [`${schema.format} string`, `${schema.format} strings`];
-  if (schema.type !== undefined) return [schema.type, `${schema.type}s`];
+  if (typeof schema.type === 'string') return [schema.type, `${schema.type}s`];
   return ['any', 'values'];
 }
 

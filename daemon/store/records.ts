@@ -44,6 +44,9 @@ export interface MessageRecord {
   nextAttemptAt: number | null;
   lastStatusCode?: number;
   lastError?: string;
+  /** Set when the message was cancelled through the API (POST /v1/messages/:id/cancel). */
+  cancelledAt?: number;
+  cancelReason?: string;
 }
 
 export interface AttemptRecord {
@@ -79,6 +82,9 @@ export interface DeadLetterRecord {
   streamSequence?: number;
   eventId?: string;
   eventType?: string;
+  /** Set once the dead letter was ingested after all (POST /v1/dead-letters/:id/redrive): when, as which event. */
+  redrivenAt?: number;
+  redrivenEventId?: string;
 }
 
 /** What hooksd learnt about a consumer at run time; survives restarts. */

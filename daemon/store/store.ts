@@ -192,6 +192,10 @@ export class Store {
     return bodies;
   }
 
+  async getDeadLetter(id: string): Promise<DeadLetterRecord | undefined> {
+    return (await this.space.deadLetters.get(id)) ?? undefined;
+  }
+
   async getMessage(id: string): Promise<MessageRecord | undefined> {
     return (await this.space.messages.get(id)) ?? undefined;
   }

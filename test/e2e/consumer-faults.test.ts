@@ -150,7 +150,7 @@ async function nothingLost(t: Test, faulted: Faulted, expected: (message: any) =
 
 /** Attempted once, failed, and due again in about an hour (never less than 30 minutes with jitter). */
 const inSchedule = (m: any) =>
-  m.status === 'attempting' && m.attempts === 1 && m.nextAttemptAt > Date.now() + 30 * 60_000;
+  m.status === 'attempting' && m.attempts === 1 && Date.parse(m.nextAttemptAt) > Date.now() + 30 * 60_000;
 
 /** Connections the server saw closed were closed by hooksd within twice the timeout. */
 function closedInTime(t: Test, faulty: FaultyConsumer) {

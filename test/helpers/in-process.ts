@@ -1,4 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Test } from 'tap';
+import { parse, stringify } from 'yaml';
 import { loadConfig } from '../../config/loader.js';
 import { createLogger } from '../../daemon/common/log.js';
 import { buildApp, type App } from '../../daemon/main/app.js';
@@ -16,6 +18,8 @@ export interface InProcess {
   /** What the app logged so far, as text and as parsed JSON lines. */
   output(): string;
   logs(): Record<string, unknown>[];
+  /** Changes the config file as an operator would, and applies it as a reload does. */
+  reconfigure(change: (config: Record<string, any>) => Record<string, any>): Promise<void>;
 }
 
 /**
@@ -49,5 +53,9 @@ export async function startInProcess(t: Test, config: Record<string, any>): Prom
     nats,
     output: () => output,
     logs: () => parseLines(output),
+    async reconfigure(change) {
+      writeFileSync(configFile, stringify(change(parse(readFileSync(configFile, 'utf8')))));
+      await app.reload(loadConfig(configFile));
+    },
   };
 }

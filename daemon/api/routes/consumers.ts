@@ -1,8 +1,19 @@
+import type { Logger } from 'pino';
 import { EVENT_TYPE_PATTERN, type ConsumerConfig } from '../../../config/schema.js';
 import { HooksdError } from '../../common/errors.js';
 import type { Consumer, ConsumerRegistry } from '../../dispatch/consumers.js';
 import type { ConsumerHealth } from '../../dispatch/health.js';
+import { sortableId } from '../../store/ids.js';
+import {
+  changedConsumerSchema,
+  consumerSchema,
+  createdConsumerSchema,
+  pageOf,
+  rotatedSecretSchema,
+} from '../answer-schemas.js';
+import { checkConsumerChange, type ConsumerPolicy } from '../consumer-checks.js';
 import { createConsumerSchema, patchConsumerSchema } from '../consumer-schemas.js';
+import { iso, isoOrNull } from '../present.js';
 import type { RouteTable } from '../route-table.js';
 import { pageByKey } from '../paging.js';
 import { emptyBodySchema, pageQuerySchema } from '../validation.js';
@@ -31,7 +42,7 @@ interface ConsumersQuery {
   q?: string;
 }
 
-type CreateBody = Omit<ConsumerConfig, 'plugins' | 'tls' | 'transform'>;
+type CreateBody = Omit<ConsumerConfig, 'plugins' | 'tls' | 'transform' | 'id'> & { id?: string };
 type PatchBody = Partial<Record<keyof CreateBody, unknown>>;
 
 /** A consumer as the API shows it: never its secrets, and only the names of its headers. */
@@ -45,7 +56,7 @@ export function presentConsumer(consumer: Consumer) {
     filter: consumer.filter ?? null,
     disabled: consumer.disabled,
     disabledReason: consumer.disabled ? (consumer.state.disabledReason ?? 'disabled in its settings') : null,
-    failingSince: consumer.state.failingSince ? new Date(consumer.state.failingSince).toISOString() : null,
+    failingSince: isoOrNull(consumer.state.failingSince || null),
     headers: Object.keys(consumer.headers),
     rateLimit: consumer.rateLimit ?? null,
     concurrency: consumer.concurrency,
@@ -70,7 +81,17 @@ function matches(consumer: Consumer, query: ConsumersQuery): boolean {
   return [consumer.id, consumer.url, consumer.description].some((text) => text.toLowerCase().includes(needle));
 }
 
-export function consumerRoutes(routes: RouteTable, consumers: ConsumerRegistry, health: ConsumerHealth): void {
+export function consumerRoutes(
+  routes: RouteTable,
+  deps: { consumers: ConsumerRegistry; health: ConsumerHealth; policy: ConsumerPolicy; log: Logger },
+): void {
+  const { consumers, health, policy, log } = deps;
+  /** Answers a change with the warnings of its checks; each is logged too (the host only: a URL may hold a token). */
+  const warn = (consumerId: string, warnings: string[]) => {
+    if (warnings.length > 0) log.warn({ consumerId, warnings }, 'consumer saved through the API, with warnings');
+    return warnings;
+  };
+
   routes.add<ConsumersQuery>(
     {
       method: 'get',
@@ -96,6 +117,7 @@ export function consumerRoutes(routes: RouteTable, consumers: ConsumerRegistry, 
         },
       },
       status: 200,
+      response: pageOf(consumerSchema),
     },
     ({ query }) => {
       const page = pageByKey(
@@ -112,16 +134,20 @@ export function consumerRoutes(routes: RouteTable, consumers: ConsumerRegistry, 
       method: 'post',
       path: '/v1/consumers',
       tag: 'consumers',
-      summary: 'Create a consumer; the answer shows its secret, this once',
+      summary:
+        'Create a consumer (left out, its id is generated); the answer shows its secret, this once. A URL ' +
+        'delivery.network refuses, or event types outside the catalog, answer 400',
       scope: 'admin',
       body: createConsumerSchema,
       status: 201,
+      response: createdConsumerSchema,
       errors: [409],
     },
     async ({ body }) => {
-      const { secret: given, ...settings } = body;
-      const { consumer, secret } = await consumers.create({ ...settings, plugins: [], tls: {} }, given);
-      return { ...presentConsumer(consumer), secret };
+      const { secret: given, id = sortableId('con_'), ...settings } = body;
+      const warnings = await checkConsumerChange(policy, settings);
+      const { consumer, secret } = await consumers.create({ ...settings, id, plugins: [], tls: {} }, given);
+      return { ...presentConsumer(consumer), secret, warnings: warn(id, warnings) };
     },
   );
 
@@ -133,6 +159,7 @@ export function consumerRoutes(routes: RouteTable, consumers: ConsumerRegistry, 
       summary: 'A consumer',
       scope: 'read',
       status: 200,
+      response: consumerSchema,
       errors: [404],
     },
     ({ params }) => presentConsumer(found(consumers, params.id)),
@@ -147,11 +174,17 @@ export function consumerRoutes(routes: RouteTable, consumers: ConsumerRegistry, 
       scope: 'admin',
       body: patchConsumerSchema,
       status: 200,
+      response: changedConsumerSchema,
       errors: [404, 409],
     },
     async ({ params, body }) => {
       const { disabled, ...changes } = body;
       const next: Record<string, unknown> = { ...(await consumers.apiConfig(params.id)) };
+      // Only what changes is checked: a consumer made before the catalog lost a type can still be renamed.
+      const warnings = await checkConsumerChange(policy, {
+        url: changes.url as string | undefined,
+        eventTypes: changes.eventTypes as string[] | undefined,
+      });
       for (const [name, value] of Object.entries(changes)) {
         if (value === null) delete next[name];
         else next[name] = value;
@@ -160,7 +193,7 @@ export function consumerRoutes(routes: RouteTable, consumers: ConsumerRegistry, 
       // Through the health rules, so the change is recorded and announced like the enable and disable routes.
       if (disabled === true) await health.disable(params.id, 'disabled through the API');
       if (disabled === false) await health.enable(params.id);
-      return presentConsumer(found(consumers, params.id));
+      return { ...presentConsumer(found(consumers, params.id)), warnings: warn(params.id, warnings) };
     },
   );
 
@@ -172,6 +205,7 @@ export function consumerRoutes(routes: RouteTable, consumers: ConsumerRegistry, 
       summary: 'Delete an API consumer; its messages stay, and those still due end as skipped',
       scope: 'admin',
       status: 204,
+      response: null,
       errors: [404, 409],
     },
     async ({ params }) => {
@@ -188,6 +222,7 @@ export function consumerRoutes(routes: RouteTable, consumers: ConsumerRegistry, 
       scope: 'admin',
       body: emptyBodySchema,
       status: 200,
+      response: consumerSchema,
       errors: [404],
     },
     async ({ params }) => {
@@ -206,6 +241,7 @@ export function consumerRoutes(routes: RouteTable, consumers: ConsumerRegistry, 
       scope: 'admin',
       body: emptyBodySchema,
       status: 200,
+      response: consumerSchema,
       errors: [404],
     },
     async ({ params }) => {
@@ -224,6 +260,7 @@ export function consumerRoutes(routes: RouteTable, consumers: ConsumerRegistry, 
       scope: 'admin',
       body: rotateBody,
       status: 200,
+      response: rotatedSecretSchema,
       errors: [404],
     },
     async ({ params, body }) => {
@@ -231,8 +268,7 @@ export function consumerRoutes(routes: RouteTable, consumers: ConsumerRegistry, 
       const secret = await consumers.rotateSecret(params.id, body.graceSeconds * 1000);
       return {
         secret,
-        previousSecretsExpireAt:
-          body.graceSeconds > 0 ? new Date(Date.now() + body.graceSeconds * 1000).toISOString() : null,
+        previousSecretsExpireAt: body.graceSeconds > 0 ? iso(Date.now() + body.graceSeconds * 1000) : null,
       };
     },
   );

@@ -1,4 +1,5 @@
 import type { Metrics } from '../../common/metrics.js';
+import { openApiSchema } from '../answer-schemas.js';
 import { openApiDocument } from '../openapi.js';
 import type { RouteTable } from '../route-table.js';
 
@@ -12,6 +13,7 @@ export function descriptionRoutes(routes: RouteTable, metrics: Metrics, version:
       summary: 'Prometheus metrics',
       scope: 'read',
       status: 200,
+      response: { type: 'string', description: 'Prometheus text exposition format.' },
       text: true,
     },
     async (_input, ctx) => {
@@ -27,6 +29,7 @@ export function descriptionRoutes(routes: RouteTable, metrics: Metrics, version:
       tag: 'operations',
       summary: 'This API described as OpenAPI 3.1',
       status: 200,
+      response: openApiSchema,
     },
     () => (document ??= openApiDocument(routes.specs, version)),
   );

@@ -1,4 +1,5 @@
 import type { EventTypeConfig } from '../../../config/schema.js';
+import { eventTypeSchema, pageOf } from '../answer-schemas.js';
 import { pageByKey } from '../paging.js';
 import type { RouteTable } from '../route-table.js';
 import { pageQuerySchema } from '../validation.js';
@@ -14,6 +15,7 @@ export function eventTypeRoutes(routes: RouteTable, eventTypes: () => readonly E
       scope: 'read',
       query: { limit: pageQuerySchema.limit, cursor: pageQuerySchema.cursor },
       status: 200,
+      response: pageOf(eventTypeSchema),
     },
     ({ query }) => {
       const page = pageByKey(eventTypes(), (t) => t.name, query);

@@ -9,6 +9,8 @@ import { sendAgain } from '../../dispatch/messages.js';
 import type { PageQuery } from '../../store/lists.js';
 import type { EventRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
+import { eventSchema, eventWithMessagesSchema, pageOf, publishedSchema, replayedSchema } from '../answer-schemas.js';
+import { presentEvent, presentMessage } from '../present.js';
 import type { RouteTable } from '../route-table.js';
 import { pageQuerySchema } from '../validation.js';
 
@@ -28,7 +30,7 @@ const publishBody = {
     },
     eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN, description: 'A type of the event catalog.' },
     generatedDate: { type: 'string', format: 'date-time', description: 'When the event happened; left out, now.' },
-    payload: { description: "The event's data, checked against its type's schema at ingest." },
+    payload: { description: "The event's data: it must fit its type's schema, else 422 and nothing is published." },
   },
 };
 const replayBody = {
@@ -53,17 +55,15 @@ interface PublishBody {
   payload: unknown;
 }
 
-/** An event as the API shows it: the delivered envelope parsed, plus when hooksd received it. */
-function present(event: EventRecord) {
-  return {
-    id: event.id,
-    eventType: event.eventType,
-    generatedDate: event.generatedDate,
-    receivedAt: new Date(event.receivedAt).toISOString(),
-    subject: event.subject,
-    envelope: JSON.parse(event.body),
-  };
-}
+/**
+ * Whether an event of this type and payload would be ingested under the running catalog
+ * (ingest.unknownTypes included): null, or why not with each schema error. Main builds it from
+ * ingest's catalog, which the API does not import.
+ */
+export type CheckEvent = (
+  eventType: string,
+  payload: unknown,
+) => { reason: string; errors: { path: string; message: string }[] } | null;
 
 /** The same key always names the same event, so a retried publish cannot make a second one. */
 function idForKey(key: string): string {
@@ -94,6 +94,7 @@ export function eventRoutes(
     /** The stream's subjects (nats.subjects): events are published on the first one's prefix. */
     subjects: readonly string[];
     jetstream: () => JetStreamClient | undefined;
+    checkEvent: CheckEvent;
   },
 ): void {
   const { store, consumers, dispatcher, subjects } = deps;
@@ -110,10 +111,11 @@ export function eventRoutes(
         eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN, description: 'Only events of this type.' },
       },
       status: 200,
+      response: pageOf(eventSchema),
     },
     async ({ query }) => {
       const page = await store.lists.events(query);
-      return { data: page.data.map(present), nextCursor: page.nextCursor };
+      return { data: page.data.map(presentEvent), nextCursor: page.nextCursor };
     },
   );
 
@@ -125,12 +127,13 @@ export function eventRoutes(
       summary: 'An event with its messages',
       scope: 'read',
       status: 200,
+      response: eventWithMessagesSchema,
       errors: [404],
     },
     async ({ params }) => {
       const event = await foundEvent(store, params.id);
       const messages = await store.lists.messages({ eventId: event.id, limit: 250 });
-      return { ...present(event), messages: messages.data };
+      return { ...presentEvent(event), messages: messages.data.map(presentMessage) };
     },
   );
 
@@ -140,14 +143,19 @@ export function eventRoutes(
       path: '/v1/events',
       tag: 'events',
       summary:
-        'Publish an event to NATS; it takes the same ingest path as any other. An Idempotency-Key header makes ' +
+        'Publish an event to NATS; it takes the same ingest path as any other. An event that does not fit the ' +
+        'catalog answers 422 with each schema error, and nothing is published. An Idempotency-Key header makes ' +
         'retries safe',
       scope: 'publish',
       body: publishBody,
       status: 202,
-      errors: [503],
+      response: publishedSchema,
+      errors: [422, 503],
     },
     async ({ body }, ctx) => {
+      // Checked here as ingest would check it: a publisher over HTTP hears why, instead of a dead letter.
+      const refusal = deps.checkEvent(body.eventType, body.payload);
+      if (refusal !== null) throw new HooksdError('HOOKSD_EVENT_REFUSED', refusal.reason, refusal);
       const js = deps.jetstream();
       if (js === undefined) throw new HooksdError('HOOKSD_NATS_UNAVAILABLE', 'not connected to NATS yet');
       const key = ctx.get('idempotency-key') || undefined;
@@ -180,6 +188,7 @@ export function eventRoutes(
       scope: 'admin',
       body: replayBody,
       status: 202,
+      response: replayedSchema,
       errors: [404],
     },
     async ({ params, body }) => {
@@ -198,7 +207,7 @@ export function eventRoutes(
           consumerId: c.id,
           reason: c.disabled ? 'disabled' : 'not subscribed to this event, or its filter refuses it',
         }));
-      return { eventId: event.id, messages, passedOver };
+      return { eventId: event.id, messages: messages.map(presentMessage), passedOver };
     },
   );
 }

@@ -1,3 +1,4 @@
+import { healthSchema, readinessSchema } from '../answer-schemas.js';
 import type { RouteTable } from '../route-table.js';
 
 /** Liveness always answers; readiness answers 503 until NATS and the store are up, and while draining. */
@@ -7,7 +8,14 @@ export function healthRoutes(
   readiness: () => { ready: boolean; checks: Record<string, boolean>; problems: Record<string, string> },
 ): void {
   routes.add(
-    { method: 'get', path: '/healthz', tag: 'operations', summary: 'Liveness: the process answers', status: 200 },
+    {
+      method: 'get',
+      path: '/healthz',
+      tag: 'operations',
+      summary: 'Liveness: the process answers',
+      status: 200,
+      response: healthSchema,
+    },
     () => ({ status: 'ok' }),
   );
   routes.add(
@@ -17,7 +25,8 @@ export function healthRoutes(
       tag: 'operations',
       summary: 'Readiness: NATS connected, store open and writable, not draining; what is wrong otherwise',
       status: 200,
-      errors: [503],
+      response: readinessSchema,
+      otherAnswers: { 503: { description: 'Not ready: `problems` says why', schema: readinessSchema } },
     },
     (_input, ctx) => {
       const { ready, checks, problems } = readiness();

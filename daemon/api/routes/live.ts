@@ -32,6 +32,13 @@ export function liveRoutes(routes: RouteTable, feed: Pick<AttemptFeed, 'subscrib
         outcome: { enum: ['success', 'failure'], description: 'Only attempts that succeeded, or failed.' },
       },
       status: 200,
+      response: {
+        type: 'string',
+        description:
+          'text/event-stream: a `data:` line per attempt holding a JSON object (at, consumerId, eventType, ' +
+          'eventId, messageId, trigger, attempt, of, outcome, statusCode, errorClass, error, durationMs, status, ' +
+          'nextAttemptAt), and comment lines to keep the stream open.',
+      },
       text: true,
     },
     ({ query }, ctx) => {

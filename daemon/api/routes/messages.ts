@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { CONSUMER_ID_PATTERN, EVENT_TYPE_PATTERN } from '../../../config/schema.js';
 import { HooksdError } from '../../common/errors.js';
 import type { ConsumerRegistry } from '../../dispatch/consumers.js';
@@ -5,8 +6,23 @@ import type { Dispatcher } from '../../dispatch/dispatcher.js';
 import type { MessageQuery, PageQuery } from '../../store/lists.js';
 import { MESSAGE_STATUSES, type MessageRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
+import { attemptSchema, messageSchema, pageOf, resentSchema } from '../answer-schemas.js';
+import { presentAttempt, presentMessage } from '../present.js';
 import type { RouteTable } from '../route-table.js';
 import { emptyBodySchema, pageQuerySchema } from '../validation.js';
+
+const cancelBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    reason: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 500,
+      description: 'Why, kept on the message as `cancelReason`; left out, "cancelled through the API".',
+    },
+  },
+};
 
 async function foundMessage(store: Store, id: string): Promise<MessageRecord> {
   const message = await store.getMessage(id);
@@ -19,6 +35,7 @@ export function messageRoutes(
   store: Store,
   consumers: ConsumerRegistry,
   dispatcher: Dispatcher,
+  log: Logger,
 ): void {
   routes.add<MessageQuery>(
     {
@@ -34,8 +51,12 @@ export function messageRoutes(
         status: { enum: MESSAGE_STATUSES, description: 'Only messages in this status.' },
       },
       status: 200,
+      response: pageOf(messageSchema),
     },
-    ({ query }) => store.lists.messages(query),
+    async ({ query }) => {
+      const page = await store.lists.messages(query);
+      return { data: page.data.map(presentMessage), nextCursor: page.nextCursor };
+    },
   );
 
   routes.add(
@@ -46,9 +67,10 @@ export function messageRoutes(
       summary: 'A message',
       scope: 'read',
       status: 200,
+      response: messageSchema,
       errors: [404],
     },
-    ({ params }) => foundMessage(store, params.id),
+    async ({ params }) => presentMessage(await foundMessage(store, params.id)),
   );
 
   routes.add<Pick<PageQuery, 'limit' | 'cursor'>>(
@@ -60,6 +82,7 @@ export function messageRoutes(
       scope: 'read',
       query: { limit: pageQuerySchema.limit, cursor: pageQuerySchema.cursor },
       status: 200,
+      response: pageOf(attemptSchema),
       errors: [404],
     },
     async ({ params, query }) => {
@@ -67,7 +90,7 @@ export function messageRoutes(
       const page = await store.lists.attempts(message.id, query);
       const envelope = (await store.getEvent(message.eventId))?.body;
       for (const attempt of page.data) attempt.request.body ??= envelope;
-      return page;
+      return { data: page.data.map(presentAttempt), nextCursor: page.nextCursor };
     },
   );
 
@@ -80,6 +103,7 @@ export function messageRoutes(
       scope: 'admin',
       body: emptyBodySchema,
       status: 202,
+      response: resentSchema,
       errors: [404, 409],
     },
     async ({ params }) => {
@@ -97,4 +121,58 @@ export function messageRoutes(
       return { messageId: message.id, status: 'queued' };
     },
   );
+
+  routes.add<object, { reason?: string }>(
+    {
+      method: 'post',
+      path: '/v1/messages/:id/cancel',
+      tag: 'messages',
+      summary:
+        'Cancel the pending retries of a message (status sending or attempting, an attempt due); ' +
+        'the reason is kept on it',
+      scope: 'admin',
+      body: cancelBody,
+      status: 200,
+      response: messageSchema,
+      errors: [404, 409],
+    },
+    async ({ params, body }) => {
+      const found = await foundMessage(store, params.id);
+      // Held back from the lanes meanwhile: an attempt starting now would write over the cancellation.
+      if (!dispatcher.claim(found))
+        throw new HooksdError('HOOKSD_MESSAGE_BUSY', `message "${found.id}" is being attempted or queued right now`);
+      try {
+        // Read again under the claim: an attempt may have finished since.
+        const message = await foundMessage(store, params.id);
+        if (!isPending(message))
+          throw new HooksdError(
+            'HOOKSD_MESSAGE_NOT_PENDING',
+            `message "${message.id}" is ${message.status} with no attempt due: there is nothing to cancel`,
+          );
+        const now = Date.now();
+        const reason = body.reason ?? 'cancelled through the API';
+        const cancelled: MessageRecord = {
+          ...message,
+          status: 'cancelled',
+          nextAttemptAt: null,
+          updatedAt: now,
+          cancelledAt: now,
+          cancelReason: reason,
+        };
+        await store.write(store.messageUpdateOps(message, cancelled), true);
+        log.info(
+          { messageId: message.id, consumerId: message.consumerId, eventId: message.eventId, reason },
+          'message cancelled through the API: no more attempts',
+        );
+        return presentMessage(cancelled);
+      } finally {
+        dispatcher.release(found.id);
+      }
+    },
+  );
+}
+
+/** Waiting for a scheduled attempt: the only messages a cancel applies to. */
+function isPending(message: MessageRecord): boolean {
+  return (message.status === 'sending' || message.status === 'attempting') && message.nextAttemptAt !== null;
 }

@@ -6,6 +6,8 @@ import { sendMockEvent } from '../../dispatch/messages.js';
 import type { TaskRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
 import type { Tasks } from '../../sweeper/tasks.js';
+import { messageSchema, taskSchema } from '../answer-schemas.js';
+import { isoOrNull as iso, presentMessage } from '../present.js';
 import type { RouteTable } from '../route-table.js';
 import { found } from './consumers.js';
 
@@ -31,8 +33,6 @@ const testBody = {
     eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN, description: 'A catalog type with an example to send.' },
   },
 };
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 function presentTask(task: TaskRecord) {
   const { position: _position, pending: _pending, ...shown } = task;
@@ -75,6 +75,7 @@ export function taskRoutes(
       scope: 'admin',
       body: recoverBody,
       status: 202,
+      response: taskSchema,
       errors: [404],
     },
     async ({ params, body }) => {
@@ -93,6 +94,7 @@ export function taskRoutes(
       scope: 'admin',
       body: replayMissingBody,
       status: 202,
+      response: taskSchema,
       errors: [404],
     },
     async ({ params, body }) => {
@@ -109,6 +111,7 @@ export function taskRoutes(
       summary: 'Progress of a bulk task',
       scope: 'read',
       status: 200,
+      response: taskSchema,
       errors: [404],
     },
     async ({ params }) => presentTask(await tasks.get(params.id)),
@@ -125,6 +128,7 @@ export function taskRoutes(
       scope: 'admin',
       body: testBody,
       status: 202,
+      response: messageSchema,
       errors: [404, 409],
     },
     async ({ params, body }) => {
@@ -145,7 +149,7 @@ export function taskRoutes(
           'HOOKSD_INVALID_REQUEST',
           `body.eventType: "${body.eventType}" has no example in the catalog to send`,
         );
-      return sendMockEvent(deps.store, deps.dispatcher, consumer, type.name, type.example);
+      return presentMessage(await sendMockEvent(deps.store, deps.dispatcher, consumer, type.name, type.example));
     },
   );
 }

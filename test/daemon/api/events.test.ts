@@ -5,30 +5,77 @@ import { startReceiver } from '../../helpers/receiver.js';
 
 const post = (body: unknown) => json('POST', body);
 
+const INVOICE_PAID = {
+  name: 'invoice.paid',
+  schema: {
+    type: 'object',
+    required: ['amount', 'currency'],
+    properties: { amount: { type: 'number' }, currency: { type: 'string', minLength: 3 } },
+  },
+};
+
 t.test(
-  'http publish - a body without payload or with a bad type is refused; the payload schema is checked at ingest',
+  'http publish - an event the catalog refuses answers 422 with each schema error and nothing is published; ' +
+    'over NATS the same event still ends as a dead letter, with the same reason',
   async (t) => {
-    const hooksd = await startInProcess(t, {
-      eventTypes: [
-        {
-          name: 'invoice.paid',
-          schema: { type: 'object', required: ['amount'], properties: { amount: { type: 'number' } } },
-        },
-      ],
-    });
+    const hooksd = await startInProcess(t, { eventTypes: [INVOICE_PAID] });
     const invalid = await hooksd.api('/v1/events', post({ eventType: 'invoice.paid' }));
     t.match(invalid.body, { code: 'HOOKSD_INVALID_REQUEST', message: /payload/ });
     const badType = await hooksd.api('/v1/events', post({ eventType: 'not a type', payload: {} }));
     t.equal(badType.status, 400);
-    const badSchema = await hooksd.api('/v1/events', post({ eventType: 'invoice.paid', payload: { amount: 'lots' } }));
-    t.equal(badSchema.status, 202, 'the payload schema is checked at ingest, like any event');
+
+    const badPayload = await hooksd.api('/v1/events', post({ eventType: 'invoice.paid', payload: { amount: 'lots' } }));
+    t.equal(badPayload.status, 422);
+    t.match(badPayload.body, {
+      code: 'HOOKSD_EVENT_REFUSED',
+      message: /^payload does not match the schema of "invoice\.paid": /,
+    });
+    t.equal(badPayload.body.details.reason, badPayload.body.message);
+    t.same(
+      [...badPayload.body.details.errors].sort((a: any, b: any) => a.path.localeCompare(b.path)),
+      [
+        { path: '', message: "must have required property 'currency'" },
+        { path: '/amount', message: 'must be number' },
+      ],
+      'each schema error, with a JSON pointer into the payload',
+    );
+    const unknown = await hooksd.api('/v1/events', post({ eventType: 'invoice.lost', payload: {} }));
+    t.equal(unknown.status, 422);
+    t.match(unknown.body, {
+      code: 'HOOKSD_EVENT_REFUSED',
+      message: /unknown event type "invoice\.lost".*ingest\.unknownTypes: deliver/,
+      details: { errors: [] },
+    });
+    const good = await hooksd.api(
+      '/v1/events',
+      post({ eventType: 'invoice.paid', payload: { amount: 5, currency: 'EUR' } }),
+    );
+    t.equal(good.status, 202, 'an event that fits is published');
+
+    // A NATS publisher gets no answer: the same payload is kept as a dead letter, with the reason the API gave.
+    const js = (await natsClient(t, hooksd.nats!.url)).jetstream();
+    await js.publish('events.invoice.paid', JSON.stringify({ id: 'over-nats', payload: { amount: 'lots' } }));
     const dead = await eventually(async () => (await hooksd.api('/v1/dead-letters')).body.data[0]);
-    t.match(dead, { eventId: badSchema.body.id, reason: /amount/ });
-    // Ingest takes events in order: had a refused body been published, it would be in by now.
+    t.match(dead, { eventId: 'over-nats', reason: badPayload.body.message });
+    // Ingest takes events in order: had a refused body been published before it, it would be in by now.
     t.equal((await hooksd.api('/v1/dead-letters')).body.data.length, 1, 'one dead letter');
-    t.same((await hooksd.api('/v1/events')).body.data, [], 'and no event: the refused bodies were not published');
+    t.same(
+      (await hooksd.api('/v1/events')).body.data.map((event: { id: string }) => event.id),
+      [good.body.id],
+      'one event: the refused bodies were not published',
+    );
   },
 );
+
+t.test('http publish - with ingest.unknownTypes: deliver, a type outside the catalog is published', async (t) => {
+  const hooksd = await startInProcess(t, { eventTypes: [INVOICE_PAID], ingest: { unknownTypes: 'deliver' } });
+  const unknown = await hooksd.api('/v1/events', post({ eventType: 'invoice.lost', payload: { any: 'thing' } }));
+  t.equal(unknown.status, 202);
+  const stored = await eventually(async () => (await hooksd.api('/v1/events')).body.data[0]);
+  t.match(stored, { id: unknown.body.id, eventType: 'invoice.lost' });
+  const badPayload = await hooksd.api('/v1/events', post({ eventType: 'invoice.paid', payload: {} }));
+  t.equal(badPayload.status, 422, 'a type of the catalog is still held to its schema');
+});
 
 t.test(
   'pagination - walking /v1/messages over 600 messages while new ones arrive: no duplicates, no gaps',

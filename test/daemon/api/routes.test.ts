@@ -20,6 +20,8 @@ const VALID_BODIES: Record<string, unknown> = {
   'post /v1/messages/{id}/resend': {},
   'post /v1/consumers/{id}/enable': {},
   'post /v1/consumers/{id}/disable': {},
+  'post /v1/messages/{id}/cancel': { reason: 'not needed any more' },
+  'post /v1/dead-letters/{id}/redrive': {},
 };
 
 interface Operation {

@@ -73,3 +73,16 @@ t.test('ingest - a refusal names a wrong value in at most 100 characters', async
   t.ok(letter.reason.length < 200, `the reason is ${letter.reason.length} characters`);
   t.equal(letter.data.length, JSON.stringify({ eventType: 'no spaces '.repeat(5_000), payload: {} }).length);
 });
+
+t.test('ingest - an envelope without an id, sent with headers but no Nats-Msg-Id, gets an id of its own', async (t) => {
+  const { js, hooksd, receiver } = await start(t);
+  const sent = headers();
+  sent.append('X-Trace', 'abc');
+  // nats.js answers "" for a header that is not there: taken as the id, it made such events dead letters.
+  await js.publish('events.company.created', JSON.stringify({ payload: { n: 1 } }), { headers: sent });
+  const [delivered] = await receiver.waitFor(1);
+  const id = JSON.parse(delivered.body.toString()).id;
+  t.match(id, /^evt_[\w-]{22}$/, 'the id derived from its stream position');
+  t.equal((await hooksd.api(`/v1/events/${id}`)).status, 200);
+  t.same((await hooksd.api('/v1/dead-letters')).body.data, [], 'no dead letter');
+});
