@@ -248,7 +248,10 @@ export interface Answer {
   body: Buffer;
 }
 
-/** Sends a request exactly as generated (node:http does not rewrite the path), over a kept-alive connection. */
+/**
+ * Sends a request exactly as generated (node:http does not rewrite the path), over a kept-alive connection.
+ * An answer that is a stream of server-sent events is taken at its headers, and its connection closed.
+ */
 export function send(url: string, request: FuzzRequest, agent: http.Agent): Promise<Answer> {
   const { hostname, port } = new URL(url);
   const length = request.body === undefined ? {} : { 'content-length': String(request.body.length) };
@@ -264,6 +267,12 @@ export function send(url: string, request: FuzzRequest, agent: http.Agent): Prom
         timeout: 30_000,
       },
       (res) => {
+        // A live stream (GET /v1/attempts/live) never ends by design: its status and headers are the answer.
+        if (/^text\/event-stream/.test(res.headers['content-type'] ?? '')) {
+          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.alloc(0) });
+          outgoing.destroy();
+          return;
+        }
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
