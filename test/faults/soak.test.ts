@@ -20,7 +20,8 @@ import { startNatsProcess } from '../helpers/nats-process.js';
  * ten so that retries run all along. hooksd's RssAnon is sampled every 5 s; over the second half
  * of the load (the first is warm-up: V8's heap, LevelDB's memtable and caches fill) its
  * least-squares slope must stay under 0.5 MB a minute, and in the end every (event, consumer)
- * pair must have been delivered. The curve and the slope are printed as comments.
+ * pair must have been delivered. The curve and the slope are printed as comments; a run shorter
+ * than MIN_MINUTES_FOR_SLOPE prints them without judging the slope.
  */
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
 if (!(MINUTES > 0))
@@ -30,6 +31,12 @@ const CONSUMERS = 2;
 const FAIL_EVERY = 10;
 const SAMPLE_MS = 5000;
 const MAX_SLOPE_MB_PER_MINUTE = 0.5;
+/**
+ * RssAnon swings by 10–20 MB with GC and the delivery backlog, so the slope of a shorter run's
+ * second half says nothing (from -0.7 to +3.2 MB/min for runs of 4 to 15 minutes, hooksd being flat over 30):
+ * a shorter run prints it and skips the check.
+ */
+const MIN_MINUTES_FOR_SLOPE = 20;
 const DRAIN_MS = 10 * 60_000;
 
 t.setTimeout(MINUTES * 60_000 + DRAIN_MS + 10 * 60_000);
@@ -157,6 +164,9 @@ t.test(
     t.ok(
       slope < MAX_SLOPE_MB_PER_MINUTE,
       `RssAnon grows ${slope.toFixed(2)} MB/min over the second half, under ${MAX_SLOPE_MB_PER_MINUTE}`,
+      MINUTES < MIN_MINUTES_FOR_SLOPE
+        ? { skip: `a run under ${MIN_MINUTES_FOR_SLOPE} minutes is too short to judge` }
+        : {},
     );
   },
 );
