@@ -242,6 +242,10 @@ export const taskSchema = shape('Task', 'A bulk task and its progress.', {
   error: textOrNull('Why it failed, or null.'),
 });
 
+export const identitySchema = shape('Identity', 'The token a request came with.', {
+  name: textOrNull('Its name in server.auth.tokens; null when no tokens are configured (every route is open).'),
+  scopes: list({ enum: ['read', 'admin', 'publish'] }, 'What it may do: read, admin (changes), publish (events).'),
+});
 export const healthSchema = shape('Health', 'The process answers.', { status: { const: 'ok', description: 'ok.' } });
 export const readinessSchema = shape('Readiness', 'Whether hooksd takes work, and what is wrong otherwise.', {
   status: { enum: ['ready', 'not ready'], description: 'The verdict.' },

@@ -111,11 +111,14 @@ export function buildApiServer(options: {
   tokens: readonly TokenConfig[];
   router: ApiRouter;
   log: Logger;
+  /** Pages served beside the API without a token (the console at /ui); they call the API with one. */
+  pages?: Koa.Middleware;
 }): ApiServer {
   const app = new Koa<ApiState>();
   // Outermost, so that it logs the status the error middleware gave.
   app.use(audit(options.log));
   app.use(errors(options.log));
+  if (options.pages) app.use(options.pages);
   app.use(authenticate(options.tokens));
   app.use(options.router.routes());
   app.use(options.router.allowedMethods());

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { HooksdConfig } from '../../config/schema.js';
+import { builtConsoleDir, consoleFiles } from '../api/console-files.js';
 import { RouteTable } from '../api/route-table.js';
 import { buildApiServer } from '../api/server.js';
 import { consumerRoutes } from '../api/routes/consumers.js';
@@ -12,6 +13,7 @@ import { healthRoutes } from '../api/routes/health.js';
 import { liveRoutes } from '../api/routes/live.js';
 import { messageRoutes } from '../api/routes/messages.js';
 import { taskRoutes } from '../api/routes/tasks.js';
+import { whoamiRoutes } from '../api/routes/whoami.js';
 import { Metrics } from '../common/metrics.js';
 import { OpsEvents } from '../common/ops-events.js';
 import { Attempts } from '../dispatch/attempt.js';
@@ -99,6 +101,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       );
   };
   descriptionRoutes(routes, metrics, packageVersion());
+  whoamiRoutes(routes);
   eventTypeRoutes(routes, () => settings.ingest.catalog.list());
   // The API checks events as ingest does, against the running catalog, without importing ingest.
   const checkEvent = (eventType: string, payload: unknown) =>
@@ -120,6 +123,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
     tokens: config.server.auth.tokens,
     router: routes.router,
     log,
+    pages: consoleFiles(builtConsoleDir()),
   });
 
   return {
