@@ -115,6 +115,12 @@ export function buildApiServer(options: {
   pages?: Koa.Middleware;
 }): ApiServer {
   const app = new Koa<ApiState>();
+  // What Koa reports outside the middleware: a streamed answer that broke. A client leaving a
+  // stream (the live attempts, when a console tab closes) is no error; anything else is logged,
+  // as JSON like every other line, instead of Koa's stack trace on stderr.
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') options.log.error({ err: error }, 'answer failed');
+  });
   // Outermost, so that it logs the status the error middleware gave.
   app.use(audit(options.log));
   app.use(errors(options.log));

@@ -100,7 +100,7 @@ export function EventPage({ id }: { id: string }) {
           </section>
           {admin && <Replay id={id} done={event.reload} />}
           <section aria-labelledby="envelope-heading">
-            <h2 id="envelope-heading">Envelope</h2>
+            <h2 id="envelope-heading">The envelope, as consumers get it</h2>
             <Code value={e.envelope} label="Envelope" />
           </section>
         </>
