@@ -2,15 +2,13 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, followAttempts, type LiveAttempt } from '../api.js';
 import { LatencyChart, RateChart } from '../parts/charts.js';
 import { useApi, useCan, useEvery } from '../parts/data.js';
-import { count, ms, percent, Time } from '../parts/format.js';
+import { count, duration, ms, percent, Time } from '../parts/format.js';
 import { MessageTable } from '../parts/message-table.js';
 import { Code, Fields, Loading, Problem, Status } from '../parts/ui.js';
 import { href } from '../router.js';
 import type { Consumer, ConsumerStats, Message, Page } from '../types.js';
 import { ConsumerActions } from './consumer-actions.js';
 import { LastErrorText } from './overview.js';
-
-const seconds = (value: number) => (value % 1000 === 0 ? `${value / 1000}s` : `${value}ms`);
 
 function Settings({ consumer }: { consumer: Consumer }) {
   return (
@@ -37,7 +35,7 @@ function Settings({ consumer }: { consumer: Consumer }) {
         ['Rate limit', consumer.rateLimit === null ? 'none' : `${consumer.rateLimit} per second`],
         ['Concurrency', String(consumer.concurrency)],
         ['Timeout', ms(consumer.timeoutMs)],
-        ['Retry schedule', consumer.retryScheduleMs.map(seconds).join(', ')],
+        ['Retry schedule', consumer.retryScheduleMs.map(duration).join(', ')],
         ['Signing secrets', `${consumer.activeSecrets} active (never shown here)`],
       ]}
     />

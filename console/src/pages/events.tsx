@@ -68,7 +68,7 @@ export function EventsPage({ query }: { query: URLSearchParams }) {
             <p class="muted">No events.</p>
           ) : (
             <div class="table-wrap">
-              <table class="list">
+              <table class="list cards-on-phone">
                 <thead>
                   <tr>
                     <th scope="col">Event</th>
@@ -80,14 +80,16 @@ export function EventsPage({ query }: { query: URLSearchParams }) {
                 <tbody>
                   {list.data.data.map((event) => (
                     <tr key={event.id}>
-                      <td>
+                      <td data-label="Event">
                         <a href={href(`/events/${encodeURIComponent(event.id)}`)}>{event.id}</a>
                       </td>
-                      <td>{event.eventType}</td>
-                      <td>
+                      <td data-label="Type">{event.eventType}</td>
+                      <td data-label="Received">
                         <Time iso={event.receivedAt} />
                       </td>
-                      <td class="sub">{event.subject}</td>
+                      <td class="sub" data-label="Subject">
+                        {event.subject}
+                      </td>
                     </tr>
                   ))}
                 </tbody>

@@ -77,7 +77,7 @@ export function OverviewPage() {
         {consumers.data === undefined && !consumers.error && <Loading what="consumers" />}
         {consumers.data && (
           <div class="table-wrap">
-            <table class="list">
+            <table class="list cards-on-phone">
               <thead>
                 <tr>
                   <th scope="col">Consumer</th>
@@ -103,23 +103,29 @@ export function OverviewPage() {
                   const stat = statOf.get(consumer.id);
                   return (
                     <tr key={consumer.id}>
-                      <td>
+                      <td data-label="Consumer">
                         <a href={href(`/consumers/${encodeURIComponent(consumer.id)}`)}>{consumer.id}</a>
                         <div class="sub">{consumer.url}</div>
                       </td>
-                      <td>
+                      <td data-label="State">
                         <State consumer={consumer} />
                       </td>
-                      <td>{consumer.source}</td>
-                      <td class="num">{stat ? stat.perMinute.toFixed(1) : '—'}</td>
-                      <td class="num">{percent(stat?.successRatio)}</td>
-                      <td class="num">
+                      <td data-label="Source">{consumer.source}</td>
+                      <td class="num" data-label="Per minute">
+                        {stat ? stat.perMinute.toFixed(1) : '—'}
+                      </td>
+                      <td class="num" data-label="Success">
+                        {percent(stat?.successRatio)}
+                      </td>
+                      <td class="num" data-label="p50 / p95">
                         {ms(stat?.p50Ms)} / {ms(stat?.p95Ms)}
                       </td>
-                      <td>
+                      <td data-label="Last error">
                         <LastErrorText error={stat?.lastError} />
                       </td>
-                      <td class="num">{count(stat?.pending)}</td>
+                      <td class="num" data-label="Pending">
+                        {count(stat?.pending)}
+                      </td>
                     </tr>
                   );
                 })}

@@ -31,6 +31,26 @@ export function percent(ratio: number | null | undefined): string {
 export const count = (n: number | null | undefined): string =>
   n === null || n === undefined ? '—' : n.toLocaleString();
 
+/** A delay as people write it: 500ms, 5s, 5m, 2h, 1d 6h. */
+export function duration(value: number): string {
+  if (value < 1000) return `${value}ms`;
+  const units: [string, number][] = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ];
+  const parts: string[] = [];
+  let rest = Math.round(value / 1000) * 1000;
+  for (const [unit, size] of units) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  return parts.slice(0, 2).join(' ');
+}
+
 /** A value for `<input type="datetime-local">` in the browser's zone, from an ISO time. */
 export function localInput(iso: string | undefined): string {
   if (!iso) return '';

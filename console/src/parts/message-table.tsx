@@ -8,7 +8,7 @@ export function MessageTable({ messages, hide = [] }: { messages: Message[]; hid
   if (messages.length === 0) return <p class="muted">No messages.</p>;
   return (
     <div class="table-wrap">
-      <table class="list">
+      <table class="list cards-on-phone">
         <thead>
           <tr>
             <th scope="col">Message</th>
@@ -25,24 +25,31 @@ export function MessageTable({ messages, hide = [] }: { messages: Message[]; hid
         <tbody>
           {messages.map((message) => (
             <tr key={message.id}>
-              <td>
+              <td data-label="Message">
                 <a href={href(`/messages/${encodeURIComponent(message.id)}`)}>{message.id}</a>
               </td>
-              <td>
+              <td data-label="Status">
                 <Status status={message.status} />
               </td>
               {!hide.includes('consumer') && (
-                <td>
+                <td data-label="Consumer">
                   <a href={href(`/consumers/${encodeURIComponent(message.consumerId)}`)}>{message.consumerId}</a>
                 </td>
               )}
-              {!hide.includes('type') && <td>{message.eventType}</td>}
-              <td>
+              {!hide.includes('type') && <td data-label="Event type">{message.eventType}</td>}
+              <td data-label="Created">
                 <Time iso={message.createdAt} />
               </td>
-              <td class="num">{message.attempts}</td>
-              <td class="error-text">
-                {message.lastStatusCode ?? ''} {message.lastError ?? ''}
+              <td class="num" data-label="Attempts">
+                {message.attempts}
+              </td>
+              <td data-label="Last answer">
+                {message.lastStatusCode !== undefined && (
+                  <span class={message.lastStatusCode >= 300 ? 'error-text' : undefined}>
+                    {message.lastStatusCode}{' '}
+                  </span>
+                )}
+                {message.lastError && <span class="error-text">{message.lastError}</span>}
                 {message.nextAttemptAt && (
                   <div class="sub">
                     next <Time iso={message.nextAttemptAt} />
