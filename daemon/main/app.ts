@@ -12,6 +12,7 @@ import { eventRoutes } from '../api/routes/events.js';
 import { healthRoutes } from '../api/routes/health.js';
 import { liveRoutes } from '../api/routes/live.js';
 import { messageRoutes } from '../api/routes/messages.js';
+import { opsEventRoutes } from '../api/routes/ops-events.js';
 import { taskRoutes } from '../api/routes/tasks.js';
 import { whoamiRoutes } from '../api/routes/whoami.js';
 import { Metrics } from '../common/metrics.js';
@@ -118,6 +119,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   taskRoutes(routes, { store, consumers, dispatcher, tasks, eventType: (name) => settings.ingest.catalog.get(name) });
   deadLetterRoutes(routes, { store, consumers, dispatcher, subjects, checkEvent, log });
   const endLiveStreams = liveRoutes(routes, attempts.feed);
+  opsEventRoutes(routes, ops);
   const api = buildApiServer({
     listen: config.server.listen,
     tokens: config.server.auth.tokens,

@@ -120,6 +120,8 @@ t.test(
       { method: 'delete', route: '/v1/consumers/{id}', ids: ['made'], status: 204 },
       { method: 'delete', route: '/v1/consumers/{id}', ids: ['made'], status: 404 },
       { method: 'get', route: '/v1/tasks/{id}', ids: ['nope'], status: 404, as: 'read' },
+      { method: 'get', route: '/v1/ops-events', query: '?limit=5', status: 200, as: 'read' },
+      { method: 'get', route: '/v1/ops-events', query: '?limit=0', status: 400, as: 'read' },
       { method: 'get', route: '/v1/consumers', status: 401, as: 'none' },
       { method: 'get', route: '/v1/consumers', status: 403, as: 'publish' },
     ];
