@@ -37,6 +37,13 @@ t.test(
     );
     t.match(await page.locator('.health').textContent(), /hooksd: ready.*NATS: ok.*store: ok/, 'health is shown');
     t.match(await page.locator('.who').textContent(), /operator · read, admin, publish/, "the token's name and scopes");
+    await page.locator('.ops li').first().waitFor();
+    t.match(
+      await page.locator('.ops li').first().textContent(),
+      /message\.failure.*"consumerId":"billing"/,
+      "billing's failed message among the recent operations events",
+    );
+    await tab.screenshot('overview');
 
     await page.reload();
     await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();

@@ -1,6 +1,6 @@
 import { ApiError } from '../api.js';
 import { useApi, useEvery } from '../parts/data.js';
-import { count, jsonText, ms, percent, Time } from '../parts/format.js';
+import { count, ms, percent, Time } from '../parts/format.js';
 import { Loading, Problem } from '../parts/ui.js';
 import { href } from '../router.js';
 import type { Consumer, LastError, OpsEvent, Page, Readiness, Stats } from '../types.js';
@@ -148,7 +148,7 @@ export function OverviewPage() {
             {ops.data.data.map((event, i) => (
               <li key={`${event.at}-${i}`}>
                 <Time iso={event.at} /> <strong>{event.type}</strong>{' '}
-                <code class="inline">{jsonText(event.payload)}</code>
+                <code class="inline">{JSON.stringify(event.payload)}</code>
               </li>
             ))}
           </ul>
