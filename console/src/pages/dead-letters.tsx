@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import { post } from '../api.js';
 import { useApi, useCan } from '../parts/data.js';
 import { Time } from '../parts/format.js';
@@ -12,6 +13,7 @@ interface Redriven {
 }
 
 function Letter({ letter, admin, changed }: { letter: DeadLetter; admin: boolean; changed: () => void }) {
+  const [redriven, setRedriven] = useState<Redriven>();
   return (
     <article class="card letter" aria-label={`Dead letter ${letter.id}`}>
       <h2>{letter.id}</h2>
@@ -42,18 +44,21 @@ function Letter({ letter, admin, changed }: { letter: DeadLetter; admin: boolean
       </details>
       <h3>Its bytes {letter.encoding === 'base64' ? '(base64: not UTF-8 text)' : 'as text'}</h3>
       <Code value={letter.data} label="Original bytes" />
-      {admin && !letter.redrivenAt && (
+      {redriven && (
+        <p role="status">
+          Ingested as <a href={href(`/events/${encodeURIComponent(redriven.eventId)}`)}>{redriven.eventId}</a>
+          {redriven.duplicate ? ' (stored already: no new message)' : `, ${redriven.messages.length} messages`}.
+        </p>
+      )}
+      {admin && !letter.redrivenAt && !redriven && (
         <Action<Redriven>
           label="Redrive"
-          run={() =>
-            post<Redriven>(`/v1/dead-letters/${encodeURIComponent(letter.id)}/redrive`).then((r) => (changed(), r))
-          }
-          done={(r) => (
-            <p role="status">
-              Ingested as <a href={href(`/events/${encodeURIComponent(r.eventId)}`)}>{r.eventId}</a>
-              {r.duplicate ? ' (stored already: no new message)' : `, ${r.messages.length} messages`}.
-            </p>
-          )}
+          run={async () => {
+            const result = await post<Redriven>(`/v1/dead-letters/${encodeURIComponent(letter.id)}/redrive`);
+            setRedriven(result);
+            changed();
+            return result;
+          }}
         />
       )}
     </article>
