@@ -133,7 +133,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
     routes,
     async start() {
       pipeline = await Pipeline.load(config, deps.configFile);
-      if (await store.start()) log.info({ path: config.storage.path }, 'counted the stored messages by status, once');
+      if (await store.start())
+        log.info({ path: config.storage.path }, 'counted the stored messages by status and consumer, once');
       await pipeline.start();
       await loadConsumers(config, settings, pipeline);
       store.onStatusCounts = metrics.followStatuses(() => store.countStatus('attempting'));

@@ -25,6 +25,7 @@ import type {
  *   eventsByType      type \0 seq             → eventId
  *   messages          msgId                   → MessageRecord       (msgIds sort by time)
  *   messagesBy*       consumer|status|type|event \0 msgId → ''
+ *   messagesByConsumerStatus consumer \0 status \0 msgId → '' (the console's usual filter: one range)
  *   attempts          msgId \0 attemptNo      → AttemptRecord
  *   due               consumerId \0 dueAt \0 msgId → ''  (the message's nextAttemptAt, as a key)
  *   consumerState     consumerId              → ConsumerState
@@ -33,6 +34,8 @@ import type {
  *   apiConsumers      consumerId              → ApiConsumerRecord (consumers created through the API)
  *   tasks             taskId                  → TaskRecord (bulk recover and replay-missing)
  *   counters          'statusCounts'          → StatusCounts (messages per status, written with every change)
+ *                     'consumer' \0 consumerId → StatusCounts (the same per consumer)
+ *                     'consumerStatusIndex'   → {} (the index and counts per consumer were built)
  */
 
 export const SEP = '\x00';
@@ -53,6 +56,10 @@ export const dueMessageId = (key: string) => key.slice(key.lastIndexOf(SEP) + 1)
 export const attemptKey = (messageId: string, attempt: number) => messageId + SEP + String(attempt).padStart(6, '0');
 /** The part of an index key after its first separator: the id the entry points to. */
 export const afterSep = (key: string) => key.slice(key.indexOf(SEP) + 1);
+/** The part of an index key after its last separator: the id a key of several parts points to. */
+export const afterLastSep = (key: string) => key.slice(key.lastIndexOf(SEP) + 1);
+export const consumerStatusKey = (message: { consumerId: string; status: string; id: string }) =>
+  message.consumerId + SEP + message.status + SEP + message.id;
 
 export class Keyspace {
   readonly db: Db;
@@ -64,6 +71,7 @@ export class Keyspace {
   readonly messagesByStatus: Sublevel<string>;
   readonly messagesByType: Sublevel<string>;
   readonly messagesByEvent: Sublevel<string>;
+  readonly messagesByConsumerStatus: Sublevel<string>;
   readonly attempts: Sublevel<AttemptRecord>;
   readonly due: Sublevel<string>;
   readonly deadLetters: Sublevel<DeadLetterRecord>;
@@ -85,6 +93,7 @@ export class Keyspace {
     this.messagesByStatus = openSublevel(db, 'messagesByStatus');
     this.messagesByType = openSublevel(db, 'messagesByType');
     this.messagesByEvent = openSublevel(db, 'messagesByEvent');
+    this.messagesByConsumerStatus = openSublevel(db, 'messagesByConsumerStatus');
     this.attempts = openSublevel(db, 'attempts');
     this.due = openSublevel(db, 'due');
     this.deadLetters = openSublevel(db, 'deadLetters');
