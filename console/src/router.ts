@@ -13,7 +13,11 @@ export function navigate(href: string, replace = false): void {
   if (replace) history.replaceState(null, '', href);
   else history.pushState(null, '', href);
   for (const listener of listeners) listener();
-  if (!replace) window.scrollTo(0, 0);
+  if (!replace) {
+    window.scrollTo(0, 0);
+    // Keyboard and screen reader users start the new page at its content, not at the link they left.
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }
 }
 
 /** The current path and query, updated on navigation and on back and forward. */

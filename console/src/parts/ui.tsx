@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
 import { jsonText } from './format.js';
 
@@ -102,6 +102,11 @@ export function Action<T>({
     busy: false,
     asking: false,
   });
+  // The question replaces the button: focus goes to its answer, so the keyboard stays in place.
+  const yes = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (state.asking) yes.current?.focus();
+  }, [state.asking]);
   const go = async () => {
     setState({ busy: true, asking: false });
     try {
@@ -116,7 +121,7 @@ export function Action<T>({
       {state.asking ? (
         <span class="confirm">
           <span>{confirm}</span>
-          <button type="button" class={kind} onClick={go}>
+          <button type="button" class={kind} onClick={go} ref={yes}>
             Yes, {label.toLowerCase()}
           </button>
           <button type="button" onClick={() => setState({ busy: false, asking: false })}>
