@@ -13,12 +13,14 @@ import { healthRoutes } from '../api/routes/health.js';
 import { liveRoutes } from '../api/routes/live.js';
 import { messageRoutes } from '../api/routes/messages.js';
 import { opsEventRoutes } from '../api/routes/ops-events.js';
+import { statsRoutes } from '../api/routes/stats.js';
 import { taskRoutes } from '../api/routes/tasks.js';
 import { whoamiRoutes } from '../api/routes/whoami.js';
 import { Metrics } from '../common/metrics.js';
 import { OpsEvents } from '../common/ops-events.js';
 import { Attempts } from '../dispatch/attempt.js';
 import { ConsumerRegistry } from '../dispatch/consumers.js';
+import { DeliveryStats } from '../dispatch/delivery-stats.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { ConsumerHealth } from '../dispatch/health.js';
 import { Pipeline } from '../dispatch/pipeline.js';
@@ -58,6 +60,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const health = new ConsumerHealth(consumers, ops, log, settings.health);
   const attempts = new Attempts(store, health, ops, metrics, log, settings.delivery);
   const dispatcher = new Dispatcher(consumers, attempts, store.health, log);
+  const stats = new DeliveryStats(store, log);
+  stats.follow(attempts.feed);
   const sweeper = new Sweeper(store, dispatcher, config.delivery.sweepSchedule, metrics, log);
   dispatcher.refill = () => sweeper.sweepSoon();
   const purger = new Purger(store, config.storage.retention, config.storage.purgeSchedule, log);
@@ -120,6 +124,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   deadLetterRoutes(routes, { store, consumers, dispatcher, subjects, checkEvent, log });
   const endLiveStreams = liveRoutes(routes, attempts.feed);
   opsEventRoutes(routes, ops);
+  statsRoutes(routes, { stats, consumers, store });
   const api = buildApiServer({
     listen: config.server.listen,
     tokens: config.server.auth.tokens,
@@ -135,6 +140,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       pipeline = await Pipeline.load(config, deps.configFile);
       if (await store.start())
         log.info({ path: config.storage.path }, 'counted the stored messages by status and consumer, once');
+      await stats.load();
+      stats.start();
       await pipeline.start();
       await loadConsumers(config, settings, pipeline);
       store.onStatusCounts = metrics.followStatuses(() => store.countStatus('attempting'));
@@ -178,6 +185,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await sweeper.stop();
       await purger.stop();
       await dispatcher.stop(config.shutdown.timeout);
+      await stats.stop();
       endLiveStreams();
       await api.stop();
       await nats?.stop();

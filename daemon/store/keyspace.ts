@@ -5,6 +5,7 @@ import type {
   AttemptRecord,
   ConsumerState,
   DeadLetterRecord,
+  DeliveryMinuteRecord,
   EventRecord,
   MessageRecord,
   SecretRecord,
@@ -33,6 +34,7 @@ import type {
  *   secrets           consumerId              → SecretRecord (generated and rotated secrets)
  *   apiConsumers      consumerId              → ApiConsumerRecord (consumers created through the API)
  *   tasks             taskId                  → TaskRecord (bulk recover and replay-missing)
+ *   deliveryMinutes   minute \0 consumerId    → DeliveryMinuteRecord (delivery stats, the last day or so)
  *   counters          'statusCounts'          → StatusCounts (messages per status, written with every change)
  *                     'consumer' \0 consumerId → StatusCounts (the same per consumer)
  *                     'consumerStatusIndex'   → {} (the index and counts per consumer were built)
@@ -53,6 +55,8 @@ export const dueKey = (consumerId: string, dueAt: number, messageId: string) =>
   consumerId + SEP + dueTime(dueAt) + SEP + messageId;
 /** The message id at the end of a due key. */
 export const dueMessageId = (key: string) => key.slice(key.lastIndexOf(SEP) + 1);
+/** A consumer's minute of delivery stats; minutes sort by time, as due times do. */
+export const deliveryMinuteKey = (minute: number, consumerId: string) => dueTime(minute) + SEP + consumerId;
 export const attemptKey = (messageId: string, attempt: number) => messageId + SEP + String(attempt).padStart(6, '0');
 /** The part of an index key after its first separator: the id the entry points to. */
 export const afterSep = (key: string) => key.slice(key.indexOf(SEP) + 1);
@@ -79,6 +83,7 @@ export class Keyspace {
   readonly consumerState: Sublevel<ConsumerState>;
   readonly apiConsumers: Sublevel<ApiConsumerRecord>;
   readonly tasks: Sublevel<TaskRecord>;
+  readonly deliveryMinutes: Sublevel<DeliveryMinuteRecord>;
   readonly counters: Sublevel<StatusCounts>;
 
   constructor(path: string) {
@@ -101,6 +106,7 @@ export class Keyspace {
     this.consumerState = openSublevel(db, 'consumerState');
     this.apiConsumers = openSublevel(db, 'apiConsumers');
     this.tasks = openSublevel(db, 'tasks');
+    this.deliveryMinutes = openSublevel(db, 'deliveryMinutes');
     this.counters = openSublevel(db, 'counters');
   }
 }

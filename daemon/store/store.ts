@@ -1,9 +1,25 @@
 import { ControlRecords } from './control.js';
 import { DueIndex } from './due-index.js';
 import { GroupCommit } from './group-commit.js';
-import { attemptKey, consumerStatusKey, dueKey, HIGH, Keyspace, SEP, type BatchOp } from './keyspace.js';
+import {
+  attemptKey,
+  consumerStatusKey,
+  deliveryMinuteKey,
+  dueKey,
+  HIGH,
+  Keyspace,
+  SEP,
+  type BatchOp,
+} from './keyspace.js';
 import { Lists } from './lists.js';
-import type { AttemptRecord, DeadLetterRecord, EventRecord, MessageRecord, MessageStatus } from './records.js';
+import type {
+  AttemptRecord,
+  DeadLetterRecord,
+  DeliveryMinuteRecord,
+  EventRecord,
+  MessageRecord,
+  MessageStatus,
+} from './records.js';
 import { Scans } from './scans.js';
 import { StatusCounter } from './status-counts.js';
 import { WriteHealth } from './write-health.js';
@@ -174,6 +190,17 @@ export class Store {
   /** Removes a dead letter, by the key `scans.deadLetterKeysBefore` gave. */
   deadLetterDeleteOps(key: string): BatchOp[] {
     return [{ type: 'del', sublevel: this.space.deadLetters, key }];
+  }
+
+  /** A consumer's minute of delivery stats, written over the one before. */
+  deliveryMinuteOps(record: DeliveryMinuteRecord): BatchOp[] {
+    const key = deliveryMinuteKey(record.minute, record.consumerId);
+    return [{ type: 'put', sublevel: this.space.deliveryMinutes, key, value: record }];
+  }
+
+  /** Removes a minute of delivery stats, by the key `scans.deliveryMinuteKeysBefore` gave. */
+  deliveryMinuteDeleteOps(key: string): BatchOp[] {
+    return [{ type: 'del', sublevel: this.space.deliveryMinutes, key }];
   }
 
   private dueOp(type: 'put' | 'del', message: MessageRecord): BatchOp {
