@@ -86,6 +86,15 @@ t.test('consumer - recover since a time runs as a task the page follows until it
   await tab.open('/ui/consumers/billing');
   await page.getByRole('heading', { name: 'billing', level: 1 }).waitFor();
 
+  // The last hour: three failures, drawn as failure bars, each bar's title saying how many.
+  await page.locator('figure.chart').first().waitFor();
+  t.match(await page.locator('.fields').nth(1).textContent(), /Delivered0Failed3Success0%/, 'the totals');
+  const titles = await page.locator('figure.chart').first().locator('g > title').allTextContents();
+  t.equal(titles.length, 60, 'a bar per minute of the hour');
+  const failedInBars = titles.reduce((sum, title) => sum + Number(/(\d+) failed/.exec(title)![1]), 0);
+  t.equal(failedInBars, 3, 'the bars hold the three failures');
+  await tab.screenshot('consumer-charts');
+
   const since = await page.getByLabel('Since (your time zone)').first().inputValue();
   t.match(since, /^\d{4}-\d\d-\d\dT\d\d:\d\d$/, 'since is filled in: an hour ago');
   await page.getByRole('button', { name: 'Recover', exact: true }).click();

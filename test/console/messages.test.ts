@@ -1,5 +1,5 @@
 import t from 'tap';
-import { launchBrowser, openConsole } from '../helpers/browser.js';
+import { launchBrowser, openConsole, PHONE } from '../helpers/browser.js';
 import { ADMIN_TOKEN, startConsoleDaemon } from '../helpers/console-daemon.js';
 
 t.setTimeout(170_000);
@@ -82,6 +82,11 @@ t.test(
     t.pass('the message shows success');
     t.equal(daemon.failing.received.length, 2, 'the receiver got the resend');
     t.equal(daemon.failing.received[1].headers['webhook-id'], failed.id, 'with the same webhook-id');
+
+    await page.setViewportSize(PHONE);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    t.ok(overflow <= 0, `at phone width the message page fits (${overflow} px over)`);
+    await tab.screenshot('message-phone', { fullPage: false });
 
     t.same(tab.offHost, [], 'no request went anywhere but the daemon');
     t.same(tab.errors, [], 'no script error, no Content-Security-Policy violation');

@@ -35,6 +35,20 @@ t.test(
       ['billing', 'orders'],
       'both consumers are listed, by id',
     );
+    const row = (id: string) => rows.filter({ has: page.getByRole('link', { name: id, exact: true }) });
+    t.equal(await row('orders').locator('td[data-label="Success"]').textContent(), '100%', 'orders: all delivered');
+    t.equal(await row('billing').locator('td[data-label="Success"]').textContent(), '0%', 'billing: none');
+    t.match(
+      await row('orders').locator('td[data-label="p50 / p95"]').textContent(),
+      /^[\d.]+ ms \/ [\d.]+ ms$/,
+      'latency',
+    );
+    t.match(
+      await row('billing').locator('td[data-label="Last error"]').textContent(),
+      /500.*HTTP 500/,
+      'its last error',
+    );
+    t.equal(await row('billing').locator('td[data-label="Pending"]').textContent(), '0', 'nothing pending');
     t.match(await page.locator('.health').textContent(), /hooksd: ready.*NATS: ok.*store: ok/, 'health is shown');
     t.match(await page.locator('.who').textContent(), /operator · read, admin, publish/, "the token's name and scopes");
     await page.locator('.ops li').first().waitFor();

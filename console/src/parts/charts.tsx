@@ -60,7 +60,7 @@ export function RateChart({ steps, step }: { steps: ConsumerStats['steps']; step
         </span>
       </figcaption>
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${total} attempts over ${steps.length} steps`}>
-        <Axes top={top} format={(n) => String(Math.round(n))} steps={steps} />
+        <Axes top={top} format={(n) => (Number.isInteger(n) ? String(n) : n.toFixed(1))} steps={steps} />
         {steps.map((s, i) => (
           <g key={s.at}>
             <title>{`${clock(s.at)}: ${s.success} delivered, ${s.failure} failed`}</title>
@@ -124,6 +124,19 @@ export function LatencyChart({ steps }: { steps: ConsumerStats['steps'] }) {
         <Axes top={top} format={(n) => ms(n)} steps={steps} />
         <path class="line-p95" d={linePath(steps, (s) => s.p95Ms, top)} />
         <path class="line-p50" d={linePath(steps, (s) => s.p50Ms, top)} />
+        {steps.map((s, i) =>
+          (['p95Ms', 'p50Ms'] as const).map((key) =>
+            s[key] === null ? null : (
+              <circle
+                key={`${s.at}-${key}`}
+                class={key === 'p50Ms' ? 'dot-p50' : 'dot-p95'}
+                cx={LEFT + bw * (i + 0.5)}
+                cy={TOP + plotH - (plotH * (s[key] as number)) / top}
+                r={2.5}
+              />
+            ),
+          ),
+        )}
         {steps.map((s, i) =>
           s.p50Ms === null ? null : (
             <rect key={s.at} class="hover" x={LEFT + i * bw} width={bw} y={TOP} height={plotH}>

@@ -20,7 +20,7 @@ export function ms(value: number | null | undefined): string {
   if (value === null || value === undefined) return '—';
   if (value >= 10_000) return `${(value / 1000).toFixed(1)} s`;
   if (value >= 100) return `${Math.round(value)} ms`;
-  return `${value.toFixed(value < 10 ? 1 : 0)} ms`;
+  return `${value === 0 ? 0 : value.toFixed(value < 10 ? 1 : 0)} ms`;
 }
 
 export function percent(ratio: number | null | undefined): string {
@@ -33,6 +33,7 @@ export const count = (n: number | null | undefined): string =>
 
 /** A delay as people write it: 500ms, 5s, 5m, 2h, 1d 6h. */
 export function duration(value: number): string {
+  if (value === 0) return '0s';
   if (value < 1000) return `${value}ms`;
   const units: [string, number][] = [
     ['d', 86_400_000],
