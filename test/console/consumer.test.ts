@@ -45,6 +45,9 @@ t.test(
     await sent.waitFor();
     const messageId = (await sent.getByRole('link').textContent()) ?? '';
     t.match(messageId, /^msg_/, 'the test message is linked');
+    const live = page.locator('ul.live li', { hasText: messageId });
+    await live.waitFor();
+    t.match(await live.textContent(), /success.*order\.created.*200/, 'its attempt shows live, as it happens');
     const [request] = (await daemon.ok.waitFor(2)).slice(1);
     const verified = new Webhook(secret).verify(request.body.toString(), request.headers as Record<string, string>);
     t.match(verified, { payload: { orderId: 'ord_example', total: 42.5 } }, "the catalog's example, signed with it");

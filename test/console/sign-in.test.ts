@@ -36,6 +36,8 @@ t.test(
       'both consumers are listed, by id',
     );
     const row = (id: string) => rows.filter({ has: page.getByRole('link', { name: id, exact: true }) });
+    // The statistics come in their own answer, maybe after the list.
+    await row('billing').locator('td[data-label="Success"]', { hasText: '%' }).waitFor();
     t.equal(await row('orders').locator('td[data-label="Success"]').textContent(), '100%', 'orders: all delivered');
     t.equal(await row('billing').locator('td[data-label="Success"]').textContent(), '0%', 'billing: none');
     t.match(
