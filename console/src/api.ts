@@ -78,20 +78,6 @@ export async function post<T>(path: string, body: unknown = {}): Promise<T> {
   return read<T>(res);
 }
 
-/** Every record of a list, page after page (for the short lists: consumers, event types). */
-export async function getAll<T>(path: string, signal?: AbortSignal): Promise<T[]> {
-  const all: T[] = [];
-  let cursor: string | null = null;
-  const joiner = path.includes('?') ? '&' : '?';
-  do {
-    const query: string = `${joiner}limit=250${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const page: { data: T[]; nextCursor: string | null } = await get(path + query, signal);
-    all.push(...page.data);
-    cursor = page.nextCursor;
-  } while (cursor !== null && all.length < 5000);
-  return all;
-}
-
 /**
  * Follows `GET /v1/attempts/live` (server-sent events) with the token in a header, which
  * EventSource cannot send: each `data:` line is handed over parsed. Ends when `signal` aborts.

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, followAttempts, type LiveAttempt } from '../api.js';
 import { LatencyChart, RateChart } from '../parts/charts.js';
 import { useApi, useCan, useEvery } from '../parts/data.js';
-import { count, duration, ms, percent, Time } from '../parts/format.js';
+import { count, duration, ms, percent, rate, Time } from '../parts/format.js';
 import { MessageTable } from '../parts/message-table.js';
 import { Code, Fields, Loading, Problem, Status } from '../parts/ui.js';
 import { href } from '../router.js';
@@ -57,7 +57,7 @@ function Charts({ id }: { id: string }) {
           ['Delivered', count(totals.success)],
           ['Failed', count(totals.failure)],
           ['Success', percent(totals.successRatio)],
-          ['Per minute', totals.perMinute.toFixed(1)],
+          ['Per minute', rate(totals.perMinute)],
           ['p50 / p95', `${ms(totals.p50Ms)} / ${ms(totals.p95Ms)}`],
           ['Pending retries', count(stats.data.pending)],
           ['Last error', <LastErrorText error={stats.data.lastError} />],

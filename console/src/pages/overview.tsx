@@ -1,6 +1,6 @@
 import { ApiError } from '../api.js';
 import { useApi, useEvery } from '../parts/data.js';
-import { count, ms, percent, Time } from '../parts/format.js';
+import { count, ms, percent, rate, Time } from '../parts/format.js';
 import { Loading, Problem } from '../parts/ui.js';
 import { href } from '../router.js';
 import type { Consumer, LastError, OpsEvent, Page, Readiness, Stats } from '../types.js';
@@ -112,7 +112,7 @@ export function OverviewPage() {
                       </td>
                       <td data-label="Source">{consumer.source}</td>
                       <td class="num" data-label="Per minute">
-                        {stat ? stat.perMinute.toFixed(1) : '—'}
+                        {rate(stat?.perMinute)}
                       </td>
                       <td class="num" data-label="Success">
                         {percent(stat?.successRatio)}
@@ -132,6 +132,7 @@ export function OverviewPage() {
               </tbody>
             </table>
             {consumers.data.data.length === 0 && <p class="muted">No consumers yet.</p>}
+            {consumers.data.nextCursor !== null && <p class="muted">Showing the first 250 consumers, by id.</p>}
           </div>
         )}
       </section>

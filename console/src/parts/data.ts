@@ -1,5 +1,5 @@
 import { createContext } from 'preact';
-import { useCallback, useContext, useEffect, useState } from 'preact/hooks';
+import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, get, type Identity, type Scope } from '../api.js';
 
 /** Who signed in: the token's name and scopes (`GET /v1/whoami`). */
@@ -47,11 +47,13 @@ export function useApi<T>(path: string | null): Loaded<T> {
   };
 }
 
-/** Calls `tick` every `ms` while `active`, first after `ms`. */
+/** Calls `tick` every `ms` while `active`, first after `ms` (the latest `tick` given, without restarting the clock). */
 export function useEvery(ms: number, active: boolean, tick: () => void): void {
+  const latest = useRef(tick);
+  latest.current = tick;
   useEffect(() => {
     if (!active) return undefined;
-    const timer = setInterval(tick, ms);
+    const timer = setInterval(() => latest.current(), ms);
     return () => clearInterval(timer);
-  }, [ms, active, tick]);
+  }, [ms, active]);
 }

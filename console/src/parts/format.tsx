@@ -28,6 +28,10 @@ export function percent(ratio: number | null | undefined): string {
   return `${(ratio * 100).toFixed(ratio >= 0.999 || ratio === 0 ? 0 : 1)}%`;
 }
 
+/** A rate per minute: two decimals below 10, so that one attempt in an hour is not 0. */
+export const rate = (n: number | null | undefined): string =>
+  n === null || n === undefined ? '—' : n.toFixed(n < 10 ? 2 : 1);
+
 export const count = (n: number | null | undefined): string =>
   n === null || n === undefined ? '—' : n.toLocaleString();
 
