@@ -88,11 +88,18 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       nats: nats !== undefined && nats.connected && ingest !== undefined,
       draining,
     };
+    // Every failing check says why.
+    const storeProblem = !store.isOpen ? 'the store is not open' : store.health.reason;
+    const natsProblem =
+      nats === undefined
+        ? 'not connected yet'
+        : !nats.connected
+          ? 'the connection is lost; reconnecting'
+          : 'connected; ingest is starting';
     const problems = {
-      ...(store.health.reason === undefined ? {} : { store: store.health.reason }),
-      ...(checks.nats
-        ? {}
-        : { nats: nats === undefined ? 'not connected yet' : 'the connection is lost; reconnecting' }),
+      ...(checks.store ? {} : { store: storeProblem ?? 'the store cannot be written' }),
+      ...(checks.nats ? {} : { nats: natsProblem }),
+      ...(draining ? { draining: 'hooksd is stopping: it takes no new work' } : {}),
     };
     return { ready: checks.store && checks.nats && !draining, checks, problems };
   });
@@ -185,10 +192,10 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await sweeper.stop();
       await purger.stop();
       await dispatcher.stop(config.shutdown.timeout);
-      await stats.stop();
       endLiveStreams();
       await api.stop();
       await nats?.stop();
+      await stats.stop();
       await store.stop();
       await pipeline?.stop();
       consumers.stop();
