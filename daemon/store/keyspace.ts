@@ -5,6 +5,7 @@ import type {
   AttemptRecord,
   ConsumerState,
   DeadLetterRecord,
+  DeliveryMinuteRecord,
   EventRecord,
   MessageRecord,
   SecretRecord,
@@ -25,6 +26,7 @@ import type {
  *   eventsByType      type \0 seq             → eventId
  *   messages          msgId                   → MessageRecord       (msgIds sort by time)
  *   messagesBy*       consumer|status|type|event \0 msgId → ''
+ *   messagesByConsumerStatus consumer \0 status \0 msgId → '' (the console's usual filter: one range)
  *   attempts          msgId \0 attemptNo      → AttemptRecord
  *   due               consumerId \0 dueAt \0 msgId → ''  (the message's nextAttemptAt, as a key)
  *   consumerState     consumerId              → ConsumerState
@@ -32,7 +34,10 @@ import type {
  *   secrets           consumerId              → SecretRecord (generated and rotated secrets)
  *   apiConsumers      consumerId              → ApiConsumerRecord (consumers created through the API)
  *   tasks             taskId                  → TaskRecord (bulk recover and replay-missing)
+ *   deliveryMinutes   minute \0 consumerId    → DeliveryMinuteRecord (delivery stats, the last day or so)
  *   counters          'statusCounts'          → StatusCounts (messages per status, written with every change)
+ *                     'consumer' \0 consumerId → StatusCounts (the same per consumer)
+ *                     'consumerStatusIndex'   → {} (the index and counts per consumer were built)
  */
 
 export const SEP = '\x00';
@@ -61,9 +66,15 @@ export const dueKey = (consumerId: string, dueAt: number, messageId: string) =>
   consumerId + SEP + dueTime(dueAt) + SEP + messageId;
 /** The message id at the end of a due key. */
 export const dueMessageId = (key: string) => key.slice(key.lastIndexOf(SEP) + 1);
+/** A consumer's minute of delivery stats; minutes sort by time, as due times do. */
+export const deliveryMinuteKey = (minute: number, consumerId: string) => dueTime(minute) + SEP + consumerId;
 export const attemptKey = (messageId: string, attempt: number) => messageId + SEP + String(attempt).padStart(6, '0');
 /** The part of an index key after its first separator: the id the entry points to. */
 export const afterSep = (key: string) => key.slice(key.indexOf(SEP) + 1);
+/** The part of an index key after its last separator: the id a key of several parts points to. */
+export const afterLastSep = (key: string) => key.slice(key.lastIndexOf(SEP) + 1);
+export const consumerStatusKey = (message: { consumerId: string; status: string; id: string }) =>
+  message.consumerId + SEP + message.status + SEP + message.id;
 
 export class Keyspace {
   readonly db: Db;
@@ -75,6 +86,7 @@ export class Keyspace {
   readonly messagesByStatus: Sublevel<string>;
   readonly messagesByType: Sublevel<string>;
   readonly messagesByEvent: Sublevel<string>;
+  readonly messagesByConsumerStatus: Sublevel<string>;
   readonly attempts: Sublevel<AttemptRecord>;
   readonly due: Sublevel<string>;
   readonly deadLetters: Sublevel<DeadLetterRecord>;
@@ -82,6 +94,7 @@ export class Keyspace {
   readonly consumerState: Sublevel<ConsumerState>;
   readonly apiConsumers: Sublevel<ApiConsumerRecord>;
   readonly tasks: Sublevel<TaskRecord>;
+  readonly deliveryMinutes: Sublevel<DeliveryMinuteRecord>;
   readonly counters: Sublevel<StatusCounts>;
 
   constructor(path: string) {
@@ -96,6 +109,7 @@ export class Keyspace {
     this.messagesByStatus = openSublevel(db, 'messagesByStatus');
     this.messagesByType = openSublevel(db, 'messagesByType');
     this.messagesByEvent = openSublevel(db, 'messagesByEvent');
+    this.messagesByConsumerStatus = openSublevel(db, 'messagesByConsumerStatus');
     this.attempts = openSublevel(db, 'attempts');
     this.due = openSublevel(db, 'due');
     this.deadLetters = openSublevel(db, 'deadLetters');
@@ -103,6 +117,7 @@ export class Keyspace {
     this.consumerState = openSublevel(db, 'consumerState');
     this.apiConsumers = openSublevel(db, 'apiConsumers');
     this.tasks = openSublevel(db, 'tasks');
+    this.deliveryMinutes = openSublevel(db, 'deliveryMinutes');
     this.counters = openSublevel(db, 'counters');
   }
 }

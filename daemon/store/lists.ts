@@ -5,7 +5,7 @@
  */
 import { HooksdError } from '../common/errors.js';
 import { sortableIdFloor } from './ids.js';
-import { afterSep, HIGH, SEP, type Keyspace, type Sublevel } from './keyspace.js';
+import { afterLastSep, HIGH, SEP, type Keyspace, type Sublevel } from './keyspace.js';
 import type { AttemptRecord, DeadLetterRecord, EventRecord, MessageRecord, MessageStatus } from './records.js';
 
 /** Entries read for one page at most, as a multiple of its limit, when filters reject many. */
@@ -53,19 +53,26 @@ export class Lists {
     return page(scan, query);
   }
 
-  /** Messages newest first, through the index of the first filter given (event, consumer, status, type). */
+  /**
+   * Messages newest first, through the narrowest index the filters allow: the event's, the
+   * consumer's in one status, the consumer's, the status's, the event type's. Filters the
+   * index does not cover are checked on the records read.
+   */
   async messages(query: MessageQuery): Promise<Page<MessageRecord>> {
-    const { messages, messagesByEvent, messagesByConsumer, messagesByStatus, messagesByType } = this.space;
+    const { messages, messagesByEvent, messagesByConsumerStatus, messagesByConsumer, messagesByStatus } = this.space;
     const matches = (m: MessageRecord) =>
       (query.consumerId === undefined || m.consumerId === query.consumerId) &&
       (query.status === undefined || m.status === query.status) &&
       (query.eventType === undefined || m.eventType === query.eventType) &&
       (query.eventId === undefined || m.eventId === query.eventId);
+    const consumerStatus =
+      query.consumerId === undefined || query.status === undefined ? undefined : query.consumerId + SEP + query.status;
     const indexes: [Sublevel<string>, string | undefined][] = [
       [messagesByEvent, query.eventId],
+      [messagesByConsumerStatus, consumerStatus],
       [messagesByConsumer, query.consumerId],
       [messagesByStatus, query.status],
-      [messagesByType, query.eventType],
+      [this.space.messagesByType, query.eventType],
     ];
     const chosen = indexes.find(([, value]) => value !== undefined);
     if (chosen === undefined) {
@@ -73,7 +80,7 @@ export class Lists {
       return page({ index: messages, prefix: '', load, matches, idPrefix: 'msg_' }, query);
     }
     const [index, value] = chosen;
-    const load = (entries: [string, string][]) => messages.getMany(entries.map(([key]) => afterSep(key)));
+    const load = (entries: [string, string][]) => messages.getMany(entries.map(([key]) => afterLastSep(key)));
     return page({ index, prefix: value + SEP, load, matches, idPrefix: 'msg_' }, query);
   }
 

@@ -1,9 +1,25 @@
 import { ControlRecords } from './control.js';
 import { DueIndex } from './due-index.js';
 import { GroupCommit } from './group-commit.js';
-import { attemptKey, dueKey, HIGH, Keyspace, SEP, type BatchOp } from './keyspace.js';
+import {
+  attemptKey,
+  consumerStatusKey,
+  deliveryMinuteKey,
+  dueKey,
+  HIGH,
+  Keyspace,
+  SEP,
+  type BatchOp,
+} from './keyspace.js';
 import { Lists } from './lists.js';
-import type { AttemptRecord, DeadLetterRecord, EventRecord, MessageRecord, MessageStatus } from './records.js';
+import type {
+  AttemptRecord,
+  DeadLetterRecord,
+  DeliveryMinuteRecord,
+  EventRecord,
+  MessageRecord,
+  MessageStatus,
+} from './records.js';
 import { Scans } from './scans.js';
 import { StatusCounter } from './status-counts.js';
 import { WriteHealth } from './write-health.js';
@@ -54,7 +70,10 @@ export class Store {
     this.control = new ControlRecords(this.space, this.writer);
   }
 
-  /** Opens LevelDB; resolves to true when the store had no status counts yet and its messages were counted once. */
+  /**
+   * Opens LevelDB; resolves to true when the store had no status counts yet (or none per
+   * consumer) and its messages were counted (and indexed by consumer and status) once.
+   */
   async start(): Promise<boolean> {
     try {
       await this.space.db.open();
@@ -84,6 +103,11 @@ export class Store {
     return this.statuses.count(status);
   }
 
+  /** How many of the consumer's messages have `status` now, without reading the store. */
+  countConsumerStatus(consumerId: string, status: MessageStatus): number {
+    return this.statuses.countOf(consumerId, status);
+  }
+
   // ---- op builders: pure, so callers can put several records into one atomic write ----
 
   eventOps(event: EventRecord): BatchOp[] {
@@ -104,18 +128,21 @@ export class Store {
       { type: 'put', sublevel: messagesByStatus, key: message.status + SEP + message.id, value: '' },
       { type: 'put', sublevel: messagesByType, key: message.eventType + SEP + message.id, value: '' },
       { type: 'put', sublevel: messagesByEvent, key: message.eventId + SEP + message.id, value: '' },
+      { type: 'put', sublevel: this.space.messagesByConsumerStatus, key: consumerStatusKey(message), value: '' },
     ];
     if (message.nextAttemptAt !== null) ops.push(this.dueOp('put', message));
     return ops;
   }
 
-  /** Replaces `before` by `after`, moving its status index entry and its due entry. */
+  /** Replaces `before` by `after`, moving its status index entries and its due entry. */
   messageUpdateOps(before: MessageRecord, after: MessageRecord): BatchOp[] {
-    const { messages, messagesByStatus } = this.space;
+    const { messages, messagesByStatus, messagesByConsumerStatus } = this.space;
     const ops: BatchOp[] = [{ type: 'put', sublevel: messages, key: after.id, value: after }];
     if (before.status !== after.status) {
       ops.push({ type: 'del', sublevel: messagesByStatus, key: before.status + SEP + before.id });
       ops.push({ type: 'put', sublevel: messagesByStatus, key: after.status + SEP + after.id, value: '' });
+      ops.push({ type: 'del', sublevel: messagesByConsumerStatus, key: consumerStatusKey(before) });
+      ops.push({ type: 'put', sublevel: messagesByConsumerStatus, key: consumerStatusKey(after), value: '' });
     }
     if (before.nextAttemptAt !== null && before.nextAttemptAt !== after.nextAttemptAt) {
       ops.push(this.dueOp('del', before));
@@ -133,6 +160,7 @@ export class Store {
       { type: 'del', sublevel: messagesByStatus, key: message.status + SEP + message.id },
       { type: 'del', sublevel: messagesByType, key: message.eventType + SEP + message.id },
       { type: 'del', sublevel: messagesByEvent, key: message.eventId + SEP + message.id },
+      { type: 'del', sublevel: this.space.messagesByConsumerStatus, key: consumerStatusKey(message) },
     ];
     if (message.nextAttemptAt !== null) ops.push(this.dueOp('del', message));
     for await (const key of attempts.keys({ gte: message.id + SEP, lt: message.id + SEP + HIGH })) {
@@ -162,6 +190,17 @@ export class Store {
   /** Removes a dead letter, by the key `scans.deadLetterKeysBefore` gave. */
   deadLetterDeleteOps(key: string): BatchOp[] {
     return [{ type: 'del', sublevel: this.space.deadLetters, key }];
+  }
+
+  /** A consumer's minute of delivery stats, written over the one before. */
+  deliveryMinuteOps(record: DeliveryMinuteRecord): BatchOp[] {
+    const key = deliveryMinuteKey(record.minute, record.consumerId);
+    return [{ type: 'put', sublevel: this.space.deliveryMinutes, key, value: record }];
+  }
+
+  /** Removes a minute of delivery stats, by the key `scans.deliveryMinuteKeysBefore` gave. */
+  deliveryMinuteDeleteOps(key: string): BatchOp[] {
+    return [{ type: 'del', sublevel: this.space.deliveryMinutes, key }];
   }
 
   private dueOp(type: 'put' | 'del', message: MessageRecord): BatchOp {

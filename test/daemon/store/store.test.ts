@@ -243,3 +243,153 @@ t.test(
     t.same([store.countStatus('sending'), store.countStatus('success'), store.countStatus('failure')], [18, 12, 0]);
   },
 );
+
+t.test(
+  'store - the index by consumer and status gives full pages however rare the pair is, and follows every change',
+  async (t) => {
+    const store = await openStore(t);
+    const base = Date.now() - 2_000_000;
+    // 2,000 messages of three consumers; one in 40 of "c1" fails: far fewer than a page's scan would meet.
+    const all = Array.from({ length: 2000 }, (_, i) =>
+      message(`c${i % 3}`, base + i * 100, {
+        status: i % 3 === 1 && i % 40 === 1 ? 'failure' : 'success',
+        nextAttemptAt: null,
+        eventType: i % 2 ? 'order.placed' : 'order.paid',
+      }),
+    );
+    await store.write(all.flatMap((m) => store.newMessageOps(m)));
+    const failed = all.filter((m) => m.consumerId === 'c1' && m.status === 'failure');
+    t.ok(failed.length > 10 && failed.length < 30, `${failed.length} failed messages of c1`);
+
+    const first = await store.lists.messages({ limit: 10, consumerId: 'c1', status: 'failure' });
+    t.same(
+      first.data.map((m) => m.id),
+      failed
+        .slice(-10)
+        .map((m) => m.id)
+        .reverse(),
+      'a full first page, newest first',
+    );
+    const walked = [...first.data];
+    let cursor = first.nextCursor;
+    while (cursor !== null) {
+      const next = await store.lists.messages({ limit: 10, consumerId: 'c1', status: 'failure', cursor });
+      walked.push(...next.data);
+      cursor = next.nextCursor;
+    }
+    t.same(
+      walked.map((m) => m.id),
+      failed.map((m) => m.id).reverse(),
+      'the walk gives each once',
+    );
+    const between = await store.lists.messages({
+      limit: 50,
+      consumerId: 'c1',
+      status: 'failure',
+      since: failed[2].createdAt,
+      until: failed[5].createdAt,
+    });
+    t.same(
+      between.data.map((m) => m.id),
+      [failed[4].id, failed[3].id, failed[2].id],
+      'a time range within it',
+    );
+    const paidFailures = await store.lists.messages({
+      limit: 50,
+      consumerId: 'c1',
+      status: 'failure',
+      eventType: 'order.paid',
+    });
+    t.same(
+      paidFailures.data.map((m) => m.id),
+      failed
+        .filter((m) => m.eventType === 'order.paid')
+        .map((m) => m.id)
+        .reverse(),
+      'with an event type too',
+    );
+    const ofEvent = await store.lists.messages({ limit: 50, eventId: failed[0].eventId });
+    t.same(
+      ofEvent.data.map((m) => m.id),
+      [failed[0].id],
+      'by event id',
+    );
+
+    t.same(
+      ['success', 'failure'].map((s) => store.countConsumerStatus('c1', s as MessageRecord['status'])),
+      [all.filter((m) => m.consumerId === 'c1').length - failed.length, failed.length],
+      'counted per consumer',
+    );
+    // A status change moves the entry; a deleted message leaves the index.
+    const resent = failed[failed.length - 1];
+    await store.write(store.messageUpdateOps(resent, { ...resent, status: 'success' }));
+    await store.write(await store.messageDeleteOps(failed[0]));
+    const after = await store.lists.messages({ limit: 50, consumerId: 'c1', status: 'failure' });
+    t.same(
+      after.data.map((m) => m.id),
+      failed
+        .slice(1, -1)
+        .map((m) => m.id)
+        .reverse(),
+      'moved and removed',
+    );
+    t.equal(store.countConsumerStatus('c1', 'failure'), failed.length - 2);
+    t.equal(store.countConsumerStatus('nobody', 'failure'), 0, 'a consumer without messages counts 0');
+    await t.rejects(
+      store.lists.messages({ limit: 10, consumerId: 'c2', status: 'failure', cursor: first.nextCursor! }),
+      { code: 'HOOKSD_INVALID_CURSOR' },
+      "another pair's cursor is refused",
+    );
+  },
+);
+
+t.test(
+  'store - counts per consumer survive a restart, and a store from before the index gets it built once',
+  async (t) => {
+    const dir = tempDir(t, 'store');
+    let store = new Store(dir);
+    await store.start();
+    const now = Date.now();
+    const messages = Array.from({ length: 2500 }, (_, i) => message(`c${i % 4}`, now - 10_000 + i));
+    await store.write(messages.flatMap((m) => store.newMessageOps(m)));
+    const done = messages.filter((_, i) => i % 5 === 0);
+    await store.write(done.flatMap((m) => store.messageUpdateOps(m, { ...m, status: 'success', nextAttemptAt: null })));
+    const counts = () =>
+      ['c0', 'c1', 'c2', 'c3'].map((c) => [
+        store.countConsumerStatus(c, 'sending'),
+        store.countConsumerStatus(c, 'success'),
+      ]);
+    const expected = ['c0', 'c1', 'c2', 'c3'].map((c) => {
+      const mine = messages.filter((m) => m.consumerId === c);
+      const succeeded = done.filter((m) => m.consumerId === c).length;
+      return [mine.length - succeeded, succeeded];
+    });
+    t.same(counts(), expected, 'counted as written');
+    await store.stop();
+
+    store = new Store(dir);
+    t.equal(await store.start(), false, 'reopened: read, nothing counted');
+    t.same(counts(), expected, 'the same after a restart');
+    await store.stop();
+
+    // A store from before the index by consumer and status: no index, no counts per consumer.
+    const raw = new Keyspace(dir);
+    await raw.messagesByConsumerStatus.clear();
+    for await (const key of raw.counters.keys()) if (key !== 'statusCounts') await raw.counters.del(key);
+    await raw.db.close();
+    store = new Store(dir);
+    t.teardown(() => store.stop());
+    t.equal(await store.start(), true, 'indexed and counted once');
+    t.same(counts(), expected, 'counted from the messages');
+    const page = await store.lists.messages({ limit: 5, consumerId: 'c3', status: 'success' });
+    t.same(
+      page.data.map((m) => m.id),
+      done
+        .filter((m) => m.consumerId === 'c3')
+        .slice(-5)
+        .map((m) => m.id)
+        .reverse(),
+      'listed through the built index',
+    );
+  },
+);
