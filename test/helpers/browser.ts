@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Test } from 'tap';
@@ -51,7 +52,10 @@ export interface ConsolePage {
   open(path: string): Promise<void>;
   /** Signs in with `token` through the form, and waits for the overview. */
   signIn(token: string): Promise<void>;
-  /** Saves a screenshot of the page as docs/ui/NAME.png. */
+  /**
+   * Saves a screenshot of the page as NAME.png: in docs/ui when UPDATE_SCREENSHOTS=1, else in a
+   * temporary folder, so a test run leaves the working tree as it was.
+   */
   screenshot(name: string, options?: { fullPage?: boolean }): Promise<void>;
 }
 
@@ -116,7 +120,10 @@ export async function openConsole(
       await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
     },
     async screenshot(name, shotOptions = {}) {
-      const dir = path.join(REPO, 'docs', 'ui');
+      const dir =
+        process.env.UPDATE_SCREENSHOTS === '1'
+          ? path.join(REPO, 'docs', 'ui')
+          : path.join(os.tmpdir(), 'hooksd-screenshots');
       mkdirSync(dir, { recursive: true });
       // No caret, no animation: the same page gives the same picture.
       await page.screenshot({
