@@ -60,11 +60,12 @@ t.test(
     await page.getByRole('button', { name: 'Disable' }).focus();
     await page.keyboard.press('Enter');
     await page.getByRole('button', { name: 'Yes, disable' }).waitFor();
-    t.equal(
-      await page.evaluate(() => document.activeElement?.textContent),
-      'Yes, disable',
-      'the confirmation has the focus',
-    );
+    // The focus moves in an effect, after the paint that shows the question: wait for it.
+    const focused = await page
+      .waitForFunction(() => document.activeElement?.textContent === 'Yes, disable', null, { timeout: 15_000 })
+      .then(() => true)
+      .catch(() => false);
+    t.ok(focused, 'the confirmation has the focus');
     await page.keyboard.press('Enter');
     await page.getByRole('button', { name: 'Enable' }).waitFor();
     t.equal((await daemon.api('/v1/consumers/orders')).body.disabled, true, 'disabled in hooksd');
