@@ -25,6 +25,8 @@ export interface HealthSettings {
 export class ConsumerHealth {
   /** Consumers being disabled right now: concurrent failures here wait for the one decision. */
   private readonly disabling = new Set<string>();
+  /** Per consumer whose outcomes are being followed: the latest of each outcome that came in meanwhile. */
+  private readonly waiting = new Map<string, { success?: AttemptRecord; failure?: AttemptRecord }>();
 
   constructor(
     private readonly consumers: ConsumerRegistry,
@@ -33,16 +35,48 @@ export class ConsumerHealth {
     public settings: HealthSettings,
   ) {}
 
-  /** Follows an attempt's outcome; the control bucket being out of reach is logged, never stops delivery. */
-  async afterAttempt(consumerId: string, attempt: AttemptRecord): Promise<void> {
-    try {
-      await this.follow(consumerId, attempt);
-    } catch (error) {
-      this.log.warn(
-        { consumerId, reason: (error as Error).message },
-        "the consumer's health could not be recorded in the control bucket; the next attempt tries again",
-      );
+  /**
+   * Follows an attempt's outcome without holding the attempt up: what it changes is written to
+   * the control bucket in the background, one write at a time per consumer, so that a bucket out
+   * of reach (each write waiting for its timeout) never slows delivery. Outcomes that come in
+   * meanwhile are kept as the latest success and the latest failure, followed in order once the
+   * write in flight ends; one that cannot be recorded is logged, and the next attempt tries again.
+   */
+  afterAttempt(consumerId: string, attempt: AttemptRecord): Promise<void> {
+    const waiting = this.waiting.get(consumerId);
+    if (waiting !== undefined) {
+      waiting[attempt.outcome] = attempt;
+      return Promise.resolve();
     }
+    this.waiting.set(consumerId, {});
+    void this.drain(consumerId, [attempt]);
+    return Promise.resolve();
+  }
+
+  /** Resolves once every outcome handed over so far is followed. */
+  async idle(): Promise<void> {
+    while (this.waiting.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  private async drain(consumerId: string, outcomes: AttemptRecord[]): Promise<void> {
+    for (let next = outcomes; next.length > 0;) {
+      for (const attempt of next) {
+        try {
+          await this.follow(consumerId, attempt);
+        } catch (error) {
+          this.log.warn(
+            { consumerId, reason: (error as Error).message },
+            "the consumer's health could not be recorded in the control bucket; the next attempt tries again",
+          );
+        }
+      }
+      const { success, failure } = this.waiting.get(consumerId) ?? {};
+      this.waiting.set(consumerId, {});
+      next = [success, failure]
+        .filter((a): a is AttemptRecord => a !== undefined)
+        .sort((x, y) => x.startedAt + x.durationMs - (y.startedAt + y.durationMs));
+    }
+    this.waiting.delete(consumerId);
   }
 
   private async follow(consumerId: string, attempt: AttemptRecord): Promise<void> {

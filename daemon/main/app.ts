@@ -207,6 +207,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await sweeper.stop();
       await purger.stop();
       await dispatcher.stop(config.shutdown.timeout);
+      await health.idle();
       endLiveStreams();
       await api.stop();
       await agreement.stop();
