@@ -12,12 +12,12 @@ export async function carryOverLegacyControl(store: Store, instanceId: string, l
   if (await store.legacyControl.carriedOver()) return;
   const legacy = await store.legacyControl.read();
   const control = store.control;
-  const counts = { consumers: 0, secrets: 0, states: 0, tasks: 0, keptFromBucket: 0 };
+  const counts = { consumers: 0, secretRecords: 0, states: 0, tasks: 0, keptFromBucket: 0 };
   const carry = async (written: boolean, kind: keyof typeof counts) => {
     counts[written ? kind : 'keptFromBucket'] += 1;
   };
   for (const [id, record] of legacy.secrets)
-    await carry(await control.createIfAbsent('secrets', id, record), 'secrets');
+    await carry(await control.createIfAbsent('secrets', id, record), 'secretRecords');
   for (const [id, state] of legacy.states) await carry(await control.createIfAbsent('states', id, state), 'states');
   for (const task of legacy.tasks)
     await carry(await control.createIfAbsent('tasks', task.id, { ...task, instance: instanceId }), 'tasks');

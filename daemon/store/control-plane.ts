@@ -75,7 +75,14 @@ export class ControlPlane {
     this.bucket = options.bucket;
     this.log = log;
     const what = `the control bucket ${options.bucket} (a JetStream key-value bucket)`;
-    const kv = await patiently(() => js.views.kv(options.bucket, { history: 1, replicas: options.replicas }), {
+    const open = () =>
+      js.views.kv(options.bucket, { history: 1, replicas: options.replicas }).catch((error: NatsError) => {
+        // No responders: nothing answers on the JetStream API.
+        if (error.code === '503')
+          throw new HooksdError('HOOKSD_NATS_UNAVAILABLE', 'JetStream does not answer: is it enabled on this NATS?');
+        throw error;
+      });
+    const kv = await patiently(open, {
       failFast: options.failFast,
       stopping: options.stopping,
       waiting: (error, retryInMs) =>

@@ -46,7 +46,9 @@ t.test(
     const carried = first
       .logs()
       .filter((line) => line.msg === 'carried the control data kept in LevelDB over to the control bucket, once');
-    t.match(carried, [{ bucket: 'hooksd-control', consumers: 2, secrets: 4, states: 1, tasks: 1, keptFromBucket: 0 }]);
+    t.match(carried, [
+      { bucket: 'hooksd-control', consumers: 2, secretRecords: 4, states: 1, tasks: 1, keptFromBucket: 0 },
+    ]);
 
     const consumers = (await first.api('/v1/consumers')).body.data as Record<string, any>[];
     const byId = new Map(consumers.map((c) => [c.id, c]));
@@ -223,6 +225,6 @@ t.test('bucket unavailable - with nats.failFast, no JetStream stops hooksd at st
   t.match(error?.message, /exited before it was ready \(code 1\)/);
   t.match(
     error?.message,
-    /HOOKSD_NATS_UNAVAILABLE: cannot open the control bucket hooksd-control \(a JetStream key-value bucket\)/,
+    /HOOKSD_NATS_UNAVAILABLE: cannot open the control bucket hooksd-control \(a JetStream key-value bucket\): JetStream does not answer: is it enabled on this NATS\?/,
   );
 });
