@@ -225,6 +225,9 @@ t.test('bucket unavailable - with nats.failFast, no JetStream stops hooksd at st
   t.match(error?.message, /exited before it was ready \(code 1\)/);
   t.match(
     error?.message,
-    /HOOKSD_NATS_UNAVAILABLE: cannot open the control bucket hooksd-control \(a JetStream key-value bucket\): JetStream does not answer: is it enabled on this NATS\?/,
+    new RegExp(
+      'HOOKSD_NATS_UNAVAILABLE: cannot open the control bucket hooksd-control \\(a JetStream key-value bucket\\): ' +
+        'JetStream does not answer: is it enabled on this NATS\\?',
+    ),
   );
 });
