@@ -254,3 +254,30 @@ t.test(
     );
   },
 );
+
+t.test('shared control - a success on one instance stops the failure clock another instance started', async (t) => {
+  const nats = await startNats(t);
+  // The same consumer, reached from A at an address that fails and from B at one that answers, slowly.
+  const failing = await startReceiver(t, () => ({ status: 500 }));
+  const slow = await startReceiver(t, () => ({ status: 200, delayMs: 3000 }));
+  const start = (id: string, url: string) =>
+    startInProcess(t, {
+      instance: { id },
+      nats: { servers: [nats.url], durable: `hooksd-${id}` },
+      eventTypes: [{ name: 'order.placed' }],
+      consumers: [{ id: 'flaky', url, retrySchedule: ['0s'] }],
+    });
+  const a = await start('a', failing.url);
+  const b = await start('b', slow.url);
+  t.equal((await publish(a, 0)).status, 202);
+  const started = await eventually(async () => (await b.api('/v1/consumers/flaky')).body.failingSince ?? undefined);
+  t.type(started, 'string', "A's failure started the clock, seen on B");
+  await slow.waitFor(1);
+  await eventually(async () => ((await a.api('/v1/consumers/flaky')).body.failingSince === null ? true : undefined));
+  t.pass("B's success stopped it, seen on A");
+  t.same(
+    (await messagesOf(a, 'flaky')).map((m) => m.status),
+    ['failure'],
+    'A itself only ever failed',
+  );
+});
