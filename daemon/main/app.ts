@@ -165,7 +165,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       ops.attach(nats.nc);
       const { controlBucket: bucket, failFast } = config.nats;
       const replicas = (config.nats as { replicas?: number }).replicas ?? 1;
-      await store.control.open(nats.js, { bucket, replicas, failFast, stopping: () => draining }, log);
+      await store.control.open(nats.nc, { bucket, replicas, failFast, stopping: () => draining }, log);
       await carryOverLegacyControl(store, instanceId, log);
       await loadConsumers(config, settings, pipeline);
       await agreement.publish(config.consumers);

@@ -1,4 +1,13 @@
-import { Empty, headers, type JetStreamClient, type KV, type NatsError, type QueuedIterator, type KvEntry } from 'nats';
+import {
+  Empty,
+  headers,
+  type JetStreamClient,
+  type KV,
+  type KvEntry,
+  type NatsConnection,
+  type NatsError,
+  type QueuedIterator,
+} from 'nats';
 import type { Logger } from 'pino';
 import { HooksdError } from '../common/errors.js';
 import { patiently } from '../common/patience.js';
@@ -27,6 +36,9 @@ const WRONG_REVISION = 10071;
 const CAS_TRIES = 20;
 /** How long a write waits for the bucket's watch to bring it back before applying it here by itself. */
 const ECHO_WAIT_MS = 5_000;
+/** How often a watch that cannot be made again after a reconnection is tried again. */
+const REWATCH_MS = 1_000;
+const REWATCH_TIMEOUT_MS = 10_000;
 
 /**
  * The control plane: what every hooksd instance sharing one NATS JetStream shares, in one
@@ -70,7 +82,8 @@ export class ControlPlane {
    * Creates the bucket when missing (or binds it), then reads all its values and keeps watching.
    * A bucket that cannot be opened is tried again as NATS is at start (common/patience.ts).
    */
-  async open(js: JetStreamClient, options: ControlBucketOptions, log: Logger): Promise<void> {
+  async open(nc: NatsConnection, options: ControlBucketOptions, log: Logger): Promise<void> {
+    const js = nc.jetstream();
     this.js = js;
     this.bucket = options.bucket;
     this.log = log;
@@ -96,19 +109,17 @@ export class ControlPlane {
           `${stopped ? 'stopped while waiting: ' : ''}cannot open ${what}: ${error.message}`,
         ),
     });
-    let initialized!: () => void;
-    const ready = new Promise<void>((resolve) => (initialized = resolve));
-    this.watch = await kv.watch({ key: '>', initializedFn: () => initialized() });
-    this.watching = this.follow(this.watch);
-    await ready;
+    await this.startWatch(kv);
     this.kv = kv;
+    void this.rewatchOnReconnect(nc, kv);
     log.info({ bucket: options.bucket, keys: this.entries.size }, 'control bucket open');
   }
 
   async stop(): Promise<void> {
+    // The reconnection follower ends with the connection, or at its next status.
+    this.kv = undefined;
     this.watch?.stop();
     await this.watching;
-    this.kv = undefined;
     for (const waiter of this.waiters) waiter.resolve();
     this.waiters = [];
   }
@@ -309,6 +320,62 @@ export class ControlPlane {
     const entry = await (this.kv as KV).get(key);
     if (entry === null) return;
     this.take(entry);
+  }
+
+  /** Reads the bucket from `fromRevision` (from its last values, when left out) and keeps watching it. */
+  private async startWatch(kv: KV, fromRevision?: number, timeoutMs?: number): Promise<void> {
+    let initialized!: () => void;
+    let timer: NodeJS.Timeout | undefined;
+    const ready = new Promise<void>((resolve, reject) => {
+      initialized = resolve;
+      if (timeoutMs !== undefined)
+        timer = setTimeout(
+          () => reject(new HooksdError('HOOKSD_NATS_UNAVAILABLE', 'the watch did not start')),
+          timeoutMs,
+        );
+    });
+    const watch = await kv.watch({
+      key: '>',
+      initializedFn: () => initialized(),
+      ...(fromRevision === undefined ? {} : { resumeFromRevision: fromRevision }),
+    });
+    this.watch = watch;
+    this.watching = this.follow(watch);
+    try {
+      await ready;
+    } catch (error) {
+      watch.stop();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * After NATS comes back, watches again from the revision after the last one seen, at once:
+   * the client's own watch would notice the loss only after some missed heartbeats (13 s
+   * measured), and a change made meanwhile through another instance would wait that long.
+   */
+  private async rewatchOnReconnect(nc: NatsConnection, kv: KV): Promise<void> {
+    for await (const status of nc.status()) {
+      if (this.kv === undefined) return;
+      if (status.type !== 'reconnect') continue;
+      this.watch?.stop();
+      await this.watching;
+      while (this.kv !== undefined) {
+        try {
+          await this.startWatch(kv, this.seen + 1, REWATCH_TIMEOUT_MS);
+          this.log?.info({ bucket: this.bucket, fromRevision: this.seen + 1 }, 'watching the control bucket again');
+          break;
+        } catch (error) {
+          this.log?.warn(
+            { bucket: this.bucket, reason: (error as Error).message, retryInMs: REWATCH_MS },
+            'cannot watch the control bucket again yet',
+          );
+          await new Promise((resolve) => setTimeout(resolve, REWATCH_MS));
+        }
+      }
+    }
   }
 
   private async follow(watch: QueuedIterator<KvEntry>): Promise<void> {

@@ -231,3 +231,33 @@ t.test('bucket unavailable - with nats.failFast, no JetStream stops hooksd at st
     ),
   );
 });
+
+t.test('watch - after nats-server is killed and back, changes to the bucket still reach hooksd', async (t) => {
+  const dir = tempDir(t, 'watch-resumes');
+  const nats = await startNatsProcess(t, path.join(dir, 'nats'));
+  const file = await writeConfig(dir, {
+    nats: { servers: [nats.url] },
+    eventTypes: [{ name: 'order.placed' }],
+    consumers: [{ id: 'shop', url: 'http://127.0.0.1:9' }],
+  });
+  const daemon = await startDaemon(t, file);
+  await nats.kill();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await nats.start();
+  await eventually(async () => ((await daemon.api('/readyz')).status === 200 ? true : undefined), 30_000);
+  // Another instance (here a plain client) disables the consumer.
+  const nc = await connect({ servers: nats.url });
+  t.teardown(() => nc.close());
+  const kv = await nc.jetstream().views.kv('hooksd-control');
+  const putAt = Date.now();
+  await kv.put('states.shop', JSON.stringify({ disabled: true, disabledReason: 'by another instance', changedAt: 1 }));
+  const shown = await eventually(async () => {
+    const consumer = (await daemon.api('/v1/consumers/shop')).body;
+    return consumer.disabled ? consumer : undefined;
+  }, 30_000);
+  t.equal(shown.disabledReason, 'by another instance', 'the watch resumed by itself');
+  t.comment(`the change reached hooksd ${Date.now() - putAt} ms after it was written`);
+  // And a change through this instance's API still applies (its write comes back through the watch).
+  t.equal((await daemon.api('/v1/consumers/shop/enable', json('POST'))).status, 200);
+  t.equal((await daemon.api('/v1/consumers/shop')).body.disabled, false);
+});

@@ -20,7 +20,7 @@ t.test('retention - purges finished records past the cutoff and never pending wo
     await nc.close();
   });
   const bucket = { bucket: 'retention', replicas: 1, failFast: true, stopping: () => false };
-  await store.control.open(nc.jetstream(), bucket, pino({ level: 'silent' }));
+  await store.control.open(nc, bucket, pino({ level: 'silent' }));
   const now = Date.now();
   const day = 86_400_000;
   const event = (id: string, at: number): EventRecord => ({
