@@ -221,6 +221,14 @@ export const configSchema = {
         },
       }),
     }),
+    instance: section('This hooksd among the instances that share one NATS JetStream.', {
+      id: {
+        type: 'string',
+        pattern: CONSUMER_ID_PATTERN,
+        description:
+          "This instance's name among those sharing the control bucket, unique to each; left out, the host name.",
+      },
+    }),
     nats: section('Where events come from: NATS JetStream.', {
       servers: {
         type: 'array',
@@ -250,6 +258,15 @@ export const configSchema = {
         pattern: '^[A-Za-z0-9_-]+$',
         default: 'hooksd',
         description: 'Name of the durable pull consumer hooksd reads with.',
+      },
+      controlBucket: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9_-]+$',
+        default: 'hooksd-control',
+        description:
+          'The JetStream key-value bucket holding what every instance shares: consumers created through the API, ' +
+          "each consumer's enabled or disabled state, secrets and rotations, and tasks (docs/control-plane.md). " +
+          'Created when missing.',
       },
       createStream: { type: 'boolean', default: true, description: 'Create the stream when it does not exist yet.' },
       embeddedPort: {

@@ -259,6 +259,11 @@ export const readinessSchema = shape('Readiness', 'Whether hooksd takes work, an
     draining: { type: 'boolean', description: 'hooksd is stopping.' },
   }),
   problems: mapOf({ type: 'string' }, 'For each failing check, why.'),
+  details: mapOf(
+    { type: 'string' },
+    'What an operator should know that does not stop hooksd from taking work: `config` when the consumers in ' +
+      "this instance's config file differ from another instance's.",
+  ),
 });
 export const openApiSchema = {
   type: 'object',

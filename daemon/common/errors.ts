@@ -37,7 +37,12 @@ export const ERROR_CODES = {
       'its disk full; the message names the path, the cause and what to do. Writes that fail are retried by ' +
       'themselves once the store works again.',
   },
-  HOOKSD_NATS_UNAVAILABLE: { status: 503, meaning: 'NATS could not be reached or did not start.' },
+  HOOKSD_NATS_UNAVAILABLE: {
+    status: 503,
+    meaning:
+      'NATS could not be reached or did not start, or its control bucket (nats.controlBucket) could not be opened ' +
+      'or written: a change to consumers, their state or secrets waits until it can be.',
+  },
   HOOKSD_UNAUTHORIZED: { status: 401, meaning: 'The request has no valid bearer token.' },
   HOOKSD_FORBIDDEN: { status: 403, meaning: 'The token lacks the scope this route needs.' },
   HOOKSD_INVALID_REQUEST: {

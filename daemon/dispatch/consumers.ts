@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import type { ConsumerConfig } from '../../config/schema.js';
 import { generateSecret } from '../../plugins/standardWebhooks.js';
 import { HooksdError } from '../common/errors.js';
@@ -49,45 +50,72 @@ export interface Consumer {
 }
 
 /**
- * The consumers of the running config. Built once per config (start-up and reload), so the
- * hot path only looks up: `forEventType` answers from a per-type cache.
+ * The consumers of the running config and those created through the API. Built once per
+ * config (start-up and reload), then kept in step with the control bucket (store/control-plane.ts):
+ * a consumer created, changed, deleted, enabled or disabled, or a secret rotated through any
+ * instance applies here as soon as the bucket's watch brings it. The hot path only looks up:
+ * `forEventType` answers from a per-type cache.
  */
 export class ConsumerRegistry {
   private byId = new Map<string, Consumer>();
   private byEventType = new Map<string, Consumer[]>();
   private defaults!: ConsumerDefaults;
   private pipeline!: Pipeline;
+  private yaml = new Map<string, ConsumerConfig>();
+  /** The settings each consumer was built from: a change of state or secrets alone keeps its agents. */
+  private builtFrom = new Map<string, object>();
+  private loaded = false;
+  /** Loads and changes from the bucket, one after the other. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
     private readonly configDir: string,
-  ) {}
+    private readonly log: Logger,
+  ) {
+    store.control.listen((kind, id) => {
+      if (this.loaded && (kind === 'consumers' || kind === 'states' || kind === 'secrets'))
+        void this.serially(() => this.refresh(id));
+    });
+  }
 
   /**
    * Builds the consumers of the config file and those created through the API. A YAML consumer
    * wins over an API consumer with the same id; the ids of the API consumers it hides are returned.
    */
-  async load(fromYaml: readonly ConsumerConfig[], defaults: ConsumerDefaults, pipeline: Pipeline): Promise<string[]> {
-    const yamlIds = new Set(fromYaml.map((c) => c.id));
-    // Kept as the API validated them on create and update.
-    const fromApi = (await this.store.control.apiConsumers()) as ConsumerConfig[];
-    const hidden = fromApi.filter((c) => yamlIds.has(c.id)).map((c) => c.id);
-    const entries = [
-      ...fromYaml.map((entry) => ({ entry, source: 'yaml' as const })),
-      ...fromApi.filter((c) => !yamlIds.has(c.id)).map((entry) => ({ entry, source: 'api' as const })),
-    ];
-    const states = await this.store.control.consumerStates(entries.map((e) => e.entry.id));
-    const next = new Map<string, Consumer>();
-    for (const [i, { entry, source }] of entries.entries()) {
-      next.set(entry.id, await this.build(entry, source, defaults, states[i] ?? {}, pipeline.forConsumer(entry)));
-    }
-    const previous = this.byId;
-    this.byId = next;
-    this.byEventType = new Map();
-    this.defaults = defaults;
-    this.pipeline = pipeline;
-    this.retire([...previous.values()]);
-    return hidden;
+  load(fromYaml: readonly ConsumerConfig[], defaults: ConsumerDefaults, pipeline: Pipeline): Promise<string[]> {
+    return this.serially(async () => {
+      const yaml = new Map(fromYaml.map((c) => [c.id, c]));
+      // Kept as the API validated them on create and update.
+      const fromApi = this.store.control.apiConsumers() as ConsumerConfig[];
+      const hidden = fromApi.filter((c) => yaml.has(c.id)).map((c) => c.id);
+      const next = new Map<string, Consumer>();
+      const builtFrom = new Map<string, object>();
+      for (const entry of [...fromYaml, ...fromApi.filter((c) => !yaml.has(c.id))]) {
+        const source = yaml.has(entry.id) ? 'yaml' : 'api';
+        let consumer: Consumer;
+        try {
+          const secrets = await this.ensureSecrets(entry);
+          consumer = this.build(entry, source, defaults, secrets, pipeline.forConsumer(entry));
+        } catch (error) {
+          if (source === 'yaml') throw error;
+          this.unusable(entry.id, error as Error);
+          continue;
+        }
+        next.set(entry.id, consumer);
+        builtFrom.set(entry.id, entry);
+      }
+      const previous = this.byId;
+      this.byId = next;
+      this.builtFrom = builtFrom;
+      this.yaml = yaml;
+      this.byEventType = new Map();
+      this.defaults = defaults;
+      this.pipeline = pipeline;
+      this.loaded = true;
+      this.retire([...previous.values()]);
+      return hidden;
+    });
   }
 
   /**
@@ -95,37 +123,150 @@ export class ConsumerRegistry {
    * else a generated one; either way it is returned so the caller can show it once.
    */
   async create(entry: ConsumerConfig, secret = generateSecret()): Promise<{ consumer: Consumer; secret: string }> {
+    this.mustBeLoaded();
     if (this.byId.has(entry.id))
       throw new HooksdError('HOOKSD_CONSUMER_EXISTS', `a consumer with id "${entry.id}" already exists`);
-    const consumerPipeline = this.pipelineFor(entry);
-    const record: SecretRecord = { secrets: [{ secret, expiresAt: null }], configSecretHash: null };
-    await this.store.control.createApiConsumer(entry, record);
-    const consumer = await this.build(entry, 'api', this.defaults, {}, consumerPipeline);
-    this.set(consumer);
-    return { consumer, secret };
+    this.pipelineFor(entry);
+    const { control } = this.store;
+    // Claims the id for the group first; instances see the consumer once its secret is there.
+    await control.createApiConsumer(entry);
+    await control.putSecrets(entry.id, { secrets: [{ secret, expiresAt: null }], configSecretHash: null });
+    // Forgets any state left by an earlier consumer of that id.
+    if (control.consumerState(entry.id) !== undefined) await control.deleteState(entry.id);
+    return { consumer: await this.settled(entry.id), secret };
   }
 
   /** Replaces an API consumer's settings; its secrets and run-time state stay. */
   async update(entry: ConsumerConfig): Promise<Consumer> {
-    const current = this.apiConsumer(entry.id);
-    const consumerPipeline = this.pipelineFor(entry);
-    await this.store.control.updateApiConsumer(entry);
-    const consumer = await this.build(entry, 'api', this.defaults, current.state, consumerPipeline);
-    this.set(consumer);
-    this.retire([current]);
-    return consumer;
+    this.apiConsumer(entry.id);
+    this.pipelineFor(entry);
+    await this.store.control.putApiConsumer(entry);
+    return this.settled(entry.id);
   }
 
   /**
-   * Deletes an API consumer. Its messages stay; those still due end as `skipped` now, so a
-   * consumer created later with the same id never receives them.
+   * Deletes an API consumer. Its messages stay; those still due end as `skipped` (on every
+   * instance, each for the messages it holds), so a consumer created later with the same id
+   * never receives them.
    */
   async remove(id: string): Promise<void> {
-    const current = this.apiConsumer(id);
+    this.apiConsumer(id);
     await this.store.control.deleteApiConsumer(id);
-    this.byId.delete(id);
-    this.byEventType = new Map();
-    this.retire([current]);
+    await this.queue;
+  }
+
+  /** The stored settings of an API consumer, as created or last updated. */
+  async apiConfig(id: string): Promise<ConsumerConfig> {
+    this.apiConsumer(id);
+    const stored = this.store.control.apiConsumer(id);
+    if (stored === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no consumer with id "${id}"`);
+    return stored as ConsumerConfig;
+  }
+
+  get(id: string): Consumer | undefined {
+    return this.byId.get(id);
+  }
+
+  all(): Consumer[] {
+    return [...this.byId.values()];
+  }
+
+  /**
+   * Changes the consumer's run-time state, decided once for the group: `change` gets the state
+   * the bucket holds (and the consumer) and answers the new one, or undefined for no change; it
+   * runs again if another instance changed the state meanwhile. Resolves to whether this call
+   * wrote it, once it applies here.
+   */
+  async changeState(
+    id: string,
+    change: (state: ConsumerState, consumer: Consumer) => ConsumerState | undefined,
+  ): Promise<boolean> {
+    const current = this.byId.get(id);
+    if (current === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no consumer with id "${id}"`);
+    const written = await this.store.control.changeState(id, (stored) => change(stored ?? {}, current));
+    if (written) await this.queue;
+    return written;
+  }
+
+  /**
+   * Replaces the consumer's signing secret with a new one, returned once; the current ones
+   * keep signing for `graceMs`. Kept in the control bucket, so every instance signs with it.
+   */
+  async rotateSecret(id: string, graceMs: number): Promise<string> {
+    const current = this.byId.get(id);
+    if (current === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no consumer with id "${id}"`);
+    let secret = '';
+    const configSecret = current.configSecret;
+    await this.store.control.changeSecrets(id, (stored) => {
+      const rotated = rotate(effectiveSecrets(configSecret, stored) ?? current.secrets, graceMs);
+      secret = rotated.secret;
+      return {
+        secrets: rotated.secrets,
+        configSecretHash: configSecret === undefined ? null : secretDigest(configSecret),
+      };
+    });
+    await this.queue;
+    return secret;
+  }
+
+  /** Waits for the changes queued so far to apply, then answers the consumer they built. */
+  private async settled(id: string): Promise<Consumer> {
+    await this.queue;
+    const consumer = this.byId.get(id);
+    if (consumer === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no consumer with id "${id}"`);
+    return consumer;
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Brings one consumer in line with the config file and the bucket. An API consumer seen
+   * before its secret waits for it; one deleted from the bucket goes, its due messages skipped.
+   */
+  private async refresh(id: string): Promise<void> {
+    const current = this.byId.get(id);
+    const entry = this.yaml.get(id) ?? (this.store.control.apiConsumer(id) as ConsumerConfig | undefined);
+    if (entry === undefined) {
+      if (current === undefined) return;
+      this.byId.delete(id);
+      this.builtFrom.delete(id);
+      this.byEventType = new Map();
+      this.retire([current]);
+      await this.skipDue(id);
+      return;
+    }
+    const secrets = effectiveSecrets(entry.secret, this.store.control.secrets(id));
+    if (secrets === undefined) return;
+    try {
+      if (current !== undefined && this.builtFrom.get(id) === entry) {
+        const state = this.store.control.consumerState(id) ?? {};
+        const keys = current.secrets === secrets ? current.signingKeys : signingKeys(secrets);
+        this.set(
+          Object.freeze({
+            ...current,
+            state,
+            disabled: state.disabled ?? current.configDisabled,
+            secrets,
+            signingKeys: keys,
+          }),
+        );
+        return;
+      }
+      const source = this.yaml.has(id) ? 'yaml' : 'api';
+      this.set(this.build(entry, source, this.defaults, secrets, this.pipelineFor(entry)));
+      this.builtFrom.set(id, entry);
+      if (current !== undefined) this.retire([current]);
+    } catch (error) {
+      this.unusable(id, error as Error);
+    }
+  }
+
+  /** Those of the deleted consumer's messages still due end as skipped. */
+  private async skipDue(id: string): Promise<void> {
     for (;;) {
       const due = await this.store.due.entries(id, END_OF_TIME, DELETE_STEP);
       if (due.length === 0) return;
@@ -146,53 +287,23 @@ export class ConsumerRegistry {
     }
   }
 
-  /** The stored settings of an API consumer, as created or last updated. */
-  async apiConfig(id: string): Promise<ConsumerConfig> {
-    this.apiConsumer(id);
-    const stored = await this.store.control.apiConsumer(id);
-    if (stored === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no consumer with id "${id}"`);
-    return stored as ConsumerConfig;
+  private unusable(id: string, error: Error): void {
+    this.log.error(
+      { consumerId: id, bucket: this.store.control.bucketName, reason: error.message },
+      'a consumer in the control bucket cannot be used: skipped until it is changed',
+    );
   }
 
-  get(id: string): Consumer | undefined {
-    return this.byId.get(id);
-  }
-
-  all(): Consumer[] {
-    return [...this.byId.values()];
-  }
-
-  /** Persists a change of the consumer's run-time state and applies it. */
-  async updateState(id: string, change: Partial<ConsumerState>): Promise<Consumer> {
-    const current = this.byId.get(id);
-    if (current === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no consumer with id "${id}"`);
-    const state = { ...current.state, ...change };
-    await this.store.control.putConsumerState(id, state);
-    const updated = Object.freeze({ ...current, state, disabled: state.disabled ?? current.configDisabled });
-    this.byId.set(id, updated);
-    this.byEventType = new Map();
-    return updated;
-  }
-
-  /**
-   * Replaces the consumer's signing secret with a new one, returned once; the current ones
-   * keep signing for `graceMs`. Kept in the store, so it outlives restarts and reloads.
-   */
-  async rotateSecret(id: string, graceMs: number): Promise<string> {
-    const current = this.byId.get(id);
-    if (current === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no consumer with id "${id}"`);
-    const { secret, secrets } = rotate(current.secrets, graceMs);
-    const configSecret = current.configSecret;
-    await this.store.control.putSecrets(id, {
-      secrets,
-      configSecretHash: configSecret === undefined ? null : secretDigest(configSecret),
-    });
-    this.byId.set(id, Object.freeze({ ...current, secrets, signingKeys: signingKeys(secrets) }));
-    this.byEventType = new Map();
-    return secret;
+  private mustBeLoaded(): void {
+    if (!this.loaded)
+      throw new HooksdError(
+        'HOOKSD_NATS_UNAVAILABLE',
+        'consumers are not loaded yet: hooksd is waiting for NATS and its control bucket (see /readyz)',
+      );
   }
 
   private apiConsumer(id: string): Consumer {
+    this.mustBeLoaded();
     const current = this.byId.get(id);
     if (current === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no consumer with id "${id}"`);
     if (current.source !== 'api')
@@ -240,13 +351,14 @@ export class ConsumerRegistry {
     for (const consumer of this.byId.values()) destroyAgents(consumer);
   }
 
-  private async build(
+  private build(
     entry: ConsumerConfig,
     source: Consumer['source'],
     defaults: ConsumerDefaults,
-    state: ConsumerState,
+    secrets: StoredSecret[],
     pipeline: ConsumerPipeline,
-  ): Promise<Consumer> {
+  ): Consumer {
+    const state = this.store.control.consumerState(entry.id) ?? {};
     const concurrency = entry.concurrency ?? defaults.concurrency;
     const agentOptions = { keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency };
     const tls = {
@@ -268,21 +380,25 @@ export class ConsumerRegistry {
       timeout: entry.timeout ?? defaults.timeout,
       concurrency,
       rateLimit: entry.rateLimit,
-      ...(await this.secretsOf(entry)),
+      secrets,
+      signingKeys: signingKeys(secrets),
       configSecret: entry.secret,
       agent: { http: new http.Agent(agentOptions), https: new https.Agent({ ...agentOptions, ...tls }) },
       pipeline,
     });
   }
 
-  /** The config's secret, or the rotated or generated ones kept in the store (generated on first start). */
-  private async secretsOf(entry: ConsumerConfig): Promise<{ secrets: StoredSecret[]; signingKeys: SigningKey[] }> {
-    let secrets = effectiveSecrets(entry.secret, await this.store.control.secrets(entry.id));
-    if (secrets === undefined) {
-      secrets = [{ secret: generateSecret(), expiresAt: null }];
-      await this.store.control.putSecrets(entry.id, { secrets, configSecretHash: null });
-    }
-    return { secrets, signingKeys: signingKeys(secrets) };
+  /**
+   * The config's secret, or the rotated or generated ones kept in the bucket; generated when
+   * there are none, unless another instance generated them first.
+   */
+  private async ensureSecrets(entry: ConsumerConfig): Promise<StoredSecret[]> {
+    const { control } = this.store;
+    const found = effectiveSecrets(entry.secret, control.secrets(entry.id));
+    if (found !== undefined) return found;
+    const record: SecretRecord = { secrets: [{ secret: generateSecret(), expiresAt: null }], configSecretHash: null };
+    await control.createSecrets(entry.id, record);
+    return effectiveSecrets(entry.secret, control.secrets(entry.id)) ?? record.secrets;
   }
 
   /** PEM text as given, or read from a file path relative to the config file. */

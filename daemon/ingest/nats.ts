@@ -53,7 +53,8 @@ export async function openNats(config: HooksdConfig, log: Logger, stopping: () =
   }
   const state = { connected: true };
   void followStatus(nc, state, log);
-  const jsm = await nc.jetstreamManager();
+  // Not checked here: the control bucket, opened next, waits for JetStream as this waits for NATS.
+  const jsm = await nc.jetstreamManager({ checkAPI: false });
   return {
     nc,
     js: nc.jetstream(),

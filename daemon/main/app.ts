@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { HooksdConfig } from '../../config/schema.js';
@@ -24,8 +25,10 @@ import { DeliveryStats } from '../dispatch/delivery-stats.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { ConsumerHealth } from '../dispatch/health.js';
 import { Pipeline } from '../dispatch/pipeline.js';
+import { YamlAgreement } from '../dispatch/yaml-agreement.js';
 import { Ingest } from '../ingest/ingest.js';
 import { ensureStreamAndConsumer, openNats, type NatsHandle } from '../ingest/nats.js';
+import { carryOverLegacyControl } from '../store/control-migration.js';
 import { Store } from '../store/store.js';
 import { Purger } from '../sweeper/retention.js';
 import { Sweeper } from '../sweeper/sweeper.js';
@@ -54,7 +57,9 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   let running = config;
   let settings = partSettings(config);
   const store = new Store(config.storage.path);
-  const consumers = new ConsumerRegistry(store, path.dirname(path.resolve(deps.configFile)));
+  const instanceId = config.instance.id ?? os.hostname();
+  const consumers = new ConsumerRegistry(store, path.dirname(path.resolve(deps.configFile)), log);
+  const agreement = new YamlAgreement(store, instanceId, log);
   const ops = new OpsEvents(log);
   const metrics = new Metrics();
   const health = new ConsumerHealth(consumers, ops, log, settings.health);
@@ -65,7 +70,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const sweeper = new Sweeper(store, dispatcher, config.delivery.sweepSchedule, metrics, log);
   dispatcher.refill = () => sweeper.sweepSoon();
   const purger = new Purger(store, config.storage.retention, config.storage.purgeSchedule, log);
-  const tasks = new Tasks(store, consumers, dispatcher, log);
+  const tasks = new Tasks(store, consumers, dispatcher, log, instanceId);
   let pipeline: Pipeline | undefined;
   const loadConsumers = async (next: HooksdConfig, nextSettings: PartSettings, loaded: Pipeline) => {
     const hidden = await consumers.load(next.consumers, nextSettings.consumerDefaults, loaded);
@@ -95,13 +100,17 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
         ? 'not connected yet'
         : !nats.connected
           ? 'the connection is lost; reconnecting'
-          : 'connected; ingest is starting';
+          : store.control.isOpen
+            ? 'connected; ingest is starting'
+            : `connected; opening the control bucket ${config.nats.controlBucket}`;
     const problems = {
       ...(checks.store ? {} : { store: storeProblem ?? 'the store cannot be written' }),
       ...(checks.nats ? {} : { nats: natsProblem }),
       ...(draining ? { draining: 'hooksd is stopping: it takes no new work' } : {}),
     };
-    return { ready: checks.store && checks.nats && !draining, checks, problems };
+    const yaml = agreement.problem();
+    const details: Record<string, string> = yaml === undefined ? {} : { config: yaml };
+    return { ready: checks.store && checks.nats && !draining, checks, problems, details };
   });
   store.health.onChange = (failure) => {
     if (failure === undefined)
@@ -150,11 +159,16 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await stats.load();
       stats.start();
       await pipeline.start();
-      await loadConsumers(config, settings, pipeline);
       store.onStatusCounts = metrics.followStatuses(() => store.countStatus('attempting'));
       const url = await api.start();
       nats = await openNats(config, log, () => draining);
       ops.attach(nats.nc);
+      const { controlBucket: bucket, failFast } = config.nats;
+      const replicas = (config.nats as { replicas?: number }).replicas ?? 1;
+      await store.control.open(nats.nc, { bucket, replicas, failFast, stopping: () => draining }, log);
+      await carryOverLegacyControl(store, instanceId, log);
+      await loadConsumers(config, settings, pipeline);
+      await agreement.publish(config.consumers);
       await ensureStreamAndConsumer(nats.jsm, config, log);
       metrics.watchNats(nats.jsm, config.nats.stream, config.nats.durable);
       sweeper.start();
@@ -174,6 +188,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       const loaded = await Pipeline.load(next, deps.configFile);
       await loaded.start();
       await loadConsumers(next, nextSettings, loaded);
+      if (store.control.isOpen) await agreement.publish(next.consumers);
       pipeline = loaded;
       const needRestart = sectionsNeedingRestart(running, next);
       if (needRestart.length > 0)
@@ -192,8 +207,11 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await sweeper.stop();
       await purger.stop();
       await dispatcher.stop(config.shutdown.timeout);
+      await health.idle();
       endLiveStreams();
       await api.stop();
+      await agreement.stop();
+      await store.control.stop();
       await nats?.stop();
       await stats.stop();
       await store.stop();

@@ -1,84 +1,42 @@
-import type { GroupCommit } from './group-commit.js';
 import type { Keyspace } from './keyspace.js';
 import type { ApiConsumerRecord, ConsumerState, SecretRecord, TaskRecord } from './records.js';
 
+/** Marks, among the counters, that the control data was carried over to the control bucket. */
+const MIGRATED = 'controlCarriedOver';
+
+/** The control data hooksd up to 0.2 kept in LevelDB, as it was left there. */
+export interface LegacyControlData {
+  apiConsumers: ApiConsumerRecord[];
+  secrets: [string, SecretRecord][];
+  states: [string, ConsumerState][];
+  tasks: TaskRecord[];
+}
+
 /**
- * What hooksd keeps about its consumers and bulk tasks, beside the delivery records: the
- * consumers created through the API, generated and rotated secrets, run-time state (enabled
- * or disabled, failing since) and tasks. Every write here is synced.
+ * The consumers, secrets, states and tasks hooksd kept in LevelDB before they moved to the
+ * control bucket (control-plane.ts): read once, when they are carried over at the first start,
+ * and left as they were (an older hooksd still finds them), with a mark that they were.
  */
-export class ControlRecords {
-  constructor(
-    private readonly space: Keyspace,
-    private readonly writer: GroupCommit,
-  ) {}
+export class LegacyControl {
+  constructor(private readonly space: Keyspace) {}
 
-  async apiConsumers(): Promise<ApiConsumerRecord[]> {
-    return this.space.apiConsumers.values().all();
+  async carriedOver(): Promise<boolean> {
+    return (await this.space.counters.get(MIGRATED)) !== undefined;
   }
 
-  async apiConsumer(id: string): Promise<ApiConsumerRecord | undefined> {
-    return (await this.space.apiConsumers.get(id)) ?? undefined;
+  async read(): Promise<LegacyControlData> {
+    const { apiConsumers, secrets, consumerState, tasks } = this.space;
+    return {
+      apiConsumers: await apiConsumers.values().all(),
+      secrets: await secrets.iterator().all(),
+      states: await consumerState.iterator().all(),
+      tasks: await tasks.values().all(),
+    };
   }
 
-  /** Stores a new API consumer with its secrets, forgetting any state left by an earlier one of that id. */
-  async createApiConsumer(entry: ApiConsumerRecord, secrets: SecretRecord): Promise<void> {
-    const { apiConsumers, secrets: secretsLevel, consumerState } = this.space;
-    await this.writer.write(
-      [
-        { type: 'put', sublevel: apiConsumers, key: entry.id, value: entry },
-        { type: 'put', sublevel: secretsLevel, key: entry.id, value: secrets },
-        { type: 'del', sublevel: consumerState, key: entry.id },
-      ],
-      true,
-    );
-  }
-
-  async updateApiConsumer(entry: ApiConsumerRecord): Promise<void> {
-    await this.writer.write([{ type: 'put', sublevel: this.space.apiConsumers, key: entry.id, value: entry }], true);
-  }
-
-  /** Forgets an API consumer with its secrets and state. */
-  async deleteApiConsumer(id: string): Promise<void> {
-    const { apiConsumers, secrets, consumerState } = this.space;
-    await this.writer.write(
-      [apiConsumers, secrets, consumerState].map((sublevel) => ({ type: 'del' as const, sublevel, key: id })),
-      true,
-    );
-  }
-
-  async secrets(consumerId: string): Promise<SecretRecord | undefined> {
-    return (await this.space.secrets.get(consumerId)) ?? undefined;
-  }
-
-  async putSecrets(consumerId: string, record: SecretRecord): Promise<void> {
-    await this.writer.write([{ type: 'put', sublevel: this.space.secrets, key: consumerId, value: record }], true);
-  }
-
-  async consumerStates(ids: string[]): Promise<(ConsumerState | undefined)[]> {
-    return this.space.consumerState.getMany(ids);
-  }
-
-  async putConsumerState(consumerId: string, state: ConsumerState): Promise<void> {
-    await this.writer.write([{ type: 'put', sublevel: this.space.consumerState, key: consumerId, value: state }], true);
-  }
-
-  async tasks(): Promise<TaskRecord[]> {
-    return this.space.tasks.values().all();
-  }
-
-  async task(id: string): Promise<TaskRecord | undefined> {
-    return (await this.space.tasks.get(id)) ?? undefined;
-  }
-
-  async deleteTasks(ids: string[]): Promise<void> {
-    await this.writer.write(
-      ids.map((key) => ({ type: 'del' as const, sublevel: this.space.tasks, key })),
-      true,
-    );
-  }
-
-  async putTask(task: TaskRecord): Promise<void> {
-    await this.writer.write([{ type: 'put', sublevel: this.space.tasks, key: task.id, value: task }], true);
+  async markCarriedOver(): Promise<void> {
+    await this.space.db.batch([{ type: 'put', sublevel: this.space.counters, key: MIGRATED, value: {} }], {
+      sync: true,
+    });
   }
 }

@@ -29,15 +29,14 @@ import type {
  *   messagesByConsumerStatus consumer \0 status \0 msgId → '' (the console's usual filter: one range)
  *   attempts          msgId \0 attemptNo      → AttemptRecord
  *   due               consumerId \0 dueAt \0 msgId → ''  (the message's nextAttemptAt, as a key)
- *   consumerState     consumerId              → ConsumerState
  *   deadLetters       dlqId                   → DeadLetterRecord
- *   secrets           consumerId              → SecretRecord (generated and rotated secrets)
- *   apiConsumers      consumerId              → ApiConsumerRecord (consumers created through the API)
- *   tasks             taskId                  → TaskRecord (bulk recover and replay-missing)
+ *   secrets, apiConsumers, consumerState, tasks: where hooksd 0.2 kept its control data (consumerId
+ *                     or taskId → record), now read only to carry it over to the control bucket (control.ts)
  *   deliveryMinutes   minute \0 consumerId    → DeliveryMinuteRecord (delivery stats, the last day or so)
  *   counters          'statusCounts'          → StatusCounts (messages per status, written with every change)
  *                     'consumer' \0 consumerId → StatusCounts (the same per consumer)
  *                     'consumerStatusIndex'   → {} (the index and counts per consumer were built)
+ *                     'controlCarriedOver'    → {} (the control data was carried over to the control bucket)
  */
 
 export const SEP = '\x00';

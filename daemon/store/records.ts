@@ -135,6 +135,17 @@ export interface TaskRecord {
   /** Messages resent (recover) or created (replay-missing). */
   sent: number;
   error: string | null;
+  /** The instance that runs it (instance.id): the one whose store holds the messages it looks at. */
+  instance?: string;
+}
+
+/** What an instance publishes about its config file, so that instances can tell they read different ones. */
+export interface YamlDigestRecord {
+  /** SHA-256 of the config file's consumers, as loaded. */
+  digest: string;
+  consumers: number;
+  /** When the instance last said so: records not renewed for a while are of instances gone. */
+  at: number;
 }
 
 /**

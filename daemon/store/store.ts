@@ -1,4 +1,5 @@
-import { ControlRecords } from './control.js';
+import { LegacyControl } from './control.js';
+import { ControlPlane } from './control-plane.js';
 import { DueIndex } from './due-index.js';
 import { GroupCommit } from './group-commit.js';
 import {
@@ -33,13 +34,16 @@ export type { BatchOp } from './keyspace.js';
  * builders below and hand them to `write`, so records that belong together (an event and its
  * fan-out, an attempt and its message's new status) land in one atomic write. Reads go
  * through the methods here and through `lists` (API pages), `scans` (long walks), `due` (the
- * due index) and `control` (consumers, secrets and tasks).
+ * due index). What all instances share (consumers created through the API, their state,
+ * secrets and tasks) is in `control`, the control bucket in NATS JetStream, opened once NATS is
+ * connected; `legacyControl` is where hooksd 0.2 kept it in LevelDB.
  */
 export class Store {
   readonly lists: Lists;
   readonly scans: Scans;
   readonly due: DueIndex;
-  readonly control: ControlRecords;
+  readonly control: ControlPlane;
+  readonly legacyControl: LegacyControl;
   /** Told after each write how many messages entered (+n) or left (-n) each status. */
   onStatusCounts: ((changes: Map<MessageStatus, number>) => void) | undefined;
   private readonly space: Keyspace;
@@ -67,7 +71,8 @@ export class Store {
     this.lists = new Lists(this.space);
     this.scans = new Scans(this.space);
     this.due = new DueIndex(this.space, this.writer);
-    this.control = new ControlRecords(this.space, this.writer);
+    this.control = new ControlPlane();
+    this.legacyControl = new LegacyControl(this.space);
   }
 
   /**

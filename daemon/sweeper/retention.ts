@@ -42,7 +42,8 @@ export async function purgeOlderThan(
     await flushIfFull();
   }
   await flushIfFull(true);
-  const finished = (await store.control.tasks()).filter((task) => task.finishedAt !== null && task.finishedAt < cutoff);
+  // Tasks are in the control bucket, shared: any instance's purge deletes those finished long ago.
+  const finished = store.control.tasks().filter((task) => task.finishedAt !== null && task.finishedAt < cutoff);
   if (finished.length > 0) await store.control.deleteTasks(finished.map((task) => task.id));
   counts.tasks = finished.length;
   if (counts.messages + counts.events + counts.deadLetters + counts.tasks > 0)

@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js';
 
 const STEP = 100;
 const WAIT_MS = 25;
+const SAVE_RETRY_MS = 1000;
 
 /** A record a task looks at: one of the consumer's messages (recover) or an event (replay-missing). */
 type Item = ({ key: string; message: MessageRecord } | { key: string; event: EventRecord }) & { wanted?: boolean };
@@ -53,12 +54,14 @@ export class Tasks {
     private readonly consumers: ConsumerRegistry,
     private readonly dispatcher: Dispatcher,
     private readonly log: Logger,
+    /** instance.id: tasks are kept in the control bucket, and this instance resumes its own. */
+    private readonly instanceId: string,
   ) {}
 
-  /** Resumes the tasks a previous run left unfinished. */
+  /** Resumes the tasks this instance left unfinished. */
   async start(): Promise<void> {
-    const tasks = await this.store.control.tasks();
-    for (const task of tasks.filter((t) => t.status === 'running')) {
+    const tasks = this.store.control.tasks();
+    for (const task of tasks.filter((t) => t.status === 'running' && t.instance === this.instanceId)) {
       this.log.info({ taskId: task.id, kind: task.kind, examined: task.examined, sent: task.sent }, 'resuming task');
       this.run(task);
     }
@@ -86,6 +89,7 @@ export class Tasks {
       examined: 0,
       sent: 0,
       error: null,
+      instance: this.instanceId,
     };
     await this.save(task);
     this.run({ ...task });
@@ -93,7 +97,7 @@ export class Tasks {
   }
 
   async get(id: string): Promise<TaskRecord> {
-    const task = await this.store.control.task(id);
+    const task = this.store.control.task(id);
     if (task === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no task with id "${id}"`);
     return task;
   }
@@ -247,16 +251,16 @@ export class Tasks {
     for (const id of ids) if (this.dispatcher.has(id)) run.inFlight.add(id);
   }
 
-  /** Saves the task's progress; while the store cannot be written, waits until it can. */
+  /** Saves the task's progress in the control bucket; while NATS cannot take it, tries again every second. */
   private async save(task: TaskRecord): Promise<void> {
     for (;;) {
       try {
-        await this.store.control.putTask(task);
+        await this.store.control.putTask({ ...task, pending: [...task.pending] });
         return;
       } catch (error) {
-        const storage = error instanceof HooksdError && error.code === 'HOOKSD_STORAGE_UNAVAILABLE';
-        if (!storage || this.stopping) throw error;
-        await this.store.health.whenHealthy();
+        const away = error instanceof HooksdError && error.code === 'HOOKSD_NATS_UNAVAILABLE';
+        if (!away || this.stopping) throw error;
+        await new Promise((resolve) => setTimeout(resolve, SAVE_RETRY_MS));
       }
     }
   }

@@ -4,8 +4,13 @@ import type { RouteTable } from '../route-table.js';
 /** Liveness always answers; readiness answers 503 until NATS and the store are up, and while draining. */
 export function healthRoutes(
   routes: RouteTable,
-  /** `problems` says, for each check that fails, why. */
-  readiness: () => { ready: boolean; checks: Record<string, boolean>; problems: Record<string, string> },
+  /** `problems` says, for each check that fails, why; `details`, what is worth knowing all the same. */
+  readiness: () => {
+    ready: boolean;
+    checks: Record<string, boolean>;
+    problems: Record<string, string>;
+    details: Record<string, string>;
+  },
 ): void {
   routes.add(
     {
@@ -29,9 +34,9 @@ export function healthRoutes(
       otherAnswers: { 503: { description: 'Not ready: `problems` says why', schema: readinessSchema } },
     },
     (_input, ctx) => {
-      const { ready, checks, problems } = readiness();
+      const { ready, checks, problems, details } = readiness();
       ctx.status = ready ? 200 : 503;
-      ctx.body = { status: ready ? 'ready' : 'not ready', checks, problems };
+      ctx.body = { status: ready ? 'ready' : 'not ready', checks, problems, details };
     },
   );
 }

@@ -35,7 +35,7 @@ const testBody = {
 };
 
 function presentTask(task: TaskRecord) {
-  const { position: _position, pending: _pending, ...shown } = task;
+  const { position: _position, pending: _pending, instance: _instance, ...shown } = task;
   return {
     ...shown,
     since: iso(task.since),

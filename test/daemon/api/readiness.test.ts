@@ -9,7 +9,7 @@ t.test('readiness - what the overview shows: NATS and the store checked, nothing
   // process whose NATS server is gone does not always let the test process end.
   t.same(await hooksd.api('/readyz'), {
     status: 200,
-    body: { status: 'ready', checks: { store: true, nats: true, draining: false }, problems: {} },
+    body: { status: 'ready', checks: { store: true, nats: true, draining: false }, problems: {}, details: {} },
   });
 });
 

@@ -4,12 +4,23 @@ import { sortableId } from '../../../daemon/store/ids.js';
 import type { EventRecord, MessageRecord, TaskRecord } from '../../../daemon/store/records.js';
 import { purgeOlderThan } from '../../../daemon/sweeper/retention.js';
 import { Store } from '../../../daemon/store/store.js';
+import { connect } from 'nats';
 import { tempDir } from '../../helpers/hooksd.js';
+import { startNats } from '../../helpers/nats.js';
 
 t.test('retention - purges finished records past the cutoff and never pending work', async (t) => {
   const store = new Store(tempDir(t, 'retention'));
   await store.start();
   t.teardown(() => store.stop());
+  // Tasks are in the control bucket, on a real nats-server.
+  const nats = await startNats(t);
+  const nc = await connect({ servers: nats.url });
+  t.teardown(async () => {
+    await store.control.stop();
+    await nc.close();
+  });
+  const bucket = { bucket: 'retention', replicas: 1, failFast: true, stopping: () => false };
+  await store.control.open(nc, bucket, pino({ level: 'silent' }));
   const now = Date.now();
   const day = 86_400_000;
   const event = (id: string, at: number): EventRecord => ({
@@ -92,7 +103,10 @@ t.test('retention - purges finished records past the cutoff and never pending wo
   const counts = await purgeOlderThan(store, now - 30 * day, pino({ level: 'silent' }));
   t.same(counts, { messages: 1, events: 1, deadLetters: 1, tasks: 1 });
   t.same(
-    (await store.control.tasks()).map((t) => t.id).sort(),
+    store.control
+      .tasks()
+      .map((t) => t.id)
+      .sort(),
     ['task-old-running', 'task-recent'],
     'a task finished before the cutoff is purged; a running one never',
   );
