@@ -259,6 +259,13 @@ export const readinessSchema = shape('Readiness', 'Whether hooksd takes work, an
     draining: { type: 'boolean', description: 'hooksd is stopping.' },
   }),
   problems: mapOf({ type: 'string' }, 'For each failing check, why.'),
+  instances: shape('ReadinessInstances', 'The instances of the group (docs/scaling.md).', {
+    self: text("This instance's id (`instance.id`)."),
+    live: list(
+      { type: 'string' },
+      'The ids of the instances alive as this one sees them (heard from within 6 s), itself included, sorted.',
+    ),
+  }),
 });
 export const openApiSchema = {
   type: 'object',

@@ -7,7 +7,7 @@ import type { ConsumerRegistry } from '../dispatch/consumers.js';
 import type { Dispatcher, Job } from '../dispatch/dispatcher.js';
 import type { Envelope } from '../dispatch/envelope.js';
 import { dispatchDue, eventRecord, messageFor } from '../dispatch/messages.js';
-import { sortableId } from '../store/ids.js';
+import { ownedId } from '../store/ids.js';
 import type { DeadLetterRecord } from '../store/records.js';
 import type { BatchOp, Store } from '../store/store.js';
 import type { EventCatalog } from './catalog.js';
@@ -255,7 +255,7 @@ export class Ingest {
       'event refused: kept in the dead-letter log',
     );
     return {
-      id: sortableId('dlq_', receivedAt),
+      id: ownedId('dlq_', receivedAt),
       receivedAt,
       subject: msg.subject,
       reason,

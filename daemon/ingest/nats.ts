@@ -108,7 +108,7 @@ async function followStatus(nc: NatsConnection, state: { connected: boolean }, l
  * with, or brings an existing consumer's ack wait and max ack pending in line with the config.
  */
 export async function ensureStreamAndConsumer(jsm: JetStreamManager, config: HooksdConfig, log: Logger): Promise<void> {
-  const { stream, subjects, durable, createStream, maxAckPending, ackWait } = config.nats;
+  const { stream, subjects, durable, createStream, maxAckPending, ackWait, replicas } = config.nats;
   try {
     await jsm.streams.info(stream);
   } catch (error) {
@@ -118,8 +118,8 @@ export async function ensureStreamAndConsumer(jsm: JetStreamManager, config: Hoo
         'HOOKSD_NATS_UNAVAILABLE',
         `stream ${stream} does not exist and nats.createStream is false`,
       );
-    await jsm.streams.add({ name: stream, subjects: [...subjects] });
-    log.info({ stream, subjects }, 'created stream');
+    await jsm.streams.add({ name: stream, subjects: [...subjects], num_replicas: replicas });
+    log.info({ stream, subjects, replicas }, 'created stream');
   }
   const wanted = { ack_wait: nanos(ackWait), max_ack_pending: maxAckPending };
   let existing;

@@ -24,13 +24,18 @@ import { DeliveryStats } from '../dispatch/delivery-stats.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { ConsumerHealth } from '../dispatch/health.js';
 import { Pipeline } from '../dispatch/pipeline.js';
+import { Handover } from '../ingest/handover.js';
 import { Ingest } from '../ingest/ingest.js';
 import { ensureStreamAndConsumer, openNats, type NatsHandle } from '../ingest/nats.js';
+import { Presence } from '../ingest/presence.js';
+import { presenceSubject } from '../common/subjects.js';
+import { instanceTag, setIdOwner } from '../store/ids.js';
 import { Store } from '../store/store.js';
 import { Purger } from '../sweeper/retention.js';
 import { Sweeper } from '../sweeper/sweeper.js';
 import { Tasks } from '../sweeper/tasks.js';
 import { packageVersion } from '../common/version.js';
+import { instanceIdOf } from './instance-id.js';
 import { partSettings, sectionsNeedingRestart, type PartSettings } from './settings.js';
 
 export interface App {
@@ -57,6 +62,13 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const consumers = new ConsumerRegistry(store, path.dirname(path.resolve(deps.configFile)));
   const ops = new OpsEvents(log);
   const metrics = new Metrics();
+  // This instance in its group (docs/scaling.md): the tag its message ids carry, who else is alive.
+  const instanceId = instanceIdOf(config);
+  const instance = { id: instanceId, tag: instanceTag(instanceId) };
+  setIdOwner(instanceId);
+  let presence: Presence | undefined;
+  let handover: Handover | undefined;
+  metrics.identify(instance.id, () => presence?.live().length ?? 1);
   const health = new ConsumerHealth(consumers, ops, log, settings.health);
   const attempts = new Attempts(store, health, ops, metrics, log, settings.delivery);
   const dispatcher = new Dispatcher(consumers, attempts, store.health, log);
@@ -101,7 +113,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       ...(checks.nats ? {} : { nats: natsProblem }),
       ...(draining ? { draining: 'hooksd is stopping: it takes no new work' } : {}),
     };
-    return { ready: checks.store && checks.nats && !draining, checks, problems };
+    const instances = { self: instance.id, live: presence?.live().map((seen) => seen.id) ?? [instance.id] };
+    return { ready: checks.store && checks.nats && !draining, checks, problems, instances };
   });
   store.health.onChange = (failure) => {
     if (failure === undefined)
@@ -140,6 +153,20 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
     pages: consoleFiles(builtConsoleDir()),
   });
 
+  /** On a graceful stop, the pending retries go to the live instances; with none alive they stay here. */
+  const handOverRetries = async () => {
+    if (handover === undefined || presence === undefined || nats === undefined || !nats.connected) return;
+    const pending = store.countStatus('attempting') + store.countStatus('sending');
+    if (pending === 0) return;
+    const others = presence.others();
+    if (others === 0) {
+      log.info({ pending }, 'no other instance is alive: the pending retries stay here until this one starts again');
+      return;
+    }
+    const { handed, kept } = await handover.handOver(Date.now() + config.shutdown.timeout);
+    log.info({ handed, kept, instances: others }, 'handed the pending retries over to the live instances');
+  };
+
   return {
     store,
     routes,
@@ -155,6 +182,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       const url = await api.start();
       nats = await openNats(config, log, () => draining);
       ops.attach(nats.nc);
+      presence = new Presence(nats.nc, presenceSubject(config.nats.stream), instance, log);
+      presence.start();
       await ensureStreamAndConsumer(nats.jsm, config, log);
       metrics.watchNats(nats.jsm, config.nats.stream, config.nats.durable);
       sweeper.start();
@@ -163,6 +192,12 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       const source = { stream, durable, subjects, ackWait };
       ingest = new Ingest(nats, store, consumers, dispatcher, metrics, log, source, settings.ingest);
       await ingest.start();
+      handover = new Handover(nats, store, dispatcher, log, instance.id, {
+        stream,
+        durable,
+        replicas: config.nats.replicas,
+      });
+      await handover.start();
       await tasks.start();
       const counts = { consumers: consumers.all().length, eventTypes: settings.ingest.catalog.list().length };
       log.info({ url, ...counts }, 'hooksd ready');
@@ -188,10 +223,13 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
     async stop() {
       draining = true;
       await ingest?.stop();
+      await handover?.stop();
       await tasks.stop();
       await sweeper.stop();
       await purger.stop();
       await dispatcher.stop(config.shutdown.timeout);
+      await handOverRetries();
+      await presence?.stop();
       endLiveStreams();
       await api.stop();
       await nats?.stop();
