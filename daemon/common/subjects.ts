@@ -1,8 +1,8 @@
 /**
  * The NATS subjects hooksd reads and writes: events arrive on the configured stream subjects,
  * operational events leave on `hooksd.ops.<type>`, instances announce themselves and hand
- * retries over on `hooksd.instances.<stream>` and `hooksd.handover.<stream>`, and mock events are recorded with a subject
- * of their own since they never crossed NATS.
+ * retries over on `hooksd.instances.<stream>` and `hooksd.handover.<stream>`, and mock events
+ * are recorded with a subject of their own since they never crossed NATS.
  */
 
 export const OPS_SUBJECT_PREFIX = 'hooksd.ops.';
