@@ -68,3 +68,17 @@ export async function metricsOf(instance: Instance): Promise<string> {
   const res = await fetch(instance.daemon.url + '/metrics');
   return res.text();
 }
+
+/** Every record of a list route of one instance (e.g. `/v1/messages?status=attempting`), walking its cursor. */
+export async function listAll<T = any>(instance: Instance, route: string): Promise<T[]> {
+  const all: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const query: string = `${route}${route.includes('?') ? '&' : '?'}limit=250${cursor ? `&cursor=${cursor}` : ''}`;
+    const { status, body } = await instance.daemon.api(query);
+    if (status !== 200) throw new Error(`${query}: ${status} ${JSON.stringify(body)}`);
+    all.push(...body.data);
+    cursor = body.nextCursor;
+  } while (cursor !== null);
+  return all;
+}
