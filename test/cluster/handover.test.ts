@@ -5,6 +5,8 @@ import { startCountingReceiver } from '../helpers/counting-receiver.js';
 import { eventually, tempDir } from '../helpers/hooksd.js';
 import { listAll, startInstances } from '../helpers/hooksd-group.js';
 import { startNatsCluster } from '../helpers/nats-cluster.js';
+import { startNatsProcess } from '../helpers/nats-process.js';
+import { startReceiver } from '../helpers/receiver.js';
 import { publishAll } from './load.js';
 
 /**
@@ -114,3 +116,39 @@ t.test('cluster - SIGTERM one instance with retries pending: the others deliver 
       `; all ${pairs} pairs delivered ${((Date.now() - started) / 1000).toFixed(1)} s after the first publish`,
   );
 });
+
+t.test(
+  'cluster - SIGTERM the only instance with a retry pending: it keeps the retry and sends it after restart',
+  async (t) => {
+    const dir = tempDir(t, 'cluster-alone');
+    const nats = await startNatsProcess(t, `${dir}/nats`);
+    // The first request fails; the retry, 8 s later, succeeds.
+    const receiver = await startReceiver(t, (_request, index) => ({ status: index === 0 ? 500 : 200 }));
+    const [alone] = await startInstances(
+      t,
+      dir,
+      1,
+      [nats.url],
+      {
+        eventTypes: [{ name: 'load.tick' }],
+        consumers: [{ id: 'c0', url: receiver.url, retrySchedule: ['0s', '8s'] }],
+      },
+      1,
+    );
+    const nc = await connect({ servers: nats.url });
+    t.teardown(() => nc.close());
+    await publishAll(nc.jetstream(), 'alone-', 1);
+    const [first] = await receiver.waitFor(1, 30_000);
+    t.equal(await alone.daemon.stop('SIGTERM'), 0);
+    t.ok(
+      alone.daemon.logs().some((line) => line.msg.toString().startsWith('no other instance is alive')),
+      'it says it keeps its retries',
+    );
+    await alone.start();
+    const [, retry] = await receiver.waitFor(2, 60_000);
+    t.equal(retry.headers['webhook-id'], first.headers['webhook-id'], 'the retry, with the same webhook-id');
+    const { body } = await alone.daemon.api(`/v1/messages/${first.headers['webhook-id']}`);
+    t.equal(body.status, 'success');
+    t.equal(body.attempts, 2);
+  },
+);
