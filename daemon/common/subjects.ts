@@ -12,6 +12,8 @@ export const presenceSubject = (stream: string) => `hooksd.instances.${stream}`;
 
 /** Where a stopping instance hands its pending retries over, captured by the stream `handoverStream`. */
 export const handoverSubject = (stream: string) => `hooksd.handover.${stream}`;
+/** Where an instance asks the others which of some redelivered events they have stored already. */
+export const storedEventsSubject = (stream: string) => `hooksd.stored.${stream}`;
 export const handoverStream = (stream: string) => `${stream}_HANDOVER`;
 
 /** The subject recorded on mock events, which are made by hooksd rather than received from NATS. */

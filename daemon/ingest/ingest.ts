@@ -74,6 +74,8 @@ export class Ingest {
   private flushing: Promise<void> = Promise.resolve();
   private flushQueued = false;
   private readonly typeOf: (subject: string) => string;
+  /** Which of some redelivered events another instance of the group has stored (known-elsewhere.ts). */
+  knownElsewhere: ((eventIds: string[]) => Promise<Set<string>>) | undefined;
 
   constructor(
     private readonly nats: NatsHandle,
@@ -206,6 +208,10 @@ export class Ingest {
       }
     }
     const known = await this.store.existingEventIds(accepted.map((a) => a.envelope.id));
+    // An event delivered again may have been stored by another instance, whose ack was lost.
+    const again = accepted.filter((a) => a.msg.redelivered && !known.has(a.envelope.id)).map((a) => a.envelope.id);
+    if (again.length > 0 && this.knownElsewhere !== undefined)
+      for (const id of await this.knownElsewhere(again)) known.add(id);
     const jobs: Job[] = [];
     let stored = 0;
     for (const { envelope, msg } of accepted) {

@@ -27,8 +27,9 @@ import { Pipeline } from '../dispatch/pipeline.js';
 import { Handover } from '../ingest/handover.js';
 import { Ingest } from '../ingest/ingest.js';
 import { ensureStreamAndConsumer, openNats, type NatsHandle } from '../ingest/nats.js';
+import { KnownElsewhere } from '../ingest/known-elsewhere.js';
 import { Presence } from '../ingest/presence.js';
-import { presenceSubject } from '../common/subjects.js';
+import { presenceSubject, storedEventsSubject } from '../common/subjects.js';
 import { instanceTag, setIdOwner } from '../store/ids.js';
 import { Store } from '../store/store.js';
 import { Purger } from '../sweeper/retention.js';
@@ -68,6 +69,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   setIdOwner(instanceId);
   let presence: Presence | undefined;
   let handover: Handover | undefined;
+  let knownElsewhere: KnownElsewhere | undefined;
   metrics.identify(instance.id, () => presence?.live().length ?? 1);
   const health = new ConsumerHealth(consumers, ops, log, settings.health);
   const attempts = new Attempts(store, health, ops, metrics, log, settings.delivery);
@@ -184,6 +186,15 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       ops.attach(nats.nc);
       presence = new Presence(nats.nc, presenceSubject(config.nats.stream), instance, log);
       presence.start();
+      knownElsewhere = new KnownElsewhere(
+        nats.nc,
+        storedEventsSubject(config.nats.stream),
+        instanceId,
+        store,
+        presence,
+        log,
+      );
+      knownElsewhere.start();
       await ensureStreamAndConsumer(nats.jsm, config, log);
       metrics.watchNats(nats.jsm, config.nats.stream, config.nats.durable);
       sweeper.start();
@@ -191,6 +202,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       const { stream, durable, subjects, ackWait } = config.nats;
       const source = { stream, durable, subjects, ackWait };
       ingest = new Ingest(nats, store, consumers, dispatcher, metrics, log, source, settings.ingest);
+      const others = knownElsewhere;
+      ingest.knownElsewhere = (ids) => others.which(ids);
       await ingest.start();
       handover = new Handover(nats, store, dispatcher, log, instance.id, {
         stream,
@@ -230,6 +243,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await dispatcher.stop(config.shutdown.timeout);
       await handOverRetries();
       await presence?.stop();
+      knownElsewhere?.stop();
       endLiveStreams();
       await api.stop();
       await nats?.stop();

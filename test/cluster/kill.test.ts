@@ -90,11 +90,11 @@ t.test('cluster - SIGKILL a hooksd, then a nats-server, under load: 0 lost; its 
     const { missing, unstable, unverified } = summary[p];
     duplicates += summary[p].duplicates;
     t.same(missing, [], `consumer ${p}: every event arrived`);
-    // A retry keeps its webhook-id, but an event NATS delivers to two instances (its ack lost with a killed
-    // process) becomes a message on each, under two ids: at most what the killed hooksd held unacked (1,024)
-    // and what was acked through the killed server just before it died.
+    // A retry keeps its webhook-id. An event NATS delivers again to another instance (its ack lost) is
+    // found stored by the instance that has it (known-elsewhere.ts), unless that one is the killed hooksd:
+    // then it becomes a message on both, under two ids, at most what the killed hooksd held unacked (1,024).
     unstables.push(unstable);
-    t.ok(unstable <= 2048, `consumer ${p}: ${unstable} events arrived under a second webhook-id (2,048 at most)`);
+    t.ok(unstable <= 1024, `consumer ${p}: ${unstable} events arrived under a second webhook-id (1,024 at most)`);
     t.equal(unverified, 0, `consumer ${p}: every signature verifies`);
   }
 
