@@ -104,23 +104,33 @@ export class Handover {
   /**
    * Hands every pending retry over, until `deadline` (ms since the epoch): each is claimed from
    * the dispatcher (one in flight stays), published, and deleted here once JetStream has
-   * acknowledged it. Call after the dispatcher stopped. Resolves to how many went and stayed.
+   * acknowledged it. Call after the dispatcher stopped. Resolves to how many went, and how many
+   * stayed because their attempt was in flight or their publish failed.
    */
   async handOver(deadline: number): Promise<{ handed: number; kept: number }> {
     let handed = 0;
     let kept = 0;
     if (!this.ready) return { handed, kept: this.store.countStatus('attempting') + this.store.countStatus('sending') };
     const maxPayload = this.nats.nc.info?.max_payload ?? 1024 * 1024;
-    for (let after: string | null = null; Date.now() < deadline;) {
+    let after: string | null = null;
+    while (Date.now() < deadline) {
       const keys = await this.store.due.everyKey(after, HAND_AT_ONCE);
       if (keys.length === 0) break;
       after = keys[keys.length - 1];
       const deletes: BatchOp[] = [];
       await Promise.all(
         (await this.store.due.messagesOf(keys)).map(async ({ message }) => {
-          if (message === undefined || !this.dispatcher.claim(message)) return;
+          if (message === undefined) return;
+          // An attempt still in flight (past the shutdown timeout): its message stays here.
+          if (!this.dispatcher.claim(message)) {
+            kept += 1;
+            return;
+          }
           try {
-            if (!(await this.publish(message, maxPayload))) return;
+            if (!(await this.publish(message, maxPayload))) {
+              kept += 1;
+              return;
+            }
             deletes.push(...(await this.store.messageDeleteOps(message)));
             handed += 1;
           } catch (error) {
@@ -131,9 +141,9 @@ export class Handover {
       );
       await this.store.write(deletes, true);
     }
-    const left = (await this.store.due.everyKey(null, 1)).length > 0;
-    if (left && Date.now() >= deadline) this.log.warn('shutdown timeout: the retries not handed over yet stay here');
-    return { handed, kept: kept + (left ? 1 : 0) };
+    if (Date.now() >= deadline && (await this.store.due.everyKey(after, 1)).length > 0)
+      this.log.warn('shutdown timeout: the retries not handed over yet stay here until this instance starts again');
+    return { handed, kept };
   }
 
   /** Publishes a retry with its event and attempts; false (it stays here) when its event is not in the store. */

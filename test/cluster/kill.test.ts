@@ -109,7 +109,8 @@ t.test('cluster - SIGKILL a hooksd, then a nats-server, under load: 0 lost; its 
   }
   t.comment(
     `load ${EVENTS} events in ${((loadEnd - loadStart) / 1000).toFixed(1)} s; ${stranded.length} retries stranded ` +
-      `at the kill; ${duplicates} duplicates, ${unstables.join('/')} under a second webhook-id (${((100 * duplicates) / (EVENTS * CONSUMERS)).toFixed(2)} %); ` +
+      `at the kill; ${duplicates} duplicates (${((100 * duplicates) / (EVENTS * CONSUMERS)).toFixed(2)} %), ` +
+      `${unstables.join('/')} pairs under a second webhook-id; ` +
       `every pair delivered ${((Date.now() - loadStart) / 1000).toFixed(1)} s after the load began`,
   );
 });

@@ -48,7 +48,8 @@ export async function jetStreamAnswers(urls: string[], timeoutMs = 60_000): Prom
         await (await nc.jetstreamManager({ timeout: 2000 })).getAccountInfo();
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`JetStream did not answer within ${timeoutMs} ms: ${error}`);
+        if (Date.now() > deadline)
+          throw new Error(`JetStream did not answer within ${timeoutMs} ms: ${error}`, { cause: error });
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
