@@ -110,7 +110,13 @@ async function followStatus(nc: NatsConnection, state: { connected: boolean }, l
 export async function ensureStreamAndConsumer(jsm: JetStreamManager, config: HooksdConfig, log: Logger): Promise<void> {
   const { stream, subjects, durable, createStream, maxAckPending, ackWait, replicas } = config.nats;
   try {
-    await jsm.streams.info(stream);
+    const existing = await jsm.streams.info(stream);
+    if ((existing.config.num_replicas ?? 1) !== replicas)
+      log.warn(
+        { stream, replicas: existing.config.num_replicas, wanted: replicas },
+        'the stream has another number of replicas than nats.replicas: hooksd leaves it as it is ' +
+          '(nats stream edit changes it)',
+      );
   } catch (error) {
     if (!isNotFound(error)) throw error;
     if (!createStream)
