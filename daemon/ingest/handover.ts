@@ -5,7 +5,7 @@ import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { dispatchDue } from '../dispatch/messages.js';
 import type { AttemptRecord, EventRecord, MessageRecord } from '../store/records.js';
 import type { BatchOp, Store } from '../store/store.js';
-import type { NatsHandle } from './nats.js';
+import { consumerLeader, type NatsHandle } from './nats.js';
 
 /** One pending retry as it travels from a stopping instance to a live one: enough to carry on where it was. */
 export interface HandedOver {
@@ -89,6 +89,7 @@ export class Handover {
       );
       return;
     }
+    await consumerLeader(jsm, this.stream, this.durable);
     const consumer = await js.consumers.get(this.stream, this.durable);
     this.messages = await consumer.consume({ max_messages: TAKE_AT_ONCE });
     this.loop = this.takeAll(this.messages);

@@ -11,7 +11,7 @@ import { ownedId } from '../store/ids.js';
 import type { DeadLetterRecord } from '../store/records.js';
 import type { BatchOp, Store } from '../store/store.js';
 import type { EventCatalog } from './catalog.js';
-import type { NatsHandle } from './nats.js';
+import { consumerLeader, type NatsHandle } from './nats.js';
 import { readEnvelope } from './read-envelope.js';
 
 /** Where ingest reads from: fixed until a restart. */
@@ -91,6 +91,7 @@ export class Ingest {
   }
 
   async start(): Promise<void> {
+    await consumerLeader(this.nats.jsm, this.source.stream, this.source.durable);
     const consumer = await this.nats.js.consumers.get(this.source.stream, this.source.durable);
     this.messages = await consumer.consume({ max_messages: PULL_BATCH });
     this.loop = this.read(this.messages);

@@ -149,6 +149,22 @@ export async function ensureStreamAndConsumer(jsm: JetStreamManager, config: Hoo
   }
 }
 
+const LEADER_WAIT_MS = 15_000;
+
+/**
+ * Waits until the durable consumer has a leader on a NATS cluster (at once on a single server).
+ * Pull requests sent while a new replicated consumer still elects its leader are lost, and the
+ * client asks again only after missing two heartbeats (some 30 s): instances started at once
+ * would sit idle that long while the first took every event. Gives up waiting after 15 s.
+ */
+export async function consumerLeader(jsm: JetStreamManager, stream: string, durable: string): Promise<void> {
+  for (const until = Date.now() + LEADER_WAIT_MS; Date.now() < until;) {
+    const info = await jsm.consumers.info(stream, durable).catch(() => undefined);
+    if (info !== undefined && (info.cluster === undefined || info.cluster.leader)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 function isNotFound(error: unknown): boolean {
   return /not found/i.test((error as Error).message ?? '');
 }
