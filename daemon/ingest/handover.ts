@@ -59,8 +59,20 @@ export class Handover {
     this.durable = `${source.durable}_handover`;
   }
 
-  /** Creates the hand-over stream and consumer when missing and starts taking items over. */
-  async start(): Promise<void> {
+  private starting: Promise<void> = Promise.resolve();
+
+  /**
+   * Creates the hand-over stream and consumer when missing and starts taking items over, in
+   * the background: a few JetStream requests that a busy server may answer slowly, and nothing
+   * that readiness needs to wait for.
+   */
+  start(): void {
+    this.starting = this.setUp().catch((error) =>
+      this.log.warn({ reason: (error as Error).message }, 'cannot take hand-overs from other instances'),
+    );
+  }
+
+  private async setUp(): Promise<void> {
     const { jsm, js } = this.nats;
     try {
       await jsm.streams.info(this.stream).catch(async (error) => {
@@ -98,6 +110,7 @@ export class Handover {
 
   /** Stops taking items over; what was pulled and not written goes back to the others after the ack wait. */
   async stop(): Promise<void> {
+    await this.starting;
     this.messages?.stop();
     await this.loop;
   }

@@ -210,7 +210,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
         durable,
         replicas: config.nats.replicas,
       });
-      await handover.start();
+      handover.start();
       await tasks.start();
       const counts = { consumers: consumers.all().length, eventTypes: settings.ingest.catalog.list().length };
       log.info({ url, ...counts }, 'hooksd ready');
