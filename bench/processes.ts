@@ -198,7 +198,11 @@ export async function startHooksd(configFile: string, cpuProfDir?: string): Prom
   const child = track(
     spawn(command, [...args, 'start', '--config', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
   );
-  const ready = await waitForLine(child, (line) => line.msg === 'hooksd ready', 'hooksd');
+  // One that does not get ready is stopped here: the caller never got it to stop.
+  const ready = await waitForLine(child, (line) => line.msg === 'hooksd ready', 'hooksd').catch(async (error) => {
+    await child.stop(2000);
+    throw error;
+  });
   return { ...child, url: ready.url as string };
 }
 

@@ -30,6 +30,8 @@ const section = <const P extends Record<string, object>>(description: string, pr
   ({ type: 'object', additionalProperties: false, default: {}, description, properties }) as const;
 
 export const CONSUMER_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+/** instance.id: a host name's first label or a pod name fits. */
+export const INSTANCE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$';
 export const EVENT_TYPE_PATTERN = '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$';
 /** An event type name, or a prefix ending in `.*`, or `*` alone. */
 export const EVENT_TYPE_SELECTOR_PATTERN = '^(\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?)$';
@@ -221,12 +223,14 @@ export const configSchema = {
         },
       }),
     }),
-    instance: section('This hooksd among the instances that share one NATS JetStream.', {
+    instance: section('This instance, when several hooksd share the work (docs/scaling.md).', {
       id: {
         type: 'string',
-        pattern: CONSUMER_ID_PATTERN,
+        pattern: INSTANCE_ID_PATTERN,
         description:
-          "This instance's name among those sharing the control bucket, unique to each; left out, the host name.",
+          "This instance's name in its group: letters, digits, `.`, `_` and `-`, at most 63 characters, unique " +
+          'in the group and kept across restarts (its messages are found by it). Left out, the host name ' +
+          '(its first label when the whole name does not fit).',
       },
     }),
     nats: section('Where events come from: NATS JetStream.', {
@@ -269,6 +273,15 @@ export const configSchema = {
           'Created when missing.',
       },
       createStream: { type: 'boolean', default: true, description: 'Create the stream when it does not exist yet.' },
+      replicas: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 5,
+        default: 1,
+        description:
+          'Replicas of the streams hooksd creates (the events, and the hand-over of retries between instances): ' +
+          '3 on a three-node NATS cluster, so that losing a server loses no event. An existing stream keeps its own.',
+      },
       embeddedPort: {
         type: 'integer',
         minimum: 1,

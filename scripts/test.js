@@ -2,7 +2,7 @@
 // Runs the tap suite, streams tap's output, and ends with one line CI can read:
 // "N passed, N failed" (", N skipped" when tests were skipped or todo).
 //
-//   node scripts/test.js                      every test/**/*.test.ts but test/faults and test/image
+//   node scripts/test.js                      every test/**/*.test.ts but test/faults, test/cluster and test/image
 //   node scripts/test.js test/config          the *.test.ts files under a folder
 //   node scripts/test.js test/a.test.ts -g x  files, globs and tap options pass through
 //
@@ -60,11 +60,12 @@ function tapArguments(cliArgs) {
   }
   const requested = cliArgs.filter(namesTests);
   if (requested.length === 0) {
-    // test/faults is the long fault suite (kills, soak): `npm run test:faults` runs it; test/image
+    // test/faults is the long fault suite (kills, soak): `npm run test:faults` runs it; test/cluster
+    // runs three nats-servers and three hooksd under load: `npm run test:cluster`; test/image
     // builds and runs the Docker image as root with podman: `npm run test:image`. tap runs
     // files in name order, so test/zz-last runs after everything else: it checks what the other
     // files left in .tap/suite-record, which starts empty on every whole run.
-    const apart = ['faults', 'image'].map((dir) => join(repoRoot, 'test', dir) + sep);
+    const apart = ['faults', 'cluster', 'image'].map((dir) => join(repoRoot, 'test', dir) + sep);
     const files = testFilesUnder(join(repoRoot, 'test')).filter((file) => !apart.some((dir) => file.startsWith(dir)));
     args.push(...files.map(relativeToCwd));
     rmSync(join(repoRoot, '.tap', 'suite-record'), { recursive: true, force: true });

@@ -264,6 +264,13 @@ export const readinessSchema = shape('Readiness', 'Whether hooksd takes work, an
     'What an operator should know that does not stop hooksd from taking work: `config` when the consumers in ' +
       "this instance's config file differ from another instance's.",
   ),
+  instances: shape('ReadinessInstances', 'The instances of the group (docs/scaling.md).', {
+    self: text("This instance's id (`instance.id`)."),
+    live: list(
+      { type: 'string' },
+      'The ids of the instances alive as this one sees them (heard from within 6 s), itself included, sorted.',
+    ),
+  }),
 });
 export const openApiSchema = {
   type: 'object',

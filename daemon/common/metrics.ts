@@ -86,6 +86,27 @@ export class Metrics {
     });
   }
 
+  /**
+   * Which instance these series come from, as an info metric (`hooksd_instance_info{instance_id} 1`):
+   * Prometheus sets its own `instance` label (the scraped address) on every series, so the id
+   * joins onto them by that label rather than being one more label on each; and how many
+   * instances of the group are alive, read when scraped.
+   */
+  identify(instanceId: string, liveInstances: () => number): void {
+    new Gauge({
+      name: 'hooksd_instance_info',
+      help: "This instance's id (instance.id); always 1",
+      labelNames: ['instance_id'],
+      registers: [this.registry],
+    }).set({ instance_id: instanceId }, 1);
+    const live: Gauge = new Gauge({
+      name: 'hooksd_instances_live',
+      help: 'Instances of the group alive as this one sees them, itself included',
+      registers: [this.registry],
+      collect: () => live.set(liveInstances()),
+    });
+  }
+
   attempted(consumerId: string, outcome: 'success' | 'failure', durationMs: number, createdAt: number): void {
     let series = this.perConsumer.get(consumerId);
     if (series === undefined) {

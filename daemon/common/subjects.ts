@@ -1,10 +1,20 @@
 /**
  * The NATS subjects hooksd reads and writes: events arrive on the configured stream subjects,
- * operational events leave on `hooksd.ops.<type>`, and mock events are recorded with a subject
- * of their own since they never crossed NATS.
+ * operational events leave on `hooksd.ops.<type>`, instances announce themselves and hand
+ * retries over on `hooksd.instances.<stream>` and `hooksd.handover.<stream>`, and mock events
+ * are recorded with a subject of their own since they never crossed NATS.
  */
 
 export const OPS_SUBJECT_PREFIX = 'hooksd.ops.';
+
+/** Where the instances of a group (those reading `stream`) announce themselves: core NATS, nothing kept. */
+export const presenceSubject = (stream: string) => `hooksd.instances.${stream}`;
+
+/** Where a stopping instance hands its pending retries over, captured by the stream `handoverStream`. */
+export const handoverSubject = (stream: string) => `hooksd.handover.${stream}`;
+/** Where an instance asks the others which of some redelivered events they have stored already. */
+export const storedEventsSubject = (stream: string) => `hooksd.stored.${stream}`;
+export const handoverStream = (stream: string) => `${stream}_HANDOVER`;
 
 /** The subject recorded on mock events, which are made by hooksd rather than received from NATS. */
 export const MOCK_EVENT_SUBJECT = 'hooksd.mock';

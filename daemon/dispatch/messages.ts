@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MOCK_EVENT_SUBJECT } from '../common/subjects.js';
-import { sortableId } from '../store/ids.js';
+import { ownedId, sortableId } from '../store/ids.js';
 import type { EventRecord, MessageRecord } from '../store/records.js';
 import type { BatchOp, Store } from '../store/store.js';
 import type { Consumer } from './consumers.js';
@@ -50,7 +50,7 @@ export function eventRecord(
 function newMessage(envelope: Pick<Envelope, 'id' | 'eventType'>, consumer: Consumer, now: number): MessageRecord {
   const firstDelay = consumer.pipeline.retry.nextDelay(0);
   return {
-    id: sortableId('msg_', now),
+    id: ownedId('msg_', now),
     eventId: envelope.id,
     consumerId: consumer.id,
     eventType: envelope.eventType,

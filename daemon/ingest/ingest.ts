@@ -7,11 +7,11 @@ import type { ConsumerRegistry } from '../dispatch/consumers.js';
 import type { Dispatcher, Job } from '../dispatch/dispatcher.js';
 import type { Envelope } from '../dispatch/envelope.js';
 import { dispatchDue, eventRecord, messageFor } from '../dispatch/messages.js';
-import { sortableId } from '../store/ids.js';
+import { ownedId } from '../store/ids.js';
 import type { DeadLetterRecord } from '../store/records.js';
 import type { BatchOp, Store } from '../store/store.js';
 import type { EventCatalog } from './catalog.js';
-import type { NatsHandle } from './nats.js';
+import { consumerLeader, type NatsHandle } from './nats.js';
 import { readEnvelope } from './read-envelope.js';
 
 /** Where ingest reads from: fixed until a restart. */
@@ -74,6 +74,8 @@ export class Ingest {
   private flushing: Promise<void> = Promise.resolve();
   private flushQueued = false;
   private readonly typeOf: (subject: string) => string;
+  /** Which of some redelivered events another instance of the group has stored (known-elsewhere.ts). */
+  knownElsewhere: ((eventIds: string[]) => Promise<Set<string>>) | undefined;
 
   constructor(
     private readonly nats: NatsHandle,
@@ -89,6 +91,7 @@ export class Ingest {
   }
 
   async start(): Promise<void> {
+    await consumerLeader(this.nats.jsm, this.source.stream, this.source.durable);
     const consumer = await this.nats.js.consumers.get(this.source.stream, this.source.durable);
     this.messages = await consumer.consume({ max_messages: PULL_BATCH });
     this.loop = this.read(this.messages);
@@ -206,6 +209,10 @@ export class Ingest {
       }
     }
     const known = await this.store.existingEventIds(accepted.map((a) => a.envelope.id));
+    // An event delivered again may have been stored by another instance, whose ack was lost.
+    const again = accepted.filter((a) => a.msg.redelivered && !known.has(a.envelope.id)).map((a) => a.envelope.id);
+    if (again.length > 0 && this.knownElsewhere !== undefined)
+      for (const id of await this.knownElsewhere(again)) known.add(id);
     const jobs: Job[] = [];
     let stored = 0;
     for (const { envelope, msg } of accepted) {
@@ -255,7 +262,7 @@ export class Ingest {
       'event refused: kept in the dead-letter log',
     );
     return {
-      id: sortableId('dlq_', receivedAt),
+      id: ownedId('dlq_', receivedAt),
       receivedAt,
       subject: msg.subject,
       reason,

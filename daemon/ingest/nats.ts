@@ -109,9 +109,15 @@ async function followStatus(nc: NatsConnection, state: { connected: boolean }, l
  * with, or brings an existing consumer's ack wait and max ack pending in line with the config.
  */
 export async function ensureStreamAndConsumer(jsm: JetStreamManager, config: HooksdConfig, log: Logger): Promise<void> {
-  const { stream, subjects, durable, createStream, maxAckPending, ackWait } = config.nats;
+  const { stream, subjects, durable, createStream, maxAckPending, ackWait, replicas } = config.nats;
   try {
-    await jsm.streams.info(stream);
+    const existing = await jsm.streams.info(stream);
+    if ((existing.config.num_replicas ?? 1) !== replicas)
+      log.warn(
+        { stream, replicas: existing.config.num_replicas, wanted: replicas },
+        'the stream has another number of replicas than nats.replicas: hooksd leaves it as it is ' +
+          '(nats stream edit changes it)',
+      );
   } catch (error) {
     if (!isNotFound(error)) throw error;
     if (!createStream)
@@ -119,8 +125,8 @@ export async function ensureStreamAndConsumer(jsm: JetStreamManager, config: Hoo
         'HOOKSD_NATS_UNAVAILABLE',
         `stream ${stream} does not exist and nats.createStream is false`,
       );
-    await jsm.streams.add({ name: stream, subjects: [...subjects] });
-    log.info({ stream, subjects }, 'created stream');
+    await jsm.streams.add({ name: stream, subjects: [...subjects], num_replicas: replicas });
+    log.info({ stream, subjects, replicas }, 'created stream');
   }
   const wanted = { ack_wait: nanos(ackWait), max_ack_pending: maxAckPending };
   let existing;
@@ -141,6 +147,22 @@ export async function ensureStreamAndConsumer(jsm: JetStreamManager, config: Hoo
   if (ack_wait !== wanted.ack_wait || max_ack_pending !== wanted.max_ack_pending) {
     await jsm.consumers.update(stream, durable, wanted);
     log.info({ stream, durable, ackWaitMs: ackWait, maxAckPending }, 'updated the durable consumer to the config');
+  }
+}
+
+const LEADER_WAIT_MS = 15_000;
+
+/**
+ * Waits until the durable consumer has a leader on a NATS cluster (at once on a single server).
+ * Pull requests sent while a new replicated consumer still elects its leader are lost, and the
+ * client asks again only after missing two heartbeats (some 30 s): instances started at once
+ * would sit idle that long while the first took every event. Gives up waiting after 15 s.
+ */
+export async function consumerLeader(jsm: JetStreamManager, stream: string, durable: string): Promise<void> {
+  for (const until = Date.now() + LEADER_WAIT_MS; Date.now() < until;) {
+    const info = await jsm.consumers.info(stream, durable).catch(() => undefined);
+    if (info !== undefined && (info.cluster === undefined || info.cluster.leader)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

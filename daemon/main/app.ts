@@ -1,4 +1,3 @@
-import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { HooksdConfig } from '../../config/schema.js';
@@ -29,11 +28,17 @@ import { YamlAgreement } from '../dispatch/yaml-agreement.js';
 import { Ingest } from '../ingest/ingest.js';
 import { ensureStreamAndConsumer, openNats, type NatsHandle } from '../ingest/nats.js';
 import { carryOverLegacyControl } from '../store/control-migration.js';
+import { Handover } from '../ingest/handover.js';
+import { KnownElsewhere } from '../ingest/known-elsewhere.js';
+import { Presence } from '../ingest/presence.js';
+import { presenceSubject, storedEventsSubject } from '../common/subjects.js';
+import { instanceTag, setIdOwner } from '../store/ids.js';
 import { Store } from '../store/store.js';
 import { Purger } from '../sweeper/retention.js';
 import { Sweeper } from '../sweeper/sweeper.js';
 import { Tasks } from '../sweeper/tasks.js';
 import { packageVersion } from '../common/version.js';
+import { instanceIdOf } from './instance-id.js';
 import { partSettings, sectionsNeedingRestart, type PartSettings } from './settings.js';
 
 export interface App {
@@ -57,11 +62,18 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   let running = config;
   let settings = partSettings(config);
   const store = new Store(config.storage.path);
-  const instanceId = config.instance.id ?? os.hostname();
   const consumers = new ConsumerRegistry(store, path.dirname(path.resolve(deps.configFile)), log);
-  const agreement = new YamlAgreement(store, instanceId, log);
   const ops = new OpsEvents(log);
   const metrics = new Metrics();
+  // This instance in its group (docs/scaling.md): the tag its message ids carry, who else is alive.
+  const instanceId = instanceIdOf(config);
+  const agreement = new YamlAgreement(store, instanceId, log);
+  const instance = { id: instanceId, tag: instanceTag(instanceId) };
+  setIdOwner(instanceId);
+  let presence: Presence | undefined;
+  let handover: Handover | undefined;
+  let knownElsewhere: KnownElsewhere | undefined;
+  metrics.identify(instance.id, () => presence?.live().length ?? 1);
   const health = new ConsumerHealth(consumers, ops, log, settings.health);
   const attempts = new Attempts(store, health, ops, metrics, log, settings.delivery);
   const dispatcher = new Dispatcher(consumers, attempts, store.health, log);
@@ -110,7 +122,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
     };
     const yaml = agreement.problem();
     const details: Record<string, string> = yaml === undefined ? {} : { config: yaml };
-    return { ready: checks.store && checks.nats && !draining, checks, problems, details };
+    const instances = { self: instance.id, live: presence?.live().map((seen) => seen.id) ?? [instance.id] };
+    return { ready: checks.store && checks.nats && !draining, checks, problems, details, instances };
   });
   store.health.onChange = (failure) => {
     if (failure === undefined)
@@ -149,6 +162,20 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
     pages: consoleFiles(builtConsoleDir()),
   });
 
+  /** On a graceful stop, the pending retries go to the live instances; with none alive they stay here. */
+  const handOverRetries = async () => {
+    if (handover === undefined || presence === undefined || nats === undefined || !nats.connected) return;
+    const pending = store.countStatus('attempting') + store.countStatus('sending');
+    if (pending === 0) return;
+    const others = presence.others();
+    if (others === 0) {
+      log.info({ pending }, 'no other instance is alive: the pending retries stay here until this one starts again');
+      return;
+    }
+    const { handed, kept } = await handover.handOver(Date.now() + config.shutdown.timeout);
+    log.info({ handed, kept, instances: others }, 'handed the pending retries over to the live instances');
+  };
+
   return {
     store,
     routes,
@@ -164,11 +191,22 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       nats = await openNats(config, log, () => draining);
       ops.attach(nats.nc);
       const { controlBucket: bucket, failFast } = config.nats;
-      const replicas = (config.nats as { replicas?: number }).replicas ?? 1;
+      const replicas = config.nats.replicas;
       await store.control.open(nats.nc, { bucket, replicas, failFast, stopping: () => draining }, log);
       await carryOverLegacyControl(store, instanceId, log);
       await loadConsumers(config, settings, pipeline);
       await agreement.publish(config.consumers);
+      presence = new Presence(nats.nc, presenceSubject(config.nats.stream), instance, log);
+      presence.start();
+      knownElsewhere = new KnownElsewhere(
+        nats.nc,
+        storedEventsSubject(config.nats.stream),
+        instanceId,
+        store,
+        presence,
+        log,
+      );
+      knownElsewhere.start();
       await ensureStreamAndConsumer(nats.jsm, config, log);
       metrics.watchNats(nats.jsm, config.nats.stream, config.nats.durable);
       sweeper.start();
@@ -176,7 +214,15 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       const { stream, durable, subjects, ackWait } = config.nats;
       const source = { stream, durable, subjects, ackWait };
       ingest = new Ingest(nats, store, consumers, dispatcher, metrics, log, source, settings.ingest);
+      const others = knownElsewhere;
+      ingest.knownElsewhere = (ids) => others.which(ids);
       await ingest.start();
+      handover = new Handover(nats, store, dispatcher, log, instance.id, {
+        stream,
+        durable,
+        replicas: config.nats.replicas,
+      });
+      handover.start();
       await tasks.start();
       const counts = { consumers: consumers.all().length, eventTypes: settings.ingest.catalog.list().length };
       log.info({ url, ...counts }, 'hooksd ready');
@@ -203,11 +249,15 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
     async stop() {
       draining = true;
       await ingest?.stop();
+      await handover?.stop();
       await tasks.stop();
       await sweeper.stop();
       await purger.stop();
       await dispatcher.stop(config.shutdown.timeout);
       await health.idle();
+      await handOverRetries();
+      await presence?.stop();
+      knownElsewhere?.stop();
       endLiveStreams();
       await api.stop();
       await agreement.stop();

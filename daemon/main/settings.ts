@@ -25,7 +25,7 @@ export function partSettings(config: HooksdConfig): PartSettings {
 }
 
 /** Sections read once at start-up: a reload that changes them says a restart is needed. */
-export const RESTART_ONLY = ['server', 'nats', 'storage', 'shutdown'] as const;
+export const RESTART_ONLY = ['server', 'instance', 'nats', 'storage', 'shutdown'] as const;
 
 /** The restart-only sections that differ between two configs. */
 export function sectionsNeedingRestart(running: HooksdConfig, next: HooksdConfig): string[] {

@@ -46,6 +46,11 @@ export class DueIndex {
     return this.space.due.keys({ gte: prefix, lt: prefix + dueTime(now + 1), limit }).all();
   }
 
+  /** Up to `limit` entries of every consumer, whatever their due time, after the key `after` (null: from the first). */
+  async everyKey(after: string | null, limit: number): Promise<string[]> {
+    return this.space.due.keys(after === null ? { limit } : { gt: after, limit }).all();
+  }
+
   /** The messages of due entries, in one read; an entry whose message is gone or due at another time is stale. */
   async messagesOf(keys: string[]): Promise<DueEntry[]> {
     const found = await this.space.messages.getMany(keys.map(dueMessageId));

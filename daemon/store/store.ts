@@ -244,6 +244,12 @@ export class Store {
     return (await this.space.messages.get(id)) ?? undefined;
   }
 
+  /** Every attempt of a message, oldest first. */
+  async attemptsOf(messageId: string): Promise<AttemptRecord[]> {
+    const prefix = messageId + SEP;
+    return this.space.attempts.values({ gte: prefix, lt: prefix + HIGH }).all();
+  }
+
   async getMessages(ids: string[]): Promise<(MessageRecord | undefined)[]> {
     return this.space.messages.getMany(ids);
   }

@@ -12,15 +12,27 @@ export interface NatsProcess {
   start(): Promise<void>;
 }
 
-/** nats-server with JetStream on `wantedPort` (else a free one), its store in `storeDir`; stopped at the test's end. */
-export async function startNatsProcess(t: Test, storeDir: string, wantedPort?: number): Promise<NatsProcess> {
+/**
+ * nats-server with JetStream on `wantedPort` (else a free one), its store in `storeDir`, with
+ * `extraArgs` (cluster options) after the usual ones; stopped at the test's end.
+ */
+export async function startNatsProcess(
+  t: Test,
+  storeDir: string,
+  wantedPort?: number,
+  extraArgs: string[] = [],
+): Promise<NatsProcess> {
   const port = wantedPort ?? (await freePort());
   let child: ChildProcess | undefined;
   let forget = () => {};
   const start = async () => {
-    const spawned = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const spawned = spawn(
+      'nats-server',
+      ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...extraArgs],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child = spawned;
     forget = reapOnExit(spawned.pid!);
     let output = '';

@@ -3,13 +3,19 @@ import { eventually, json } from '../../helpers/hooksd.js';
 import { startInProcess } from '../../helpers/in-process.js';
 import { startReceiver } from '../../helpers/receiver.js';
 
-t.test('readiness - what the overview shows: NATS and the store checked, nothing wrong', async (t) => {
-  const hooksd = await startInProcess(t, {});
+t.test('readiness - what the overview shows: NATS and the store checked, nothing wrong, this instance', async (t) => {
+  const hooksd = await startInProcess(t, { instance: { id: 'node-a' } });
   // NATS going away is checked with a daemon process (test/e2e/nats-faults.test.ts): an app in this
   // process whose NATS server is gone does not always let the test process end.
   t.same(await hooksd.api('/readyz'), {
     status: 200,
-    body: { status: 'ready', checks: { store: true, nats: true, draining: false }, problems: {}, details: {} },
+    body: {
+      status: 'ready',
+      checks: { store: true, nats: true, draining: false },
+      problems: {},
+      details: {},
+      instances: { self: 'node-a', live: ['node-a'] },
+    },
   });
 });
 

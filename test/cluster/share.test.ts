@@ -1,0 +1,101 @@
+import t from 'tap';
+import { connect } from 'nats';
+import { generateSecret } from '../../plugins/standardWebhooks.js';
+import { startCountingReceiver } from '../helpers/counting-receiver.js';
+import { eventually, tempDir } from '../helpers/hooksd.js';
+import { metricsOf, metricSum, startInstances } from '../helpers/hooksd-group.js';
+import { startNatsCluster } from '../helpers/nats-cluster.js';
+import { instanceTag, ownerTagOf } from '../../daemon/store/ids.js';
+import { publishAll } from './load.js';
+
+/**
+ * Three hooksd instances on a three-node NATS cluster share the work: every (event, consumer)
+ * pair arrives, and each instance delivers its share of them.
+ */
+const EVENTS = Number(process.env.HOOKSD_CLUSTER_EVENTS ?? 30_000);
+const CONSUMERS = 3;
+
+t.setTimeout(20 * 60_000);
+
+t.test(
+  'cluster - 3 instances share the events for 3 consumers: every pair arrives, each delivers 15 % or more',
+  async (t) => {
+    const dir = tempDir(t, 'cluster-share');
+    const cluster = await startNatsCluster(t, dir);
+    const paths = Array.from({ length: CONSUMERS }, (_, i) => `/c${i}`);
+    const secrets = Object.fromEntries(paths.map((p) => [p, generateSecret()]));
+    const receiver = await startCountingReceiver(t, { secrets, prefix: 'e-', count: EVENTS, failEvery: 0 });
+    const instances = await startInstances(t, dir, 3, cluster.urls, {
+      eventTypes: [{ name: 'load.tick' }],
+      consumers: paths.map((p, i) => ({ id: `c${i}`, url: receiver.url + p, secret: secrets[p] })),
+    });
+
+    // Each instance sees the whole group, on /readyz and in its metrics.
+    const ids = instances.map((instance) => instance.id);
+    for (const instance of instances) {
+      const ready = await eventually(
+        async () => {
+          const { body } = await instance.daemon.api('/readyz');
+          return body.instances.live.length === 3 ? body : undefined;
+        },
+        30_000,
+        `${instance.id} sees the group`,
+      );
+      t.same(ready.instances, { self: instance.id, live: ids }, `${instance.id}: /readyz lists the live instances`);
+      const metrics = await metricsOf(instance);
+      t.equal(metricSum(metrics, 'hooksd_instances_live'), 3);
+      t.equal(metricSum(metrics, 'hooksd_instance_info', { instance_id: instance.id }), 1);
+    }
+
+    const nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1 });
+    t.teardown(() => nc.close());
+    const jsm = await nc.jetstreamManager();
+    t.equal((await jsm.streams.info('HOOKS_EVENTS')).config.num_replicas, 3, 'the event stream has 3 replicas');
+    t.equal((await jsm.streams.info('HOOKS_EVENTS_HANDOVER')).config.num_replicas, 3, 'so has the hand-over stream');
+
+    const started = Date.now();
+    await publishAll(nc.jetstream(), 'e-', EVENTS);
+    const published = Date.now();
+    await eventually(
+      async () => {
+        const summary = Object.values(await receiver.summary());
+        return summary.every((p) => p.delivered === EVENTS) ? true : undefined;
+      },
+      15 * 60_000,
+      'every pair',
+    );
+    const done = Date.now();
+
+    const summary = await receiver.summary();
+    for (const p of paths) {
+      const { missing, unverified, unexpected, duplicates } = summary[p];
+      t.same(missing, [], `consumer ${p}: every event arrived`);
+      t.equal(unverified, 0, `consumer ${p}: every signature verifies`);
+      t.equal(unexpected, 0);
+      t.comment(`consumer ${p}: ${duplicates} duplicates`);
+    }
+
+    // Each instance's share, from its own counter of successful attempts; ids carry its tag.
+    const pairs = EVENTS * CONSUMERS;
+    let total = 0;
+    for (const instance of instances) {
+      const delivered = metricSum(await metricsOf(instance), 'hooksd_attempts_total', { outcome: 'success' });
+      total += delivered;
+      const share = delivered / pairs;
+      t.comment(`${instance.id}: ${delivered} deliveries, ${(100 * share).toFixed(1)} %`);
+      t.ok(share >= 0.15, `${instance.id} delivered ${(100 * share).toFixed(1)} % of the pairs (15 % or more)`);
+      const { body } = await instance.daemon.api('/v1/messages?limit=50');
+      t.equal(body.data.length, 50);
+      t.ok(
+        body.data.every((m: { id: string }) => ownerTagOf(m.id, 'msg_') === instanceTag(instance.id)),
+        `${instance.id}: the ids of its messages carry its tag`,
+      );
+    }
+    t.ok(total >= pairs, `${total} deliveries in all for ${pairs} pairs`);
+    t.comment(
+      `published ${EVENTS} events in ${((published - started) / 1000).toFixed(1)} s; all ${pairs} pairs ` +
+        `delivered ${((done - started) / 1000).toFixed(1)} s after the first publish ` +
+        `(${Math.round(pairs / ((done - started) / 1000))} deliveries/s)`,
+    );
+  },
+);
