@@ -131,6 +131,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await pipeline.start();
       await loadConsumers(config, settings, pipeline);
       store.onStatusCounts = metrics.followStatuses(() => store.countStatus('attempting'));
+      metrics.watchStore(() => store.operations);
       const url = await api.start();
       nats = await openNats(config, log, () => draining);
       ops.attach(nats.nc);

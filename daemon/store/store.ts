@@ -29,6 +29,7 @@ export class Store {
   private readonly space: Keyspace;
   private readonly writer: GroupCommit;
   private readonly statuses: StatusCounter;
+  private probes = 0;
   /** Whether writes work: parts that write wait on it, and readiness reports it. */
   readonly health: WriteHealth;
 
@@ -40,8 +41,12 @@ export class Store {
     this.health = new WriteHealth(
       path,
       // A small synced write of its own, beside the status counts.
-      () =>
-        this.space.db.batch([{ type: 'put', sublevel: this.space.counters, key: 'probe', value: {} }], { sync: true }),
+      async () => {
+        await this.space.db.batch([{ type: 'put', sublevel: this.space.counters, key: 'probe', value: {} }], {
+          sync: true,
+        });
+        this.probes += 1;
+      },
       async () => {
         await this.space.db.close();
         await this.space.db.open();
@@ -77,6 +82,14 @@ export class Store {
   /** Writes `ops` atomically, merged with concurrent writes (group commit); `sync` waits for the disk. */
   write(ops: BatchOp[], sync = false): Promise<void> {
     return this.writer.write(ops, sync);
+  }
+
+  /**
+   * LevelDB operations written since the store was opened: each put and delete of every
+   * batch, the status counts and health probes included (reads are not counted).
+   */
+  get operations(): number {
+    return this.writer.operations + this.probes;
   }
 
   /** How many messages have `status` now, without reading the store. */

@@ -243,3 +243,17 @@ t.test(
     t.same([store.countStatus('sending'), store.countStatus('success'), store.countStatus('failure')], [18, 12, 0]);
   },
 );
+
+t.test('store - counts the LevelDB operations it writes, batch by batch', async (t) => {
+  const store = await openStore(t);
+  const before = store.operations;
+  const m = message('a', Date.now());
+  const ops = store.newMessageOps(m);
+  await store.write(ops);
+  // The status counts are written with every batch that moves a status index entry.
+  t.equal(store.operations - before, ops.length + 1, "the message's operations and the status counts");
+  // The first of three writes goes alone; the two that arrive while it is written are merged.
+  const three = ['b', 'c', 'd'].map((consumer) => store.write(store.newMessageOps(message(consumer, Date.now()))));
+  await Promise.all(three);
+  t.equal(store.operations - before, 4 * ops.length + 3, 'writes merged into one batch share its status counts');
+});
