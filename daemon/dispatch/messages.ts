@@ -88,9 +88,10 @@ export async function sendAgain(
     created.flatMap(({ message }) => store.newMessageOps(message)),
     true,
   );
+  const bytes = Buffer.from(event.body);
   const jobs = created
     .filter((c) => c.deliver)
-    .map(({ message }): Job => ({ message, body: event.body, trigger: 'scheduled' }));
+    .map(({ message }): Job => ({ message, body: event.body, bytes, trigger: 'scheduled' }));
   dispatchDue(dispatcher, jobs);
   return created.map((c) => c.message);
 }
@@ -117,9 +118,10 @@ export async function ingestEvent(
     ],
     true,
   );
+  const bytes = Buffer.from(envelope.body);
   const jobs = created
     .filter((c) => c.deliver)
-    .map(({ message }): Job => ({ message, body: envelope.body, trigger: 'scheduled' }));
+    .map(({ message }): Job => ({ message, body: envelope.body, bytes, trigger: 'scheduled' }));
   dispatchDue(dispatcher, jobs);
   return created.map((c) => c.message);
 }

@@ -213,11 +213,15 @@ export class Ingest {
       known.add(envelope.id);
       stored += 1;
       ops.push(...this.store.eventOps(eventRecord(envelope, msg.subject, receivedAt)));
+      // Encoded once, shared by every request of the fan-out that sends the envelope unchanged.
+      let bytes: Buffer | undefined;
       for (const consumer of this.consumers.forEventType(envelope.eventType)) {
         const fanned = messageFor(envelope, consumer, receivedAt);
         if (fanned === undefined) continue;
         ops.push(...this.store.newMessageOps(fanned.message));
-        if (fanned.deliver) jobs.push({ message: fanned.message, body: envelope.body, trigger: 'scheduled' });
+        if (!fanned.deliver) continue;
+        bytes ??= Buffer.from(envelope.body);
+        jobs.push({ message: fanned.message, body: envelope.body, bytes, trigger: 'scheduled' });
       }
     }
     await this.store.write(ops, true);

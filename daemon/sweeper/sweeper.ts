@@ -101,10 +101,15 @@ export class Sweeper {
         if (stale.length > 0) await this.store.due.drop(stale);
         if (fresh.length === 0) continue;
         const bodies = await this.store.eventBodies(fresh.map((m) => m.eventId));
+        // Each event's body encoded once for all its messages.
+        const encoded = new Map<string, Buffer>();
         for (const message of fresh) {
           // Read before the awaits: skip what was taken or attempted meanwhile.
           if (this.dispatcher.has(message.id) || finished.has(message.id)) continue;
-          if (!this.dispatcher.enqueue({ message, body: bodies.get(message.eventId), trigger: 'scheduled' })) continue;
+          const body = bodies.get(message.eventId);
+          let bytes = encoded.get(message.eventId);
+          if (body !== undefined && bytes === undefined) encoded.set(message.eventId, (bytes = Buffer.from(body)));
+          if (!this.dispatcher.enqueue({ message, body, bytes, trigger: 'scheduled' })) continue;
           handed += 1;
           oldestDue = Math.min(oldestDue, message.nextAttemptAt ?? now);
         }
