@@ -6,6 +6,7 @@ import type {
   ConsumerState,
   DeadLetterRecord,
   EventRecord,
+  FanoutRecord,
   MessageRecord,
   SecretRecord,
   StatusCounts,
@@ -20,11 +21,13 @@ import type {
  * the sweeper read only what has fallen due, consumer by consumer, and only as much as each
  * can take.
  *
- *   events            eventId                 → EventRecord
+ *   events            eventId                 → EventRecord (with the ids of its fan-out's messages)
+ *   fanouts           seq                     → FanoutRecord: an event's messages due at once, until each has
+ *                                               a record of its own (fanouts.ts)
  *   eventsByTime      seq                     → eventId
  *   eventsByType      type \0 seq             → eventId
  *   messages          msgId                   → MessageRecord       (msgIds sort by time)
- *   messagesBy*       consumer|status|type|event \0 msgId → ''
+ *   messagesBy*       consumer|status|type|event \0 msgId → ''  (no event entry for the fan-out's messages)
  *   attempts          msgId \0 attemptNo      → AttemptRecord
  *   due               consumerId \0 dueAt \0 msgId → ''  (the message's nextAttemptAt, as a key)
  *   consumerState     consumerId              → ConsumerState
@@ -57,6 +60,7 @@ export const afterSep = (key: string) => key.slice(key.indexOf(SEP) + 1);
 export class Keyspace {
   readonly db: Db;
   readonly events: Sublevel<EventRecord>;
+  readonly fanouts: Sublevel<FanoutRecord>;
   readonly eventsByTime: Sublevel<string>;
   readonly eventsByType: Sublevel<string>;
   readonly messages: Sublevel<MessageRecord>;
@@ -78,6 +82,7 @@ export class Keyspace {
     const db = new Level<string, unknown>(path, { valueEncoding: 'json' });
     this.db = db;
     this.events = openSublevel(db, 'events');
+    this.fanouts = openSublevel(db, 'fanouts');
     this.eventsByTime = openSublevel(db, 'eventsByTime');
     this.eventsByType = openSublevel(db, 'eventsByType');
     this.messages = openSublevel(db, 'messages');

@@ -5,6 +5,7 @@
  */
 import { HooksdError } from '../common/errors.js';
 import { sortableIdFloor } from './ids.js';
+import type { Fanouts } from './fanouts.js';
 import { afterSep, HIGH, SEP, type Keyspace, type Sublevel } from './keyspace.js';
 import type { AttemptRecord, DeadLetterRecord, EventRecord, MessageRecord, MessageStatus } from './records.js';
 
@@ -42,7 +43,10 @@ interface Scan<V, T> {
 }
 
 export class Lists {
-  constructor(private readonly space: Keyspace) {}
+  constructor(
+    private readonly space: Keyspace,
+    private readonly fanouts: Fanouts,
+  ) {}
 
   async events(query: PageQuery & { eventType?: string }): Promise<Page<EventRecord>> {
     const { events, eventsByType, eventsByTime } = this.space;
@@ -53,7 +57,11 @@ export class Lists {
     return page(scan, query);
   }
 
-  /** Messages newest first, through the index of the first filter given (event, consumer, status, type). */
+  /**
+   * Messages newest first, through the index of the first filter given (event, consumer,
+   * status, type). Messages without index entries of their own are merged in: those still in a
+   * fan-out record (held in memory) and, for an event, the ones its record lists.
+   */
   async messages(query: MessageQuery): Promise<Page<MessageRecord>> {
     const { messages, messagesByEvent, messagesByConsumer, messagesByStatus, messagesByType } = this.space;
     const matches = (m: MessageRecord) =>
@@ -68,13 +76,28 @@ export class Lists {
       [messagesByType, query.eventType],
     ];
     const chosen = indexes.find(([, value]) => value !== undefined);
+    let indexed: Page<MessageRecord>;
+    let prefix = '';
     if (chosen === undefined) {
       const load = (entries: [string, MessageRecord][]) => entries.map(([, message]) => message);
-      return page({ index: messages, prefix: '', load, matches, idPrefix: 'msg_' }, query);
+      indexed = await page({ index: messages, prefix, load, matches, idPrefix: 'msg_' }, query);
+    } else {
+      const [index, value] = chosen;
+      prefix = value + SEP;
+      const load = (entries: [string, string][]) => messages.getMany(entries.map(([key]) => afterSep(key)));
+      indexed = await page({ index, prefix, load, matches, idPrefix: 'msg_' }, query);
     }
-    const [index, value] = chosen;
-    const load = (entries: [string, string][]) => messages.getMany(entries.map(([key]) => afterSep(key)));
-    return page({ index, prefix: value + SEP, load, matches, idPrefix: 'msg_' }, query);
+    const unindexed = await this.unindexed(query.eventId);
+    return unindexed.length === 0 ? indexed : merge(indexed, unindexed.filter(matches), prefix, query);
+  }
+
+  /** Messages no index lists: those in fan-out records, or, for an event, the messages its record lists. */
+  private async unindexed(eventId: string | undefined): Promise<MessageRecord[]> {
+    if (eventId === undefined) return [...this.fanouts.all()];
+    const ids = (await this.space.events.get(eventId))?.fanout ?? [];
+    if (ids.length === 0) return [];
+    const found = await this.space.messages.getMany(ids);
+    return found.flatMap((message, i) => message ?? this.fanouts.message(ids[i]) ?? []);
   }
 
   async attempts(messageId: string, query: PageQuery): Promise<Page<AttemptRecord>> {
@@ -123,6 +146,34 @@ async function page<V, T>(scan: Scan<V, T>, query: PageQuery): Promise<Page<T>> 
     await iterator.close();
   }
   return { data, nextCursor: lastKey === undefined ? null : encodeCursor(lastKey) };
+}
+
+/**
+ * Merges messages no index lists into an index's page: those in its range (time, cursor) and
+ * within what the index scan covered, newest first; the page stays at its limit and its cursor
+ * is the last key it shows, as an index key, so the next page goes on from there either way.
+ */
+function merge(
+  indexed: Page<MessageRecord>,
+  extra: MessageRecord[],
+  prefix: string,
+  query: MessageQuery,
+): Page<MessageRecord> {
+  const lowest = query.since === undefined ? '' : sortableIdFloor('msg_', query.since);
+  let below = query.until === undefined ? HIGH : sortableIdFloor('msg_', query.until);
+  if (query.cursor !== undefined) {
+    const after = decodeCursor(query.cursor, prefix).slice(prefix.length);
+    if (after < below) below = after;
+  }
+  // When the index has more, only what its scan covered: the rest comes with the next page.
+  const covered = indexed.nextCursor === null ? lowest : decodeCursor(indexed.nextCursor).slice(prefix.length);
+  const shown = new Set(indexed.data.map((m) => m.id));
+  const added = extra.filter((m) => m.id >= lowest && m.id < below && m.id > covered && !shown.has(m.id));
+  if (added.length === 0) return indexed;
+  const data = [...indexed.data, ...added].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  if (data.length <= query.limit) return { data, nextCursor: indexed.nextCursor };
+  const kept = data.slice(0, query.limit);
+  return { data: kept, nextCursor: encodeCursor(prefix + (kept.at(-1) as MessageRecord).id) };
 }
 
 export function encodeCursor(key: string): string {

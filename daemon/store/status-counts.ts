@@ -1,6 +1,6 @@
 import type { BatchExtension } from './group-commit.js';
 import { HIGH, SEP, type BatchOp, type Keyspace } from './keyspace.js';
-import { MESSAGE_STATUSES, type MessageStatus, type StatusCounts } from './records.js';
+import { MESSAGE_STATUSES, type FanoutRecord, type MessageStatus, type StatusCounts } from './records.js';
 
 const KEY = 'statusCounts';
 
@@ -57,13 +57,22 @@ export class StatusCounter {
     };
   }
 
-  /** The status index entries a batch adds and removes, per status. */
+  /**
+   * The status index entries a batch adds and removes, per status. The messages of a fan-out
+   * record count as `sending` from when it is written until their first record is (its status
+   * entry says so: `fromFanout`).
+   */
   private changesIn(ops: readonly BatchOp[]): Map<MessageStatus, number> {
     const changes = new Map<MessageStatus, number>();
+    const add = (status: MessageStatus, delta: number) => changes.set(status, (changes.get(status) ?? 0) + delta);
     for (const op of ops) {
+      if (op.sublevel === this.space.fanouts && op.type === 'put') {
+        add('sending', (op.value as FanoutRecord).messages.length);
+        continue;
+      }
       if (op.sublevel !== this.space.messagesByStatus) continue;
-      const status = op.key.slice(0, op.key.indexOf(SEP)) as MessageStatus;
-      changes.set(status, (changes.get(status) ?? 0) + (op.type === 'put' ? 1 : -1));
+      add(op.key.slice(0, op.key.indexOf(SEP)) as MessageStatus, op.type === 'put' ? 1 : -1);
+      if ((op as { fromFanout?: boolean }).fromFanout) add('sending', -1);
     }
     return changes;
   }

@@ -257,3 +257,109 @@ t.test('store - counts the LevelDB operations it writes, batch by batch', async 
   await Promise.all(three);
   t.equal(store.operations - before, 4 * ops.length + 3, 'writes merged into one batch share its status counts');
 });
+
+/** An event received now whose messages for `consumers` are due at once: its fan-out. */
+function fanout(eventId: string, consumers: string[], now = Date.now()) {
+  const event = {
+    id: eventId,
+    eventType: 'connection.created',
+    generatedDate: new Date(now).toISOString(),
+    receivedAt: now,
+    seq: sortableId('', now),
+    subject: 'events.connection.created',
+    body: JSON.stringify({ id: eventId, payload: {} }),
+  };
+  const messages = consumers.map((c) => message(c, now, { eventId }));
+  return { event, messages };
+}
+
+t.test(
+  'store - a fan-out record: one write for the event and all its messages, which read and list like any other',
+  async (t) => {
+    const store = await openStore(t);
+    const older = message('a', Date.now() - 1000, { eventId: 'e0' });
+    await store.write(store.newMessageOps(older));
+    const { event, messages } = fanout('e1', ['a', 'b', 'c']);
+    const before = store.operations;
+    const ops = store.eventOps(event, messages);
+    t.equal(ops.length, 4, 'the event, its two indexes and the fan-out record: nothing per message');
+    await store.write(ops, true);
+    t.equal(store.operations - before, 5, 'and the status counts');
+    t.equal(store.countStatus('sending'), 4, 'the fan-out counts as sending');
+    t.same(await store.getMessage(messages[1].id), messages[1], 'read by id');
+    t.same(
+      (await store.getMessages([messages[2].id, older.id, 'msg_none'])).map((m) => m?.id),
+      [messages[2].id, older.id, undefined],
+    );
+    const ids = async (query: Omit<Parameters<typeof store.lists.messages>[0], 'limit'>, limit = 10) =>
+      (await store.lists.messages({ limit, ...query })).data.map((m) => m.id);
+    const newestFirst = [...messages].reverse().map((m) => m.id);
+    t.same(await ids({}), [...newestFirst, older.id], 'all messages, newest first');
+    t.same(await ids({ consumerId: 'a' }), [messages[0].id, older.id], 'by consumer');
+    t.same(await ids({ status: 'sending' }), [...newestFirst, older.id], 'by status');
+    t.same(await ids({ eventType: 'connection.created', consumerId: 'b' }), [messages[1].id], 'by type and consumer');
+    t.same(await ids({ eventId: 'e1' }), newestFirst, 'by event');
+    t.same(await ids({ since: event.receivedAt }), newestFirst, 'by time');
+    t.same(await ids({ until: event.receivedAt }), [older.id]);
+    // Pages of two walk the fan-out and the indexed message with no gap and no repeat.
+    const first = await store.lists.messages({ limit: 2 });
+    t.same(
+      first.data.map((m) => m.id),
+      newestFirst.slice(0, 2),
+    );
+    const second = await store.lists.messages({ limit: 2, cursor: first.nextCursor! });
+    t.same(
+      second.data.map((m) => m.id),
+      [newestFirst[2], older.id],
+    );
+
+    // The first attempt's outcome writes each message's record and index entries: four operations.
+    const done = (m: MessageRecord): MessageRecord => ({ ...m, status: 'success', attempts: 1, nextAttemptAt: null });
+    const update = store.messageUpdateOps(messages[0], done(messages[0]));
+    t.equal(update.length, 4, 'record, consumer, status and type entries; no due entry to add or remove');
+    await store.write(update);
+    t.same(await store.getMessage(messages[0].id), done(messages[0]));
+    t.equal(store.countStatus('sending'), 3);
+    t.equal(store.countStatus('success'), 1);
+    t.same(await ids({ status: 'success' }), [messages[0].id]);
+    // The last one's write deletes the fan-out record in the same batch.
+    await store.write(messages.slice(1).flatMap((m) => store.messageUpdateOps(m, done(m))));
+    t.equal(store.fanouts.size, 0, 'no message is left in a fan-out record');
+    t.same(await ids({ eventId: 'e1' }), newestFirst, "the event's record still lists them");
+    t.same(await ids({ status: 'success' }), newestFirst);
+    t.same(await ids({ status: 'sending' }), [older.id]);
+    t.same([...(await store.scans.consumersOfEvent('e1'))].sort(), ['a', 'b', 'c']);
+    t.ok(await store.scans.eventHasMessages('e1'));
+  },
+);
+
+t.test('store - what a crash leaves in a fan-out record goes into the due index when the store opens', async (t) => {
+  const dir = tempDir(t, 'store');
+  const store = new Store(dir);
+  await store.start();
+  const { event, messages } = fanout('e1', ['a', 'b']);
+  await store.write(store.eventOps(event, messages), true);
+  const done = { ...messages[0], status: 'success' as const, attempts: 1, nextAttemptAt: null };
+  await store.write(store.messageUpdateOps(messages[0], done));
+  await store.stop();
+
+  const reopened = new Store(dir);
+  await reopened.start();
+  t.teardown(() => reopened.stop());
+  t.equal(reopened.fanouts.size, 0, 'nothing is held in memory after the restart');
+  t.same(
+    (await reopened.due.entries('b', Date.now(), 10)).map((e) => e.message),
+    [messages[1]],
+    'the message that had no attempt yet is due',
+  );
+  t.same(await reopened.due.entries('a', Date.now(), 10), [], 'the delivered one is not');
+  t.same(await reopened.getMessage(messages[0].id), done);
+  t.equal(reopened.countStatus('sending'), 1);
+  t.equal(reopened.countStatus('success'), 1);
+  t.same(
+    (await reopened.lists.messages({ limit: 10, eventId: 'e1' })).data.map((m) => m.id),
+    [messages[1].id, messages[0].id],
+    'the event lists both',
+  );
+  t.same((await reopened.lists.messages({ limit: 10, status: 'sending' })).data, [messages[1]]);
+});
