@@ -129,3 +129,23 @@ t.test('errors - every error hooksd raises is a HooksdError: no bare Error throw
   }
   t.same(found, [], 'errors outside HooksdError');
 });
+
+t.test('console - the console talks to the daemon only over HTTP: it imports its own files and preact', async (t) => {
+  const consoleDir = path.join(REPO, 'console', 'src');
+  const consoleFiles = readdirSync(consoleDir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => /\.tsx?$/.test(file))
+    .map((file) => path.join(consoleDir, file));
+  t.ok(consoleFiles.length > 10, `${consoleFiles.length} console files checked`);
+  const wrong: string[] = [];
+  for (const file of consoleFiles) {
+    for (const specifier of specifiersIn(readFileSync(file, 'utf8'))) {
+      const inside = specifier.startsWith('.') && path.resolve(path.dirname(file), specifier).startsWith(consoleDir);
+      if (!inside && !/^preact(\/|$)/.test(specifier)) wrong.push(`${path.relative(REPO, file)} → ${specifier}`);
+    }
+  }
+  t.same(wrong, [], 'imports from outside console/src (daemon code, other packages)');
+  const intoConsole = files.filter((file) =>
+    specifiersIn(readFileSync(file, 'utf8')).some((s) => /console\/src/.test(s)),
+  );
+  t.same(intoConsole, [], 'no daemon file imports the console');
+});

@@ -9,20 +9,24 @@ import { MESSAGE_STATUSES } from '../store/records.js';
  */
 export type Schema = Record<string, unknown>;
 
-const text = (description: string): Schema => ({ type: 'string', description });
-const integer = (description: string): Schema => ({ type: 'integer', description });
-const time = (description: string): Schema => ({ type: 'string', format: 'date-time', description });
-const timeOrNull = (description: string): Schema => ({ type: ['string', 'null'], format: 'date-time', description });
-const textOrNull = (description: string): Schema => ({ type: ['string', 'null'], description });
-const list = (items: Schema, description: string): Schema => ({ type: 'array', items, description });
-const mapOf = (values: Schema, description: string): Schema => ({
+export const text = (description: string): Schema => ({ type: 'string', description });
+export const integer = (description: string): Schema => ({ type: 'integer', description });
+export const time = (description: string): Schema => ({ type: 'string', format: 'date-time', description });
+export const timeOrNull = (description: string): Schema => ({
+  type: ['string', 'null'],
+  format: 'date-time',
+  description,
+});
+export const textOrNull = (description: string): Schema => ({ type: ['string', 'null'], description });
+export const list = (items: Schema, description: string): Schema => ({ type: 'array', items, description });
+export const mapOf = (values: Schema, description: string): Schema => ({
   type: 'object',
   additionalProperties: values,
   description,
 });
 
 /** An object of these fields, all required but those in `optional`. */
-function shape(title: string, description: string, properties: Record<string, Schema>, optional: string[] = []) {
+export function shape(title: string, description: string, properties: Record<string, Schema>, optional: string[] = []) {
   const required = Object.keys(properties).filter((name) => !optional.includes(name));
   return { title, description, type: 'object', additionalProperties: false, required, properties };
 }
@@ -242,6 +246,10 @@ export const taskSchema = shape('Task', 'A bulk task and its progress.', {
   error: textOrNull('Why it failed, or null.'),
 });
 
+export const identitySchema = shape('Identity', 'The token a request came with.', {
+  name: textOrNull('Its name in server.auth.tokens; null when no tokens are configured (every route is open).'),
+  scopes: list({ enum: ['read', 'admin', 'publish'] }, 'What it may do: read, admin (changes), publish (events).'),
+});
 export const healthSchema = shape('Health', 'The process answers.', { status: { const: 'ok', description: 'ok.' } });
 export const readinessSchema = shape('Readiness', 'Whether hooksd takes work, and what is wrong otherwise.', {
   status: { enum: ['ready', 'not ready'], description: 'The verdict.' },

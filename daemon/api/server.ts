@@ -44,6 +44,18 @@ function errors(log: Logger): Koa.Middleware {
   };
 }
 
+/** `Server-Timing: app;dur=<ms>` on every answer: the time hooksd spent on the request, without the network's. */
+function serverTiming(): Koa.Middleware {
+  return async (ctx, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      ctx.set('server-timing', `app;dur=${(performance.now() - started).toFixed(1)}`);
+    }
+  };
+}
+
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
@@ -111,11 +123,21 @@ export function buildApiServer(options: {
   tokens: readonly TokenConfig[];
   router: ApiRouter;
   log: Logger;
+  /** Pages served beside the API without a token (the console at /ui); they call the API with one. */
+  pages?: Koa.Middleware;
 }): ApiServer {
   const app = new Koa<ApiState>();
-  // Outermost, so that it logs the status the error middleware gave.
+  // What Koa reports outside the middleware: a streamed answer that broke. A client leaving a
+  // stream (the live attempts, when a console tab closes) is no error; anything else is logged,
+  // as JSON like every other line, instead of Koa's stack trace on stderr.
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ERR_STREAM_PREMATURE_CLOSE') options.log.error({ err: error }, 'answer failed');
+  });
+  app.use(serverTiming());
+  // Outside the error middleware, so that it logs the status that one gave.
   app.use(audit(options.log));
   app.use(errors(options.log));
+  if (options.pages) app.use(options.pages);
   app.use(authenticate(options.tokens));
   app.use(options.router.routes());
   app.use(options.router.allowedMethods());

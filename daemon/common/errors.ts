@@ -97,6 +97,10 @@ export const ERROR_CODES = {
   },
   HOOKSD_REQUEST_TIMEOUT: { status: 408, meaning: "The request did not arrive whole within the server's time limits." },
   HOOKSD_ROUTE_NOT_FOUND: { status: 404, meaning: 'No route matches this path.' },
+  HOOKSD_CONSOLE_MISSING: {
+    status: 503,
+    meaning: "The console's files (dist/ui) are not there: this copy of hooksd was not built with `npm run build`.",
+  },
   HOOKSD_METHOD_NOT_ALLOWED: {
     status: 405,
     meaning: 'The path exists but not with this method; the Allow header lists the methods it takes.',

@@ -7,8 +7,9 @@ import type { Store } from '../store/store.js';
 import type { Consumer } from './consumers.js';
 import { AttemptFeed, summarize } from './attempt-feed.js';
 import type { ConsumerHealth } from './health.js';
-import { redactHeaders, sendHttp } from './http-attempt.js';
+import { sendHttp } from './http-attempt.js';
 import type { NetworkGuard } from './network-guard.js';
+import { redactHeaders, redactText } from './redact.js';
 import { activeKeys } from './secrets.js';
 
 /**
@@ -113,7 +114,7 @@ export class Attempts {
     const base = { messageId: job.message.id, attempt: job.message.attempts + 1, trigger: job.trigger, startedAt };
     if ('error' in prepared) {
       const request = { method: 'POST', url: consumer.url, headers: redactHeaders(consumer.headers) };
-      const { error } = prepared;
+      const error = redactText(prepared.error, consumer);
       return { ...base, durationMs: 0, timings: {}, outcome: 'failure', errorClass: 'transform', error, request };
     }
     const { webhook, body } = prepared;
@@ -129,6 +130,7 @@ export class Attempts {
     const sent = unchanged && job.bytes !== undefined ? job.bytes : body;
     const request = { method: webhook.method, url: webhook.url, headers, body: sent };
     const outcome = await sendHttp(consumer, request, this.settings.maxResponseBytes, this.settings.guard);
+    if (outcome.error !== undefined) outcome.error = redactText(outcome.error, consumer);
     const recorded = {
       method: request.method,
       url: request.url,

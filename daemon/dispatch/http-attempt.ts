@@ -6,8 +6,6 @@ import type { Consumer } from './consumers.js';
 import type { NetworkGuard } from './network-guard.js';
 
 export const USER_AGENT = `hooksd/${packageVersion()}`;
-const REDACTED = '[redacted]';
-const SENSITIVE_HEADER = /authorization|cookie|token|secret|api-?key|password/i;
 const HTTPS = /^https:/i;
 
 export interface HttpRequest {
@@ -137,11 +135,4 @@ export function sendHttp(
 
 function phases(timings: Timings | undefined): Record<string, number | undefined> {
   return timings ? { ...timings.phases } : {};
-}
-
-/** Headers as recorded on an attempt: credentials replaced by a marker. */
-export function redactHeaders(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) out[name] = SENSITIVE_HEADER.test(name) ? REDACTED : value;
-  return out;
 }

@@ -84,7 +84,10 @@ function routeSection(spec: RouteSpec): string[] {
 /** What a success answer holds, in words: a record, a page of records, or what the schema says. */
 function answerWords(schema: DocSchema): string {
   const item = schema.properties?.data?.items;
-  if (item?.title !== undefined) return `a page of ${schemaType(item)}`;
+  if (item?.title !== undefined)
+    return schema.properties?.nextCursor === undefined
+      ? `\`{data}\`, a list of ${schemaType(item)}`
+      : `a page of ${schemaType(item)}`;
   if (schema.title !== undefined) return schemaType(schema);
   return (schema.description ?? schemaType(schema)).replace(/\.$/, '');
 }

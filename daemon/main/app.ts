@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { HooksdConfig } from '../../config/schema.js';
+import { builtConsoleDir, consoleFiles } from '../api/console-files.js';
 import { RouteTable } from '../api/route-table.js';
 import { buildApiServer } from '../api/server.js';
 import { consumerRoutes } from '../api/routes/consumers.js';
@@ -11,11 +12,15 @@ import { eventRoutes } from '../api/routes/events.js';
 import { healthRoutes } from '../api/routes/health.js';
 import { liveRoutes } from '../api/routes/live.js';
 import { messageRoutes } from '../api/routes/messages.js';
+import { opsEventRoutes } from '../api/routes/ops-events.js';
+import { statsRoutes } from '../api/routes/stats.js';
 import { taskRoutes } from '../api/routes/tasks.js';
+import { whoamiRoutes } from '../api/routes/whoami.js';
 import { Metrics } from '../common/metrics.js';
 import { OpsEvents } from '../common/ops-events.js';
 import { Attempts } from '../dispatch/attempt.js';
 import { ConsumerRegistry } from '../dispatch/consumers.js';
+import { DeliveryStats } from '../dispatch/delivery-stats.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { ConsumerHealth } from '../dispatch/health.js';
 import { Pipeline } from '../dispatch/pipeline.js';
@@ -55,6 +60,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const health = new ConsumerHealth(consumers, ops, log, settings.health);
   const attempts = new Attempts(store, health, ops, metrics, log, settings.delivery);
   const dispatcher = new Dispatcher(consumers, attempts, store.health, log);
+  const stats = new DeliveryStats(store, log);
+  stats.follow(attempts.feed);
   const sweeper = new Sweeper(store, dispatcher, config.delivery.sweepSchedule, metrics, log);
   dispatcher.refill = () => sweeper.sweepSoon();
   const purger = new Purger(store, config.storage.retention, config.storage.purgeSchedule, log);
@@ -81,11 +88,18 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       nats: nats !== undefined && nats.connected && ingest !== undefined,
       draining,
     };
+    // Every failing check says why.
+    const storeProblem = !store.isOpen ? 'the store is not open' : store.health.reason;
+    const natsProblem =
+      nats === undefined
+        ? 'not connected yet'
+        : !nats.connected
+          ? 'the connection is lost; reconnecting'
+          : 'connected; ingest is starting';
     const problems = {
-      ...(store.health.reason === undefined ? {} : { store: store.health.reason }),
-      ...(checks.nats
-        ? {}
-        : { nats: nats === undefined ? 'not connected yet' : 'the connection is lost; reconnecting' }),
+      ...(checks.store ? {} : { store: storeProblem ?? 'the store cannot be written' }),
+      ...(checks.nats ? {} : { nats: natsProblem }),
+      ...(draining ? { draining: 'hooksd is stopping: it takes no new work' } : {}),
     };
     return { ready: checks.store && checks.nats && !draining, checks, problems };
   });
@@ -99,6 +113,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       );
   };
   descriptionRoutes(routes, metrics, packageVersion());
+  whoamiRoutes(routes);
   eventTypeRoutes(routes, () => settings.ingest.catalog.list());
   // The API checks events as ingest does, against the running catalog, without importing ingest.
   const checkEvent = (eventType: string, payload: unknown) =>
@@ -115,11 +130,14 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   taskRoutes(routes, { store, consumers, dispatcher, tasks, eventType: (name) => settings.ingest.catalog.get(name) });
   deadLetterRoutes(routes, { store, consumers, dispatcher, subjects, checkEvent, log });
   const endLiveStreams = liveRoutes(routes, attempts.feed);
+  opsEventRoutes(routes, ops);
+  statsRoutes(routes, { stats, consumers, store });
   const api = buildApiServer({
     listen: config.server.listen,
     tokens: config.server.auth.tokens,
     router: routes.router,
     log,
+    pages: consoleFiles(builtConsoleDir()),
   });
 
   return {
@@ -127,7 +145,10 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
     routes,
     async start() {
       pipeline = await Pipeline.load(config, deps.configFile);
-      if (await store.start()) log.info({ path: config.storage.path }, 'counted the stored messages by status, once');
+      if (await store.start())
+        log.info({ path: config.storage.path }, 'counted the stored messages by status and consumer, once');
+      await stats.load();
+      stats.start();
       await pipeline.start();
       await loadConsumers(config, settings, pipeline);
       store.onStatusCounts = metrics.followStatuses(() => store.countStatus('attempting'));
@@ -175,6 +196,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       endLiveStreams();
       await api.stop();
       await nats?.stop();
+      await stats.stop();
       await store.stop();
       await pipeline?.stop();
       consumers.stop();

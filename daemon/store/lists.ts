@@ -6,7 +6,7 @@
 import { HooksdError } from '../common/errors.js';
 import { sortableIdFloor } from './ids.js';
 import type { Fanouts } from './fanouts.js';
-import { afterSep, HIGH, SEP, type Keyspace, type Sublevel } from './keyspace.js';
+import { afterLastSep, HIGH, SEP, type Keyspace, type Sublevel } from './keyspace.js';
 import type { AttemptRecord, DeadLetterRecord, EventRecord, MessageRecord, MessageStatus } from './records.js';
 
 /** Entries read for one page at most, as a multiple of its limit, when filters reject many. */
@@ -58,22 +58,27 @@ export class Lists {
   }
 
   /**
-   * Messages newest first, through the index of the first filter given (event, consumer,
-   * status, type). Messages without index entries of their own are merged in: those still in a
-   * fan-out record (held in memory) and, for an event, the ones its record lists.
+   * Messages newest first, through the narrowest index the filters allow: the event's, the
+   * consumer's in one status, the consumer's, the status's, the event type's. Filters the
+   * index does not cover are checked on the records read. Messages without index entries of
+   * their own are merged in: those still in a fan-out record (held in memory) and, for an
+   * event, the ones its record lists.
    */
   async messages(query: MessageQuery): Promise<Page<MessageRecord>> {
-    const { messages, messagesByEvent, messagesByConsumer, messagesByStatus, messagesByType } = this.space;
+    const { messages, messagesByEvent, messagesByConsumerStatus, messagesByConsumer, messagesByStatus } = this.space;
     const matches = (m: MessageRecord) =>
       (query.consumerId === undefined || m.consumerId === query.consumerId) &&
       (query.status === undefined || m.status === query.status) &&
       (query.eventType === undefined || m.eventType === query.eventType) &&
       (query.eventId === undefined || m.eventId === query.eventId);
+    const consumerStatus =
+      query.consumerId === undefined || query.status === undefined ? undefined : query.consumerId + SEP + query.status;
     const indexes: [Sublevel<string>, string | undefined][] = [
       [messagesByEvent, query.eventId],
+      [messagesByConsumerStatus, consumerStatus],
       [messagesByConsumer, query.consumerId],
       [messagesByStatus, query.status],
-      [messagesByType, query.eventType],
+      [this.space.messagesByType, query.eventType],
     ];
     const chosen = indexes.find(([, value]) => value !== undefined);
     let indexed: Page<MessageRecord>;
@@ -84,16 +89,22 @@ export class Lists {
     } else {
       const [index, value] = chosen;
       prefix = value + SEP;
-      const load = (entries: [string, string][]) => messages.getMany(entries.map(([key]) => afterSep(key)));
+      const load = (entries: [string, string][]) => messages.getMany(entries.map(([key]) => afterLastSep(key)));
       indexed = await page({ index, prefix, load, matches, idPrefix: 'msg_' }, query);
     }
-    const unindexed = await this.unindexed(query.eventId);
+    const unindexed = await this.unindexed(query);
     return unindexed.length === 0 ? indexed : merge(indexed, unindexed.filter(matches), prefix, query);
   }
 
-  /** Messages no index lists: those in fan-out records, or, for an event, the messages its record lists. */
-  private async unindexed(eventId: string | undefined): Promise<MessageRecord[]> {
-    if (eventId === undefined) return [...this.fanouts.all()];
+  /**
+   * Messages no index lists: those in fan-out records (all `sending`; only the consumer's when
+   * the query names one), or, for an event, the messages its record lists.
+   */
+  private async unindexed({ eventId, consumerId, status }: MessageQuery): Promise<MessageRecord[]> {
+    if (eventId === undefined) {
+      if (this.fanouts.size === 0 || (status !== undefined && status !== 'sending')) return [];
+      return [...(consumerId === undefined ? this.fanouts.all() : this.fanouts.of(consumerId))];
+    }
     const ids = (await this.space.events.get(eventId))?.fanout ?? [];
     if (ids.length === 0) return [];
     const found = await this.space.messages.getMany(ids);

@@ -155,3 +155,27 @@ export interface TaskRecord {
 export interface ApiConsumerRecord {
   readonly id: string;
 }
+
+/** The last failed attempt of a consumer, as delivery stats keep it (its error carries no credential). */
+export interface DeliveryError {
+  at: number;
+  messageId: string;
+  statusCode: number | null;
+  errorClass: string | null;
+  error: string | null;
+}
+
+/**
+ * One consumer's attempts in one minute, as the delivery stats keep them
+ * (dispatch/delivery-stats.ts): counts by outcome, attempt durations as `[bucket, count]`
+ * pairs of a fixed histogram (dispatch/latency-histogram.ts), and the minute's last failure.
+ */
+export interface DeliveryMinuteRecord {
+  consumerId: string;
+  /** The minute's start, ms since the epoch. */
+  minute: number;
+  success: number;
+  failure: number;
+  latency: [number, number][];
+  lastError: DeliveryError | null;
+}

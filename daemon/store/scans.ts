@@ -1,7 +1,7 @@
 import type { Fanouts } from './fanouts.js';
 import { sortableIdFloor } from './ids.js';
-import { afterSep, HIGH, SEP, type Keyspace } from './keyspace.js';
-import type { EventRecord, MessageRecord } from './records.js';
+import { afterSep, dueTime, HIGH, SEP, type Keyspace } from './keyspace.js';
+import type { DeliveryMinuteRecord, EventRecord, MessageRecord } from './records.js';
 
 /**
  * A step of a bulk scan: the records found, and whether the index goes on past them (a record missing under its index
@@ -16,7 +16,8 @@ export interface Step<T> {
 
 /**
  * Long walks over the store, oldest first, for the background work that needs them: bulk
- * tasks (in steps that can be saved and resumed) and the retention purge.
+ * tasks (in steps that can be saved and resumed), the retention purge, and delivery stats
+ * (read at start-up, purged as they age).
  */
 export class Scans {
   constructor(
@@ -91,6 +92,16 @@ export class Scans {
   /** Keys of the dead letters received before `time`, for `Store.deadLetterDeleteOps`. */
   async *deadLetterKeysBefore(time: number): AsyncGenerator<string> {
     yield* this.space.deadLetters.keys({ lt: sortableIdFloor('dlq_', time) });
+  }
+
+  /** Every consumer's minutes of delivery stats from `time` on, oldest first. */
+  async deliveryMinutesSince(time: number): Promise<DeliveryMinuteRecord[]> {
+    return this.space.deliveryMinutes.values({ gte: dueTime(time) }).all();
+  }
+
+  /** Keys of the minutes of delivery stats before `time`, for `Store.deliveryMinuteDeleteOps`. */
+  async *deliveryMinuteKeysBefore(time: number): AsyncGenerator<string> {
+    yield* this.space.deliveryMinutes.keys({ lt: dueTime(time) });
   }
 
   private async messagesOfEvent(eventId: string): Promise<MessageRecord[]> {

@@ -2,9 +2,25 @@ import { ControlRecords } from './control.js';
 import { DueIndex } from './due-index.js';
 import { Fanouts } from './fanouts.js';
 import { GroupCommit, type BatchExtension } from './group-commit.js';
-import { attemptKey, dueKey, HIGH, Keyspace, SEP, type BatchOp } from './keyspace.js';
+import {
+  attemptKey,
+  consumerStatusKey,
+  deliveryMinuteKey,
+  dueKey,
+  HIGH,
+  Keyspace,
+  SEP,
+  type BatchOp,
+} from './keyspace.js';
 import { Lists } from './lists.js';
-import type { AttemptRecord, DeadLetterRecord, EventRecord, MessageRecord, MessageStatus } from './records.js';
+import type {
+  AttemptRecord,
+  DeadLetterRecord,
+  DeliveryMinuteRecord,
+  EventRecord,
+  MessageRecord,
+  MessageStatus,
+} from './records.js';
 import { Scans } from './scans.js';
 import { StatusCounter } from './status-counts.js';
 import { WriteHealth } from './write-health.js';
@@ -67,8 +83,9 @@ export class Store {
   }
 
   /**
-   * Opens LevelDB; resolves to true when the store had no status counts yet and its messages
-   * were counted once. Messages a crash left in fan-out records are written into the due index.
+   * Opens LevelDB; resolves to true when the store had no status counts yet (or none per
+   * consumer) and its messages were counted (and indexed by consumer and status) once.
+   * Messages a crash left in fan-out records are then written into the due index.
    */
   async start(): Promise<boolean> {
     try {
@@ -112,6 +129,11 @@ export class Store {
     return this.statuses.count(status);
   }
 
+  /** How many of the consumer's messages have `status` now, without reading the store. */
+  countConsumerStatus(consumerId: string, status: MessageStatus): number {
+    return this.statuses.countOf(consumerId, status);
+  }
+
   // ---- op builders: pure, so callers can put several records into one atomic write ----
 
   /**
@@ -133,11 +155,12 @@ export class Store {
 
   /**
    * The first record of a message of a fan-out record, with its index entries (the event
-   * lists it already) and its due entry when one is set. Its status index entry says it leaves
-   * `sending` (the status counts had it there since the fan-out record).
+   * lists it already) and its due entry when one is set. Its status index entries say it
+   * leaves `sending` (the status counts had it there, in all and for its consumer, since the
+   * fan-out record).
    */
   private firstOps(message: MessageRecord): BatchOp[] {
-    const { messages, messagesByConsumer, messagesByStatus, messagesByType } = this.space;
+    const { messages, messagesByConsumer, messagesByStatus, messagesByType, messagesByConsumerStatus } = this.space;
     const status: FirstStatusOp = {
       type: 'put',
       sublevel: messagesByStatus,
@@ -145,10 +168,18 @@ export class Store {
       value: '',
       fromFanout: true,
     };
+    const consumerStatus: FirstStatusOp = {
+      type: 'put',
+      sublevel: messagesByConsumerStatus,
+      key: consumerStatusKey(message),
+      value: '',
+      fromFanout: true,
+    };
     const ops: BatchOp[] = [
       { type: 'put', sublevel: messages, key: message.id, value: message },
       { type: 'put', sublevel: messagesByConsumer, key: message.consumerId + SEP + message.id, value: '' },
       status,
+      consumerStatus,
       { type: 'put', sublevel: messagesByType, key: message.eventType + SEP + message.id, value: '' },
     ];
     if (message.nextAttemptAt !== null) ops.push(this.dueOp('put', message));
@@ -172,22 +203,25 @@ export class Store {
       { type: 'put', sublevel: messagesByStatus, key: message.status + SEP + message.id, value: '' },
       { type: 'put', sublevel: messagesByType, key: message.eventType + SEP + message.id, value: '' },
       { type: 'put', sublevel: messagesByEvent, key: message.eventId + SEP + message.id, value: '' },
+      { type: 'put', sublevel: this.space.messagesByConsumerStatus, key: consumerStatusKey(message), value: '' },
     ];
     if (message.nextAttemptAt !== null) ops.push(this.dueOp('put', message));
     return ops;
   }
 
   /**
-   * Replaces `before` by `after`, moving its status index entry and its due entry; a message
+   * Replaces `before` by `after`, moving its status index entries and its due entry; a message
    * of a fan-out record gets its first record and index entries.
    */
   messageUpdateOps(before: MessageRecord, after: MessageRecord): BatchOp[] {
     if (this.fanouts.has(before.id)) return this.firstOps(after);
-    const { messages, messagesByStatus } = this.space;
+    const { messages, messagesByStatus, messagesByConsumerStatus } = this.space;
     const ops: BatchOp[] = [{ type: 'put', sublevel: messages, key: after.id, value: after }];
     if (before.status !== after.status) {
       ops.push({ type: 'del', sublevel: messagesByStatus, key: before.status + SEP + before.id });
       ops.push({ type: 'put', sublevel: messagesByStatus, key: after.status + SEP + after.id, value: '' });
+      ops.push({ type: 'del', sublevel: messagesByConsumerStatus, key: consumerStatusKey(before) });
+      ops.push({ type: 'put', sublevel: messagesByConsumerStatus, key: consumerStatusKey(after), value: '' });
     }
     if (before.nextAttemptAt !== null && before.nextAttemptAt !== after.nextAttemptAt) {
       ops.push(this.dueOp('del', before));
@@ -205,6 +239,7 @@ export class Store {
       { type: 'del', sublevel: messagesByStatus, key: message.status + SEP + message.id },
       { type: 'del', sublevel: messagesByType, key: message.eventType + SEP + message.id },
       { type: 'del', sublevel: messagesByEvent, key: message.eventId + SEP + message.id },
+      { type: 'del', sublevel: this.space.messagesByConsumerStatus, key: consumerStatusKey(message) },
     ];
     if (message.nextAttemptAt !== null) ops.push(this.dueOp('del', message));
     for await (const key of attempts.keys({ gte: message.id + SEP, lt: message.id + SEP + HIGH })) {
@@ -234,6 +269,17 @@ export class Store {
   /** Removes a dead letter, by the key `scans.deadLetterKeysBefore` gave. */
   deadLetterDeleteOps(key: string): BatchOp[] {
     return [{ type: 'del', sublevel: this.space.deadLetters, key }];
+  }
+
+  /** A consumer's minute of delivery stats, written over the one before. */
+  deliveryMinuteOps(record: DeliveryMinuteRecord): BatchOp[] {
+    const key = deliveryMinuteKey(record.minute, record.consumerId);
+    return [{ type: 'put', sublevel: this.space.deliveryMinutes, key, value: record }];
+  }
+
+  /** Removes a minute of delivery stats, by the key `scans.deliveryMinuteKeysBefore` gave. */
+  deliveryMinuteDeleteOps(key: string): BatchOp[] {
+    return [{ type: 'del', sublevel: this.space.deliveryMinutes, key }];
   }
 
   private dueOp(type: 'put' | 'del', message: MessageRecord): BatchOp {

@@ -25,6 +25,7 @@ t.test('shutdown - SIGTERM answers 503 on /readyz, finishes the attempt in fligh
     '/readyz to answer 503',
   );
   t.equal(draining.body.checks.draining, true);
+  t.equal(draining.body.problems.draining, 'hooksd is stopping: it takes no new work', 'saying why');
   t.equal(await exited, 0, 'exit code 0');
   t.match(daemon.output(), /"msg":"hooksd stopped"/);
 

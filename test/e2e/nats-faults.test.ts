@@ -55,6 +55,7 @@ t.test(
       return answer?.status === 503 ? answer.body : undefined;
     });
     t.equal(away.checks.nats, false, '/readyz answers 503 while NATS is away, saying why');
+    t.same(away.problems, { nats: 'the connection is lost; reconnecting' }, 'NATS is the only problem');
     await new Promise((resolve) => setTimeout(resolve, 2000));
     await nats.start();
     const back = await eventually(async () => {

@@ -99,6 +99,10 @@ t.test(
     });
     t.equal(message.eventId, id, 'and delivered to the demo consumer');
     t.match(received, `${message.id} connection.created ${id}`, 'the example receiver verified its signature');
+    const page = await fetch('http://127.0.0.1:8080/ui');
+    t.equal(page.status, 200, 'the console is served at /ui (npm start built it)');
+    const script = /src="(\/ui\/assets\/[^"]+\.js)"/.exec(await page.text())?.[1];
+    t.equal((await fetch(`http://127.0.0.1:8080${script}`)).status, 200, 'with its script');
 
     process.kill(-gateway.pid!, 'SIGTERM');
     await exited;

@@ -7,7 +7,7 @@ const addFormats = addFormatsModule as unknown as typeof addFormatsModule.defaul
 /** One time format in every answer: ISO 8601 in UTC with milliseconds. */
 export const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** Fields that hold a time, by name. */
-export const TIME_FIELD = /(At|^generatedDate|^since|^until|^failingSince)$/;
+export const TIME_FIELD = /(At|^at|^from|^to|^generatedDate|^since|^until|^failingSince)$/;
 /** Fields whose content is the publisher's or the consumer's, shown as it is: their times are not the API's. */
 const VERBATIM = new Set(['envelope', 'payload', 'example', 'schema', 'headers', 'body', 'details']);
 

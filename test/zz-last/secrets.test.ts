@@ -102,7 +102,12 @@ t.test('secrets - no API answer but creation and rotation, and no attempt record
     return body;
   };
   await read('/v1/consumers');
-  for (const id of ['mtls', 'failing', 'made']) await read(`/v1/consumers/${id}`);
+  for (const id of ['mtls', 'failing', 'made']) {
+    await read(`/v1/consumers/${id}`);
+    await read(`/v1/consumers/${id}/stats`);
+  }
+  await read('/v1/stats');
+  t.ok((await read('/v1/ops-events')).data.length > 0, 'the failed messages are ops events');
   const messages = (await read('/v1/messages?limit=250')).data;
   for (const message of messages) {
     await read(`/v1/messages/${message.id}`);

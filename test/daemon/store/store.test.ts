@@ -250,12 +250,17 @@ t.test('store - counts the LevelDB operations it writes, batch by batch', async 
   const m = message('a', Date.now());
   const ops = store.newMessageOps(m);
   await store.write(ops);
-  // The status counts are written with every batch that moves a status index entry.
-  t.equal(store.operations - before, ops.length + 1, "the message's operations and the status counts");
+  // The status counts, in all and of each consumer concerned, are written with every batch that moves status entries.
+  t.equal(store.operations - before, ops.length + 2, "the message's operations, the counts and its consumer's counts");
   // The first of three writes goes alone; the two that arrive while it is written are merged.
   const three = ['b', 'c', 'd'].map((consumer) => store.write(store.newMessageOps(message(consumer, Date.now()))));
   await Promise.all(three);
-  t.equal(store.operations - before, 4 * ops.length + 3, 'writes merged into one batch share its status counts');
+  t.equal(
+    store.operations - before,
+    // a, then b alone (counts and b's), then c and d merged (counts, c's and d's).
+    4 * ops.length + 2 + 2 + 3,
+    'writes merged into one batch share its counts; each consumer has its own',
+  );
 });
 
 /** An event received now whose messages for `consumers` are due at once: its fan-out. */
@@ -284,8 +289,13 @@ t.test(
     const ops = store.eventOps(event, messages);
     t.equal(ops.length, 4, 'the event, its two indexes and the fan-out record: nothing per message');
     await store.write(ops, true);
-    t.equal(store.operations - before, 5, 'and the status counts');
+    t.equal(store.operations - before, 8, 'and the status counts, in all and of each of its three consumers');
     t.equal(store.countStatus('sending'), 4, 'the fan-out counts as sending');
+    t.same(
+      ['a', 'b', 'c'].map((c) => store.countConsumerStatus(c, 'sending')),
+      [2, 1, 1],
+      "and as sending for each message's consumer",
+    );
     t.same(await store.getMessage(messages[1].id), messages[1], 'read by id');
     t.same(
       (await store.getMessages([messages[2].id, older.id, 'msg_none'])).map((m) => m?.id),
@@ -298,6 +308,8 @@ t.test(
     t.same(await ids({ consumerId: 'a' }), [messages[0].id, older.id], 'by consumer');
     t.same(await ids({ status: 'sending' }), [...newestFirst, older.id], 'by status');
     t.same(await ids({ eventType: 'connection.created', consumerId: 'b' }), [messages[1].id], 'by type and consumer');
+    t.same(await ids({ consumerId: 'a', status: 'sending' }), [messages[0].id, older.id], 'by consumer and status');
+    t.same(await ids({ consumerId: 'a', status: 'success' }), [], 'not in another status');
     t.same(await ids({ eventId: 'e1' }), newestFirst, 'by event');
     t.same(await ids({ since: event.receivedAt }), newestFirst, 'by time');
     t.same(await ids({ until: event.receivedAt }), [older.id]);
@@ -313,21 +325,37 @@ t.test(
       [newestFirst[2], older.id],
     );
 
-    // The first attempt's outcome writes each message's record and index entries: four operations.
+    // The first attempt's outcome writes each message's record and index entries: five operations.
     const done = (m: MessageRecord): MessageRecord => ({ ...m, status: 'success', attempts: 1, nextAttemptAt: null });
     const update = store.messageUpdateOps(messages[0], done(messages[0]));
-    t.equal(update.length, 4, 'record, consumer, status and type entries; no due entry to add or remove');
+    t.equal(update.length, 5, 'record, consumer, status, consumer and status, type entries; no due entry');
     await store.write(update);
     t.same(await store.getMessage(messages[0].id), done(messages[0]));
     t.equal(store.countStatus('sending'), 3);
     t.equal(store.countStatus('success'), 1);
+    t.same([store.countConsumerStatus('a', 'sending'), store.countConsumerStatus('a', 'success')], [1, 1]);
     t.same(await ids({ status: 'success' }), [messages[0].id]);
+    t.same(
+      await ids({ consumerId: 'a', status: 'success' }),
+      [messages[0].id],
+      'through the consumer and status index',
+    );
+    t.same(await ids({ consumerId: 'a', status: 'sending' }), [older.id]);
     // The last one's write deletes the fan-out record in the same batch.
     await store.write(messages.slice(1).flatMap((m) => store.messageUpdateOps(m, done(m))));
     t.equal(store.fanouts.size, 0, 'no message is left in a fan-out record');
     t.same(await ids({ eventId: 'e1' }), newestFirst, "the event's record still lists them");
     t.same(await ids({ status: 'success' }), newestFirst);
     t.same(await ids({ status: 'sending' }), [older.id]);
+    t.same(
+      ['a', 'b', 'c'].flatMap((c) => [
+        store.countConsumerStatus(c, 'sending'),
+        store.countConsumerStatus(c, 'success'),
+      ]),
+      [1, 1, 0, 1, 0, 1],
+      'counted per consumer as written',
+    );
+    t.same(await ids({ consumerId: 'c', status: 'success' }), [messages[2].id]);
     t.same([...(await store.scans.consumersOfEvent('e1'))].sort(), ['a', 'b', 'c']);
     t.ok(await store.scans.eventHasMessages('e1'));
   },
@@ -357,9 +385,169 @@ t.test('store - what a crash leaves in a fan-out record goes into the due index 
   t.equal(reopened.countStatus('sending'), 1);
   t.equal(reopened.countStatus('success'), 1);
   t.same(
+    ['a', 'b'].flatMap((c) => [reopened.countConsumerStatus(c, 'sending'), reopened.countConsumerStatus(c, 'success')]),
+    [0, 1, 1, 0],
+    'and per consumer',
+  );
+  t.same(
+    (await reopened.lists.messages({ limit: 10, consumerId: 'b', status: 'sending' })).data,
+    [messages[1]],
+    'listed by consumer and status from its own entries',
+  );
+  t.same(
     (await reopened.lists.messages({ limit: 10, eventId: 'e1' })).data.map((m) => m.id),
     [messages[1].id, messages[0].id],
     'the event lists both',
   );
   t.same((await reopened.lists.messages({ limit: 10, status: 'sending' })).data, [messages[1]]);
 });
+
+t.test(
+  'store - the index by consumer and status gives full pages however rare the pair is, and follows every change',
+  async (t) => {
+    const store = await openStore(t);
+    const base = Date.now() - 2_000_000;
+    // 2,000 messages of three consumers; one in 40 of "c1" fails: far fewer than a page's scan would meet.
+    const all = Array.from({ length: 2000 }, (_, i) =>
+      message(`c${i % 3}`, base + i * 100, {
+        status: i % 3 === 1 && i % 40 === 1 ? 'failure' : 'success',
+        nextAttemptAt: null,
+        eventType: i % 2 ? 'order.placed' : 'order.paid',
+      }),
+    );
+    await store.write(all.flatMap((m) => store.newMessageOps(m)));
+    const failed = all.filter((m) => m.consumerId === 'c1' && m.status === 'failure');
+    t.ok(failed.length > 10 && failed.length < 30, `${failed.length} failed messages of c1`);
+
+    const first = await store.lists.messages({ limit: 10, consumerId: 'c1', status: 'failure' });
+    t.same(
+      first.data.map((m) => m.id),
+      failed
+        .slice(-10)
+        .map((m) => m.id)
+        .reverse(),
+      'a full first page, newest first',
+    );
+    const walked = [...first.data];
+    let cursor = first.nextCursor;
+    while (cursor !== null) {
+      const next = await store.lists.messages({ limit: 10, consumerId: 'c1', status: 'failure', cursor });
+      walked.push(...next.data);
+      cursor = next.nextCursor;
+    }
+    t.same(
+      walked.map((m) => m.id),
+      failed.map((m) => m.id).reverse(),
+      'the walk gives each once',
+    );
+    const between = await store.lists.messages({
+      limit: 50,
+      consumerId: 'c1',
+      status: 'failure',
+      since: failed[2].createdAt,
+      until: failed[5].createdAt,
+    });
+    t.same(
+      between.data.map((m) => m.id),
+      [failed[4].id, failed[3].id, failed[2].id],
+      'a time range within it',
+    );
+    const paidFailures = await store.lists.messages({
+      limit: 50,
+      consumerId: 'c1',
+      status: 'failure',
+      eventType: 'order.paid',
+    });
+    t.same(
+      paidFailures.data.map((m) => m.id),
+      failed
+        .filter((m) => m.eventType === 'order.paid')
+        .map((m) => m.id)
+        .reverse(),
+      'with an event type too',
+    );
+    const ofEvent = await store.lists.messages({ limit: 50, eventId: failed[0].eventId });
+    t.same(
+      ofEvent.data.map((m) => m.id),
+      [failed[0].id],
+      'by event id',
+    );
+
+    t.same(
+      ['success', 'failure'].map((s) => store.countConsumerStatus('c1', s as MessageRecord['status'])),
+      [all.filter((m) => m.consumerId === 'c1').length - failed.length, failed.length],
+      'counted per consumer',
+    );
+    // A status change moves the entry; a deleted message leaves the index.
+    const resent = failed[failed.length - 1];
+    await store.write(store.messageUpdateOps(resent, { ...resent, status: 'success' }));
+    await store.write(await store.messageDeleteOps(failed[0]));
+    const after = await store.lists.messages({ limit: 50, consumerId: 'c1', status: 'failure' });
+    t.same(
+      after.data.map((m) => m.id),
+      failed
+        .slice(1, -1)
+        .map((m) => m.id)
+        .reverse(),
+      'moved and removed',
+    );
+    t.equal(store.countConsumerStatus('c1', 'failure'), failed.length - 2);
+    t.equal(store.countConsumerStatus('nobody', 'failure'), 0, 'a consumer without messages counts 0');
+    await t.rejects(
+      store.lists.messages({ limit: 10, consumerId: 'c2', status: 'failure', cursor: first.nextCursor! }),
+      { code: 'HOOKSD_INVALID_CURSOR' },
+      "another pair's cursor is refused",
+    );
+  },
+);
+
+t.test(
+  'store - counts per consumer survive a restart, and a store from before the index gets it built once',
+  async (t) => {
+    const dir = tempDir(t, 'store');
+    let store = new Store(dir);
+    await store.start();
+    const now = Date.now();
+    const messages = Array.from({ length: 2500 }, (_, i) => message(`c${i % 4}`, now - 10_000 + i));
+    await store.write(messages.flatMap((m) => store.newMessageOps(m)));
+    const done = messages.filter((_, i) => i % 5 === 0);
+    await store.write(done.flatMap((m) => store.messageUpdateOps(m, { ...m, status: 'success', nextAttemptAt: null })));
+    const counts = () =>
+      ['c0', 'c1', 'c2', 'c3'].map((c) => [
+        store.countConsumerStatus(c, 'sending'),
+        store.countConsumerStatus(c, 'success'),
+      ]);
+    const expected = ['c0', 'c1', 'c2', 'c3'].map((c) => {
+      const mine = messages.filter((m) => m.consumerId === c);
+      const succeeded = done.filter((m) => m.consumerId === c).length;
+      return [mine.length - succeeded, succeeded];
+    });
+    t.same(counts(), expected, 'counted as written');
+    await store.stop();
+
+    store = new Store(dir);
+    t.equal(await store.start(), false, 'reopened: read, nothing counted');
+    t.same(counts(), expected, 'the same after a restart');
+    await store.stop();
+
+    // A store from before the index by consumer and status: no index, no counts per consumer.
+    const raw = new Keyspace(dir);
+    await raw.messagesByConsumerStatus.clear();
+    for await (const key of raw.counters.keys()) if (key !== 'statusCounts') await raw.counters.del(key);
+    await raw.db.close();
+    store = new Store(dir);
+    t.teardown(() => store.stop());
+    t.equal(await store.start(), true, 'indexed and counted once');
+    t.same(counts(), expected, 'counted from the messages');
+    const page = await store.lists.messages({ limit: 5, consumerId: 'c3', status: 'success' });
+    t.same(
+      page.data.map((m) => m.id),
+      done
+        .filter((m) => m.consumerId === 'c3')
+        .slice(-5)
+        .map((m) => m.id)
+        .reverse(),
+      'listed through the built index',
+    );
+  },
+);

@@ -19,7 +19,8 @@ t.test('upgrade - a store written by hooksd 0.2.0 opens, and lists, reads and sw
   const dir = tempDir(t, 'store');
   cpSync(FIXTURE, dir, { recursive: true });
   const store = new Store(dir);
-  t.equal(await store.start(), false, 'its status counts are read, not counted again');
+  // Its status counts are read; the index by consumer and status (and its counts) is built once.
+  t.equal(await store.start(), true, 'indexed by consumer and status once');
   t.teardown(() => store.stop());
   const ids = async (query: Omit<Parameters<typeof store.lists.messages>[0], 'limit'>) =>
     (await store.lists.messages({ limit: 10, ...query })).data.map((m) => m.id.slice(0, 13));
@@ -54,6 +55,13 @@ t.test('upgrade - a store written by hooksd 0.2.0 opens, and lists, reads and sw
     ['sending', 'attempting', 'success', 'failure'].map((s) => store.countStatus(s as 'sending')),
     [1, 1, 1, 1],
   );
+  t.same(
+    [store.countConsumerStatus('crm', 'sending'), store.countConsumerStatus('crm', 'success')],
+    [1, 1],
+    'counted per consumer',
+  );
+  t.same([store.countConsumerStatus('shop', 'attempting'), store.countConsumerStatus('shop', 'failure')], [1, 1]);
+  t.same(await ids({ consumerId: 'shop', status: 'failure' }), [failed], 'listed by consumer and status');
   t.same([...(await store.scans.consumersOfEvent('evt-1'))].sort(), ['crm', 'shop']);
 
   // New events beside the old ones: a fan-out record, listed with what was there.
@@ -80,5 +88,22 @@ t.test('upgrade - a store written by hooksd 0.2.0 opens, and lists, reads and sw
   };
   await store.write(store.eventOps(event, [fresh]), true);
   t.same(await ids({ consumerId: 'crm' }), [fresh.id.slice(0, 13), pending, delivered]);
+  t.same(await ids({ consumerId: 'crm', status: 'sending' }), [fresh.id.slice(0, 13), pending]);
   t.equal(store.countStatus('sending'), 2);
+  t.equal(store.countConsumerStatus('crm', 'sending'), 2);
+  await store.stop();
+  const reopened = new Store(dir);
+  t.equal(await reopened.start(), false, 'opened again: nothing counted or built');
+  t.teardown(() => reopened.stop());
+  t.same(
+    [reopened.countStatus('sending'), reopened.countConsumerStatus('crm', 'sending')],
+    [2, 2],
+    "the fan-out record's message is written out when the store opens, its counts unchanged",
+  );
+  t.same(
+    (await reopened.lists.messages({ limit: 10, consumerId: 'crm', status: 'sending' })).data.map((m) =>
+      m.id.slice(0, 13),
+    ),
+    [fresh.id.slice(0, 13), pending],
+  );
 });
