@@ -28,8 +28,11 @@ import type {
  *   eventsByTime      seq                     → eventId
  *   eventsByType      type \0 seq             → eventId
  *   messages          msgId                   → MessageRecord       (msgIds sort by time)
- *   messagesBy*       consumer|status|type|event \0 msgId → ''  (no event entry for the fan-out's messages)
- *   messagesByConsumerStatus consumer \0 status \0 msgId → '' (the console's usual filter: one range)
+ *   messagesBy*       status|type|event \0 msgId → ''  (no event entry for the fan-out's messages)
+ *   messagesByConsumerStatus consumer \0 status \0 msgId → '' (the console's usual filter: one range; a
+ *                                               consumer's messages in every status are its ranges merged,
+ *                                               consumer-messages.ts)
+ *   messagesByConsumer consumer \0 msgId     → '' (written by 0.2.0 only; deleted with its message)
  *   attempts          msgId \0 attemptNo      → AttemptRecord
  *   due               consumerId \0 dueAt \0 msgId → ''  (the message's nextAttemptAt, as a key)
  *   consumerState     consumerId              → ConsumerState

@@ -5,8 +5,9 @@
  */
 import { HooksdError } from '../common/errors.js';
 import { sortableIdFloor } from './ids.js';
+import { ConsumerMessages } from './consumer-messages.js';
 import type { Fanouts } from './fanouts.js';
-import { afterLastSep, HIGH, SEP, type Keyspace, type Sublevel } from './keyspace.js';
+import { afterLastSep, HIGH, SEP, type Keyspace } from './keyspace.js';
 import type { AttemptRecord, DeadLetterRecord, EventRecord, MessageRecord, MessageStatus } from './records.js';
 
 /** Entries read for one page at most, as a multiple of its limit, when filters reject many. */
@@ -31,9 +32,17 @@ export interface MessageQuery extends PageQuery {
   eventId?: string;
 }
 
+/** What a page reads: an index (a sublevel), or the merged ranges of a consumer's messages. */
+interface Ranged<V> {
+  iterator(range: { gte: string; lt: string; reverse: boolean }): {
+    nextv(size: number): Promise<[string, V][]>;
+    close(): Promise<void>;
+  };
+}
+
 /** How a scan reads an index: its entries' records, and which of them belong on the page. */
 interface Scan<V, T> {
-  index: Sublevel<V>;
+  index: Ranged<V>;
   /** The part of the key before the sortable id. */
   prefix: string;
   load: (entries: [string, V][]) => Promise<(T | undefined)[]> | (T | undefined)[];
@@ -59,13 +68,14 @@ export class Lists {
 
   /**
    * Messages newest first, through the narrowest index the filters allow: the event's, the
-   * consumer's in one status, the consumer's, the status's, the event type's. Filters the
+   * consumer's in one status, the consumer's (its ranges of every status, merged), the
+   * status's, the event type's. Filters the
    * index does not cover are checked on the records read. Messages without index entries of
    * their own are merged in: those still in a fan-out record (held in memory) and, for an
    * event, the ones its record lists.
    */
   async messages(query: MessageQuery): Promise<Page<MessageRecord>> {
-    const { messages, messagesByEvent, messagesByConsumerStatus, messagesByConsumer, messagesByStatus } = this.space;
+    const { messages, messagesByEvent, messagesByConsumerStatus, messagesByStatus, messagesByType } = this.space;
     const matches = (m: MessageRecord) =>
       (query.consumerId === undefined || m.consumerId === query.consumerId) &&
       (query.status === undefined || m.status === query.status) &&
@@ -73,12 +83,14 @@ export class Lists {
       (query.eventId === undefined || m.eventId === query.eventId);
     const consumerStatus =
       query.consumerId === undefined || query.status === undefined ? undefined : query.consumerId + SEP + query.status;
-    const indexes: [Sublevel<string>, string | undefined][] = [
+    // A consumer's messages in every status: its ranges in the index by consumer and status, merged.
+    const byConsumer = query.consumerId === undefined ? undefined : new ConsumerMessages(this.space, query.consumerId);
+    const indexes: [Ranged<string>, string | undefined][] = [
       [messagesByEvent, query.eventId],
       [messagesByConsumerStatus, consumerStatus],
-      [messagesByConsumer, query.consumerId],
+      ...(byConsumer === undefined ? [] : [[byConsumer, query.consumerId] as [Ranged<string>, string]]),
       [messagesByStatus, query.status],
-      [this.space.messagesByType, query.eventType],
+      [messagesByType, query.eventType],
     ];
     const chosen = indexes.find(([, value]) => value !== undefined);
     let indexed: Page<MessageRecord>;

@@ -1,3 +1,4 @@
+import { ConsumerMessages } from './consumer-messages.js';
 import type { Fanouts } from './fanouts.js';
 import { sortableIdFloor } from './ids.js';
 import { afterSep, dueTime, HIGH, SEP, type Keyspace } from './keyspace.js';
@@ -38,7 +39,7 @@ export class Scans {
     const prefix = consumerId + SEP;
     const from = after === null ? { gte: prefix + sortableIdFloor('msg_', range.since) } : { gt: after };
     const lt = prefix + sortableIdFloor('msg_', range.until + 1);
-    const keys = await this.space.messagesByConsumer.keys({ ...from, lt, limit }).all();
+    const keys = await new ConsumerMessages(this.space, consumerId).keys({ ...from, lt, limit });
     const messages = await this.space.messages.getMany(keys.map(afterSep));
     const items = keys.flatMap((key, i) => {
       const message = messages[i];

@@ -160,7 +160,7 @@ export class Store {
    * fan-out record).
    */
   private firstOps(message: MessageRecord): BatchOp[] {
-    const { messages, messagesByConsumer, messagesByStatus, messagesByType, messagesByConsumerStatus } = this.space;
+    const { messages, messagesByStatus, messagesByType, messagesByConsumerStatus } = this.space;
     const status: FirstStatusOp = {
       type: 'put',
       sublevel: messagesByStatus,
@@ -177,7 +177,6 @@ export class Store {
     };
     const ops: BatchOp[] = [
       { type: 'put', sublevel: messages, key: message.id, value: message },
-      { type: 'put', sublevel: messagesByConsumer, key: message.consumerId + SEP + message.id, value: '' },
       status,
       consumerStatus,
       { type: 'put', sublevel: messagesByType, key: message.eventType + SEP + message.id, value: '' },
@@ -196,10 +195,9 @@ export class Store {
 
   /** A new message, with its due entry when `nextAttemptAt` is set. */
   newMessageOps(message: MessageRecord): BatchOp[] {
-    const { messages, messagesByConsumer, messagesByStatus, messagesByType, messagesByEvent } = this.space;
+    const { messages, messagesByStatus, messagesByType, messagesByEvent } = this.space;
     const ops: BatchOp[] = [
       { type: 'put', sublevel: messages, key: message.id, value: message },
-      { type: 'put', sublevel: messagesByConsumer, key: message.consumerId + SEP + message.id, value: '' },
       { type: 'put', sublevel: messagesByStatus, key: message.status + SEP + message.id, value: '' },
       { type: 'put', sublevel: messagesByType, key: message.eventType + SEP + message.id, value: '' },
       { type: 'put', sublevel: messagesByEvent, key: message.eventId + SEP + message.id, value: '' },
@@ -235,6 +233,8 @@ export class Store {
     const { messages, messagesByConsumer, messagesByStatus, messagesByType, messagesByEvent, attempts } = this.space;
     const ops: BatchOp[] = [
       { type: 'del', sublevel: messages, key: message.id },
+      // Stores written by 0.2.0 hold an entry by consumer alone; none is written any more (a
+      // consumer's messages are listed through the index by consumer and status).
       { type: 'del', sublevel: messagesByConsumer, key: message.consumerId + SEP + message.id },
       { type: 'del', sublevel: messagesByStatus, key: message.status + SEP + message.id },
       { type: 'del', sublevel: messagesByType, key: message.eventType + SEP + message.id },

@@ -87,6 +87,79 @@ t.test(
   },
 );
 
+t.test(
+  "store - a consumer's messages in every status: its status ranges merged, newest first, by cursor and in steps",
+  async (t) => {
+    const store = await openStore(t);
+    const base = Date.now() - 1_000_000;
+    const statuses = ['sending', 'attempting', 'success', 'failure', 'cancelled', 'skipped'] as const;
+    // Statuses in an order unrelated to time, so every page takes from several ranges.
+    const all = Array.from({ length: 400 }, (_, i) =>
+      message(i % 4 === 0 ? 'other' : 'a', base + i * 100, { status: statuses[(i * 7) % 6] }),
+    );
+    await store.write(all.flatMap((m) => store.newMessageOps(m)));
+    const mine = all.filter((m) => m.consumerId === 'a');
+    const newestFirst = mine.map((m) => m.id).reverse();
+
+    const walked: string[] = [];
+    let cursor: string | undefined;
+    let moved = false;
+    do {
+      const page = await store.lists.messages({ limit: 7, consumerId: 'a', cursor });
+      walked.push(...page.data.map((m) => m.id));
+      cursor = page.nextCursor ?? undefined;
+      if (!moved) {
+        // A message changing status during the walk (from one range to another) is still met once.
+        const last = page.data.at(-1) as MessageRecord;
+        const next = mine[mine.findIndex((m) => m.id === last.id) - 1];
+        const status = next.status === 'success' ? 'cancelled' : 'success';
+        await store.write(store.messageUpdateOps(next, { ...next, status, nextAttemptAt: null }));
+        moved = true;
+      }
+    } while (cursor);
+    t.same(walked, newestFirst, 'every message of the consumer once, newest first');
+
+    const window = await store.lists.messages({
+      limit: 50,
+      consumerId: 'a',
+      since: mine[10].createdAt,
+      until: mine[15].createdAt,
+    });
+    t.same(
+      window.data.map((m) => m.id),
+      mine
+        .slice(10, 15)
+        .map((m) => m.id)
+        .reverse(),
+      'a time range',
+    );
+
+    const stepped: string[] = [];
+    let after: string | null = null;
+    let more = true;
+    while (more) {
+      const step = await store.scans.consumerMessagesBetween(
+        'a',
+        { since: mine[20].createdAt, until: mine[120].createdAt },
+        after,
+        13,
+      );
+      stepped.push(...step.items.map((item) => item.message.id));
+      t.ok(
+        step.items.every((item) => item.key === 'a\x00' + item.message.id),
+        'keys in the form of the index by consumer',
+      );
+      after = step.lastKey;
+      more = step.more;
+    }
+    t.same(
+      stepped,
+      mine.slice(20, 121).map((m) => m.id),
+      'the scan of bulk tasks: oldest first, in steps, until inclusive',
+    );
+  },
+);
+
 t.test('store - the due index yields, per consumer, only what is due, oldest first, and follows updates', async (t) => {
   const store = await openStore(t);
   const now = Date.now();
@@ -325,10 +398,10 @@ t.test(
       [newestFirst[2], older.id],
     );
 
-    // The first attempt's outcome writes each message's record and index entries: five operations.
+    // The first attempt's outcome writes each message's record and index entries: four operations.
     const done = (m: MessageRecord): MessageRecord => ({ ...m, status: 'success', attempts: 1, nextAttemptAt: null });
     const update = store.messageUpdateOps(messages[0], done(messages[0]));
-    t.equal(update.length, 5, 'record, consumer, status, consumer and status, type entries; no due entry');
+    t.equal(update.length, 4, 'record, status, consumer and status, type entries; no due entry');
     await store.write(update);
     t.same(await store.getMessage(messages[0].id), done(messages[0]));
     t.equal(store.countStatus('sending'), 3);
