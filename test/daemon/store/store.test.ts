@@ -476,6 +476,39 @@ t.test('store - what a crash leaves in a fan-out record goes into the due index 
 });
 
 t.test(
+  'store - counted from scratch, the messages of a fan-out record left by a crash are sending until written out',
+  async (t) => {
+    const dir = tempDir(t, 'store');
+    let store = new Store(dir);
+    await store.start();
+    const { event, messages } = fanout('e1', ['a', 'b']);
+    await store.write(store.eventOps(event, messages), true);
+    const done = { ...messages[0], status: 'success' as const, attempts: 1, nextAttemptAt: null };
+    await store.write(store.messageUpdateOps(messages[0], done));
+    await store.stop();
+    // No counts and no index by consumer and status: both are made again when the store opens.
+    const raw = new Keyspace(dir);
+    await raw.messagesByConsumerStatus.clear();
+    await raw.counters.clear();
+    await raw.db.close();
+
+    store = new Store(dir);
+    t.teardown(() => store.stop());
+    t.equal(await store.start(), true, 'counted and indexed once');
+    t.same([store.countStatus('sending'), store.countStatus('success')], [1, 1]);
+    t.same(
+      ['a', 'b'].flatMap((c) => [store.countConsumerStatus(c, 'sending'), store.countConsumerStatus(c, 'success')]),
+      [0, 1, 1, 0],
+      'per consumer',
+    );
+    const ids = async (consumerId: string, status: MessageRecord['status']) =>
+      (await store.lists.messages({ limit: 10, consumerId, status })).data.map((m) => m.id);
+    t.same(await ids('b', 'sending'), [messages[1].id], 'the one left in the fan-out record, written out');
+    t.same(await ids('a', 'success'), [messages[0].id]);
+  },
+);
+
+t.test(
   'store - the index by consumer and status gives full pages however rare the pair is, and follows every change',
   async (t) => {
     const store = await openStore(t);
