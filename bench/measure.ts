@@ -47,6 +47,14 @@ export interface RunResult {
   deliveriesPerSec: number;
   latencyMs: Latency;
   cpuSecondsPer1000: number;
+  /** LevelDB operations hooksd wrote per delivery (hooksd_store_operations_total); NaN for the loops. */
+  storeOpsPerDelivery: number;
+  /** Bytes promoted to the old generation, and allocated, per delivery, in kB (from --trace-gc-nvp). */
+  promotedKbPerDelivery: number;
+  allocatedKbPerDelivery: number;
+  /** Collections during the run: scavenges and mark-compacts. */
+  scavenges: number;
+  markCompacts: number;
   peakRssMb: number;
   /** Requests the failing consumer got (attempts and retries), when the scenario has one. */
   failingRequests?: number;
@@ -63,7 +71,15 @@ export async function resetStream(jsm: JetStreamManager): Promise<void> {
   await jsm.streams.add({ name: STREAM, subjects: ['events.>'] });
 }
 
-async function startSystem(ctx: BenchContext, system: System, scenario: Scenario): Promise<Child> {
+/** hooksd's count of LevelDB operations written, from its /metrics; NaN for a system without one. */
+export async function storeOperations(child: Child & { url?: string }): Promise<number> {
+  if (child.url === undefined) return Number.NaN;
+  const text = await (await fetch(`${child.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('hooksd_store_operations_total '));
+  return line === undefined ? Number.NaN : Number(line.split(' ')[1]);
+}
+
+async function startSystem(ctx: BenchContext, system: System, scenario: Scenario): Promise<Child & { url?: string }> {
   if (system === 'hooksd') {
     mkdirSync(ctx.dir, { recursive: true });
     const config = await writeHooksdConfig({
@@ -99,6 +115,8 @@ export async function runOnce(ctx: BenchContext, system: System, scenario: Scena
   const child = await startSystem(ctx, system, scenario);
   let timedOut = false;
   try {
+    const opsBefore = await storeOperations(child);
+    const gcBefore = child.gc();
     const cpuBefore = cpuSeconds(child.pid);
     const started = Date.now();
     const publishing =
@@ -121,6 +139,8 @@ export async function runOnce(ctx: BenchContext, system: System, scenario: Scena
     }
     await publishing;
     const cpuAfter = cpuSeconds(child.pid);
+    const gcAfter = child.gc();
+    const opsAfter = await storeOperations(child);
     const peakRssMb = memoryMb(child.pid, 'VmHWM');
     const paths = await ctx.receiver.report();
     const measured = scenario.consumers
@@ -141,6 +161,11 @@ export async function runOnce(ctx: BenchContext, system: System, scenario: Scena
       deliveriesPerSec: ratePerSecond(count, firstAt, lastAt),
       latencyMs: latency(measured.flatMap((p) => p.latencies)),
       cpuSecondsPer1000: cpuPerThousand(cpuBefore, cpuAfter, count),
+      storeOpsPerDelivery: count > 0 ? (opsAfter - opsBefore) / count : Number.NaN,
+      promotedKbPerDelivery: count > 0 ? (gcAfter.promoted - gcBefore.promoted) / 1024 / count : Number.NaN,
+      allocatedKbPerDelivery: count > 0 ? (gcAfter.allocated - gcBefore.allocated) / 1024 / count : Number.NaN,
+      scavenges: gcAfter.scavenges - gcBefore.scavenges,
+      markCompacts: gcAfter.markCompacts - gcBefore.markCompacts,
       peakRssMb,
       ...(failing ? { failingRequests: paths[failing.path]?.failed ?? 0 } : {}),
       timedOut,

@@ -4,7 +4,7 @@
  * process so that its CPU time and memory can be read from /proc.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,31 @@ export interface Child {
   /** Sends SIGTERM, then SIGKILL after `graceMs`; resolves when the process has exited. */
   stop(graceMs?: number): Promise<void>;
   output(): string;
+  /** Totals of the GC lines the process printed so far (when it runs with --trace-gc-nvp). */
+  gc(): GcTotals;
+}
+
+/** Sums over V8's `--trace-gc-nvp` lines: one line per collection, young (scavenge) or full (mark-compact). */
+export interface GcTotals {
+  /** Bytes moved from the young generation to the old one. */
+  promoted: number;
+  /** Bytes allocated between collections. */
+  allocated: number;
+  scavenges: number;
+  markCompacts: number;
+}
+
+/** The flag that makes V8 print one line of name=value pairs per collection, read by `track`. */
+export const GC_TRACE_FLAG = '--trace-gc-nvp';
+
+/** Adds one `--trace-gc-nvp` line to `totals`; other lines are left alone. */
+export function addGcLine(totals: GcTotals, line: string): void {
+  const kind = / gc=(\w+) /.exec(line)?.[1];
+  if (kind === undefined) return;
+  totals.promoted += Number(/ promoted=(\d+)/.exec(line)?.[1] ?? 0);
+  totals.allocated += Number(/ allocated=(\d+)/.exec(line)?.[1] ?? 0);
+  if (kind === 's') totals.scavenges += 1;
+  else if (kind === 'mc') totals.markCompacts += 1;
 }
 
 export function freePort(): Promise<number> {
@@ -38,13 +63,26 @@ export function freePort(): Promise<number> {
 
 function track(child: ChildProcess): Child & { exited: Promise<void>; lines: () => string[] } {
   let output = '';
-  child.stdout?.on('data', (chunk) => (output = (output + chunk).slice(-200_000)));
+  const gc: GcTotals = { promoted: 0, allocated: 0, scavenges: 0, markCompacts: 0 };
+  // GC lines are counted as they come and kept out of `output`, which holds the last 200 kB of the rest.
+  let partial = '';
+  child.stdout?.on('data', (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() as string;
+    const kept = lines.filter((line) => {
+      if (!line.includes(' gc=')) return true;
+      addGcLine(gc, line);
+      return false;
+    });
+    if (kept.length > 0) output = (output + kept.join('\n') + '\n').slice(-200_000);
+  });
   child.stderr?.on('data', (chunk) => (output = (output + chunk).slice(-200_000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     pid: child.pid as number,
     exited,
-    output: () => output,
+    output: () => output + partial,
+    gc: () => ({ ...gc }),
     lines: () => output.split('\n'),
     async stop(graceMs = 15_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -178,26 +216,19 @@ export async function writeHooksdConfig(settings: HooksdSettings): Promise<strin
 }
 
 /**
- * Starts hooksd as an operator does (`bin/hooksd.js start`, whose shebang sets the heap
- * flags), or under `node --cpu-prof` with the same flags when `cpuProfDir` is given.
+ * Starts hooksd as an operator does (`bin/hooksd.js start`), with the shebang's heap flags and
+ * environment given to node directly, plus --trace-gc-nvp so that `gc()` can tell the bytes it
+ * promoted; under `node --cpu-prof` as well when `cpuProfDir` is given.
  */
 export async function startHooksd(configFile: string, cpuProfDir?: string): Promise<Child & { url: string }> {
   const bin = path.join(REPO, 'bin', 'hooksd.js');
   // $BENCH_HOOKSD_NODE_FLAGS replaces the shebang's heap flags, to try other V8 settings.
-  const nodeFlags = process.env.BENCH_HOOKSD_NODE_FLAGS?.split(' ').filter(Boolean) ?? [
-    '--max-old-space-size=256',
-    '--max-semi-space-size=32',
-  ];
+  const nodeFlags = process.env.BENCH_HOOKSD_NODE_FLAGS?.split(' ').filter(Boolean) ?? shebangFlags(bin);
   const profiling = cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir];
-  const [command, args] =
-    cpuProfDir === undefined && process.env.BENCH_HOOKSD_NODE_FLAGS === undefined
-      ? [bin, []]
-      : [process.execPath, [...profiling, ...nodeFlags, bin]];
-  // The shebang's environment, for when node is started directly.
+  const args = [...profiling, ...nodeFlags, GC_TRACE_FLAG, bin, 'start', '--config', configFile];
+  // The shebang's environment.
   const env = { ...process.env, MALLOC_ARENA_MAX: '2' };
-  const child = track(
-    spawn(command, [...args, 'start', '--config', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
-  );
+  const child = track(spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   // One that does not get ready is stopped here: the caller never got it to stop.
   const ready = await waitForLine(child, (line) => line.msg === 'hooksd ready', 'hooksd').catch(async (error) => {
     await child.stop(2000);
@@ -206,11 +237,17 @@ export async function startHooksd(configFile: string, cpuProfDir?: string): Prom
   return { ...child, url: ready.url as string };
 }
 
+/** The node flags on a script's `#!` line (bin/hooksd.js: its heap flags). */
+export function shebangFlags(file: string): string[] {
+  const first = readFileSync(file, 'utf8').split('\n', 1)[0];
+  return first.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 export type BaselineKind = 'got' | 'http';
 
 export async function startBaseline(kind: BaselineKind, settings: BaselineSettings): Promise<Child> {
   const child = track(
-    spawn(process.execPath, [path.join(HERE, `baseline-${kind}.js`)], {
+    spawn(process.execPath, [GC_TRACE_FLAG, path.join(HERE, `baseline-${kind}.js`)], {
       env: { ...process.env, BENCH_BASELINE: JSON.stringify(settings) },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),

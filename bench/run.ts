@@ -121,6 +121,8 @@ async function main(): Promise<void> {
           say(
             `${scenario.name} round ${round + 1} ${system}: ${fmt(result.deliveriesPerSec)}/s, ` +
               `p99 ${fmt(result.latencyMs.p99, 1)} ms, ${fmt(result.cpuSecondsPer1000, 3)} CPU s/1000, ` +
+              (system === 'hooksd' ? `${fmt(result.storeOpsPerDelivery, 2)} store ops, ` : '') +
+              `${fmt(result.promotedKbPerDelivery, 1)} kB promoted per delivery, ` +
               `peak RSS ${fmt(result.peakRssMb)} MB` +
               (result.timedOut ? ` (TIMED OUT at ${result.delivered}/${result.expected})` : ''),
           );
@@ -157,6 +159,9 @@ interface ScenarioSummary {
   /** Medians over the rounds, per system. */
   perSecond: Partial<Record<System, number>>;
   cpuPer1000: Partial<Record<System, number>>;
+  storeOpsPerDelivery: Partial<Record<System, number>>;
+  promotedKbPerDelivery: Partial<Record<System, number>>;
+  allocatedKbPerDelivery: Partial<Record<System, number>>;
   p50: Partial<Record<System, number>>;
   p95: Partial<Record<System, number>>;
   p99: Partial<Record<System, number>>;
@@ -177,6 +182,9 @@ function summarise(runs: RunResult[]): ScenarioSummary[] {
       title: scenario.title,
       perSecond,
       cpuPer1000: med((r) => r.cpuSecondsPer1000),
+      storeOpsPerDelivery: med((r) => r.storeOpsPerDelivery),
+      promotedKbPerDelivery: med((r) => r.promotedKbPerDelivery),
+      allocatedKbPerDelivery: med((r) => r.allocatedKbPerDelivery),
       p50: med((r) => r.latencyMs.p50),
       p95: med((r) => r.latencyMs.p95),
       p99: med((r) => r.latencyMs.p99),
@@ -216,6 +224,10 @@ function printTable(summary: ScenarioSummary[], backlog: BacklogStep[]): void {
         'CPU s/1k hooksd',
         'got',
         'http',
+        'ops/dlv',
+        'promoted kB/dlv hooksd',
+        'got',
+        'http',
         'RSS MB',
       ],
       summary.map((s) => [
@@ -231,6 +243,10 @@ function printTable(summary: ScenarioSummary[], backlog: BacklogStep[]): void {
         fmt(s.cpuPer1000.hooksd, 3),
         fmt(s.cpuPer1000.got, 3),
         fmt(s.cpuPer1000.http, 3),
+        fmt(s.storeOpsPerDelivery.hooksd, 2),
+        fmt(s.promotedKbPerDelivery.hooksd, 1),
+        fmt(s.promotedKbPerDelivery.got, 1),
+        fmt(s.promotedKbPerDelivery.http, 1),
         fmt(s.peakRssMb.hooksd),
       ]),
     ),

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cpuPerThousand, cpuSeconds, memoryMb } from '../bench/process-stats.js';
-import { startReceiver } from '../bench/processes.js';
+import { addGcLine, GC_TRACE_FLAG, shebangFlags, startReceiver, type GcTotals } from '../bench/processes.js';
 import { eventOfRun, scenarioNamed, type BenchEvent } from '../bench/scenarios.js';
 import { latency, median, percentile, ratePerSecond, ratio } from '../bench/stats.js';
 import { REPO, tempDir } from './helpers/hooksd.js';
@@ -42,6 +42,29 @@ t.test('bench process stats - CPU time and memory of a real process from /proc',
   t.ok(resident > 0 && memoryMb(process.pid, 'VmHWM') >= resident, 'peak resident memory is at least the current one');
   t.equal(cpuPerThousand(1, 3, 4000), 0.5);
 });
+
+t.test(
+  'bench GC totals - the promoted and allocated bytes of a real node process, from its --trace-gc-nvp lines',
+  async (t) => {
+    // Keeps a window of 100,000 small objects alive while allocating more: survivors get promoted.
+    const script = 'let a = []; for (let i = 0; i < 3e6; i++) { a.push({ i }); if (a.length > 1e5) a = []; }';
+    const child = spawn(process.execPath, [GC_TRACE_FLAG, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    await new Promise((resolve) => child.once('exit', resolve));
+    const totals: GcTotals = { promoted: 0, allocated: 0, scavenges: 0, markCompacts: 0 };
+    for (const line of output.split('\n')) addGcLine(totals, line);
+    addGcLine(totals, '{"level":30,"msg":"a log line is not a GC line"}');
+    t.ok(totals.scavenges > 0, `scavenges are counted (${totals.scavenges})`);
+    t.ok(totals.promoted > 1_000_000, `survivors are promoted (${totals.promoted} bytes)`);
+    t.ok(totals.allocated > 3e6 * 16, `3 million objects were allocated (${totals.allocated} bytes)`);
+    t.same(
+      shebangFlags(path.join(REPO, 'bin', 'hooksd.js')),
+      ['--max-old-space-size=256', '--max-semi-space-size=32'],
+      "the bench runs hooksd with its shebang's heap flags",
+    );
+  },
+);
 
 t.test('bench warm-up - warm-up events count as deliveries, but only the measured ones have a latency', async (t) => {
   const scenario = scenarioNamed('latency-1000');
@@ -105,7 +128,16 @@ t.test(
         `${run.system} has a rate, a CPU cost and a peak RSS`,
       );
       t.ok(run.latencyMs.p99 >= run.latencyMs.p50 && run.latencyMs.p50 > 0, `${run.system} has latency percentiles`);
+      t.ok(run.promotedKbPerDelivery >= 0 && run.allocatedKbPerDelivery >= 0, `${run.system} has GC figures`);
     }
+    const hooksdRun = result.runs.find((run: { system: string }) => run.system === 'hooksd');
+    // Each delivery writes at least its attempt; far fewer than 50 operations in all.
+    t.ok(
+      hooksdRun.storeOpsPerDelivery >= 1 && hooksdRun.storeOpsPerDelivery < 50,
+      `hooksd's store operations per delivery are counted (${hooksdRun.storeOpsPerDelivery})`,
+    );
+    const httpRun = result.runs.find((run: { system: string }) => run.system === 'http');
+    t.equal(httpRun.storeOpsPerDelivery, null, 'a bare loop has no store (NaN, written as null)');
     t.ok(result.summary[0].hooksdVsHttp > 0, 'the headline ratio is computed');
     t.equal(result.backlog.length, 1, 'one backlog step');
     t.equal(result.backlog[0].pending, 2000);

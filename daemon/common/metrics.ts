@@ -73,6 +73,21 @@ export class Metrics {
     };
   }
 
+  /** Reports the store's LevelDB operations (puts and deletes written) when scraped. */
+  watchStore(operations: () => number): void {
+    let reported = 0;
+    const counter: Counter = new Counter({
+      name: 'hooksd_store_operations_total',
+      help: 'LevelDB operations written (each put and delete of every batch)',
+      registers: [this.registry],
+      collect() {
+        const now = operations();
+        counter.inc(now - reported);
+        reported = now;
+      },
+    });
+  }
+
   /** Reports the NATS durable consumer's backlog when scraped. */
   watchNats(jsm: JetStreamManager, stream: string, durable: string): void {
     new Gauge({

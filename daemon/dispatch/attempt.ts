@@ -12,10 +12,14 @@ import type { NetworkGuard } from './network-guard.js';
 import { redactHeaders, redactText } from './redact.js';
 import { activeKeys } from './secrets.js';
 
-/** A message ready for an attempt; `body` saves a read when the caller has the event at hand. */
+/**
+ * A message ready for an attempt; `body` saves a read when the caller has the event at hand,
+ * and `bytes` (its UTF-8 encoding) an encoding per request when one event goes to many consumers.
+ */
 export interface Job {
   message: MessageRecord;
   body?: string;
+  bytes?: Buffer;
   trigger: 'scheduled' | 'manual';
 }
 
@@ -114,21 +118,25 @@ export class Attempts {
       return { ...base, durationMs: 0, timings: {}, outcome: 'failure', errorClass: 'transform', error, request };
     }
     const { webhook, body } = prepared;
-    const headers = {
-      ...webhook.headers,
-      'content-type': 'application/json',
-      ...consumer.pipeline.sign.headers({
-        messageId: job.message.id,
-        timestamp: Math.floor(startedAt / 1000),
-        body,
-        keys: activeKeys(consumer.signingKeys, startedAt),
-      }),
-    };
-    const request = { method: webhook.method, url: webhook.url, headers, body };
+    const signature = consumer.pipeline.sign.headers({
+      messageId: job.message.id,
+      timestamp: Math.floor(startedAt / 1000),
+      body,
+      keys: activeKeys(consumer.signingKeys, startedAt),
+    });
+    // content-type and user-agent come with the consumer's got instance (http-attempt.ts).
+    const headers = { ...webhook.headers, ...signature };
+    const unchanged = body === envelope;
+    const sent = unchanged && job.bytes !== undefined ? job.bytes : body;
+    const request = { method: webhook.method, url: webhook.url, headers, body: sent };
     const outcome = await sendHttp(consumer, request, this.settings.maxResponseBytes, this.settings.guard);
     if (outcome.error !== undefined) outcome.error = redactText(outcome.error, consumer);
-    const recorded = { method: request.method, url: request.url, headers: redactHeaders(headers) };
-    return { ...base, ...outcome, request: body === envelope ? recorded : { ...recorded, body } };
+    const recorded = {
+      method: request.method,
+      url: request.url,
+      headers: recordedHeaders(consumer, webhook, signature),
+    };
+    return { ...base, ...outcome, request: unchanged ? recorded : { ...recorded, body } };
   }
 
   /** Ends a message that could not be attempted: its status says why, and it stays replayable. */
@@ -144,20 +152,45 @@ export class Attempts {
   }
 }
 
+/** The consumer's own headers with content-type, redacted as an attempt records them: made once per consumer. */
+const recordedBase = new WeakMap<Consumer, Record<string, string>>();
+
+/** The headers an attempt records: as sent, content-type included, credentials redacted. */
+function recordedHeaders(
+  consumer: Consumer,
+  webhook: Webhook,
+  signature: Record<string, string>,
+): Record<string, string> {
+  if (webhook.headers !== consumer.headers)
+    return redactHeaders({ ...webhook.headers, 'content-type': 'application/json', ...signature });
+  let base = recordedBase.get(consumer);
+  if (base === undefined) {
+    base = redactHeaders({ ...consumer.headers, 'content-type': 'application/json' });
+    recordedBase.set(consumer, base);
+  }
+  return { ...base, ...redactHeaders(signature) };
+}
+
 /**
  * Runs the consumer's transforms over the request. Without transforms the envelope bytes go
- * out as they are; with them, the body is the transformed payload serialised.
+ * out as they are, with the consumer's headers (not copied: nothing changes them); with
+ * transforms, the body is the transformed payload serialised.
  */
 function prepare(consumer: Consumer, envelope: string): Prepared {
+  const { transforms } = consumer.pipeline;
+  const headers = consumer.headers as Record<string, string>;
+  if (transforms.length === 0)
+    return {
+      webhook: { method: 'POST', url: consumer.url, headers, payload: undefined, cancel: false },
+      body: envelope,
+    };
   let webhook: Webhook = {
     method: 'POST',
     url: consumer.url,
-    headers: { ...consumer.headers },
+    headers: { ...headers },
     payload: undefined,
     cancel: false,
   };
-  const { transforms } = consumer.pipeline;
-  if (transforms.length === 0) return { webhook, body: envelope };
   try {
     webhook.payload = JSON.parse(envelope);
     for (const transform of transforms) webhook = transform(webhook);

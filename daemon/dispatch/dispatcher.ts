@@ -214,7 +214,7 @@ export class Dispatcher {
         .run(job, consumer, release)
         .then((after) => {
           if (after !== undefined && after.nextAttemptAt !== null && job.trigger === 'scheduled')
-            this.retrySoon(after, job.body);
+            this.retrySoon(after, job);
         })
         .catch((error) =>
           this.log.error(
@@ -249,7 +249,7 @@ export class Dispatcher {
   }
 
   /** Keeps a retry that falls due soon on a timer; later ones are left to the sweeper. */
-  private retrySoon(message: MessageRecord, body: string | undefined): void {
+  private retrySoon(message: MessageRecord, { body, bytes }: Job): void {
     const delay = (message.nextAttemptAt as number) - Date.now();
     if (this.stopping || delay > SHORT_RETRY_MS || this.timers.size >= SHORT_RETRY_TIMER_LIMIT) return;
     const lane = this.lane(message.consumerId);
@@ -258,7 +258,7 @@ export class Dispatcher {
       () => {
         this.timers.delete(message.id);
         lane.onTimer -= 1;
-        if (!this.enqueue({ message, body, trigger: 'scheduled' })) this.dropIfIdle(message.consumerId, lane);
+        if (!this.enqueue({ message, body, bytes, trigger: 'scheduled' })) this.dropIfIdle(message.consumerId, lane);
       },
       Math.max(0, delay),
     );

@@ -1,4 +1,4 @@
-import got, { type Response } from 'got';
+import got, { type Got, type Response } from 'got';
 import { packageVersion } from '../common/version.js';
 import type { AttemptRecord } from '../store/records.js';
 import { failureOf, type RequestError, type Timings } from './attempt-failure.js';
@@ -6,12 +6,45 @@ import type { Consumer } from './consumers.js';
 import type { NetworkGuard } from './network-guard.js';
 
 export const USER_AGENT = `hooksd/${packageVersion()}`;
+const HTTPS = /^https:/i;
 
 export interface HttpRequest {
   method: 'POST' | 'PUT';
   url: string;
+  /** Sent with `content-type: application/json` and hooksd's `user-agent`, which every request carries. */
   headers: Record<string, string>;
-  body: string;
+  /** The body as sent: bytes when the caller has them encoded already (an envelope shared by a fan-out). */
+  body: string | Buffer;
+}
+
+/** A consumer's got instance: its options merged once, not on every request. */
+interface Client {
+  guard: NetworkGuard;
+  got: Got;
+}
+
+/** One got instance per consumer (and network guard: both are replaced as a whole on reload). */
+const clients = new WeakMap<Consumer, Client>();
+
+function clientOf(consumer: Consumer, guard: NetworkGuard): Got {
+  let client = clients.get(consumer);
+  if (client === undefined || client.guard !== guard) {
+    client = {
+      guard,
+      got: got.extend({
+        headers: { 'user-agent': USER_AGENT, 'content-type': 'application/json' },
+        timeout: { request: consumer.timeout },
+        followRedirect: false,
+        throwHttpErrors: false,
+        retry: { limit: 0 },
+        decompress: false,
+        agent: consumer.agent,
+        dnsLookup: guard.lookup,
+      }),
+    };
+    clients.set(consumer, client);
+  }
+  return client.got;
 }
 
 export type HttpOutcome = Pick<
@@ -39,24 +72,17 @@ export function sendHttp(
   if (refused !== null)
     return Promise.resolve({ durationMs: 0, timings: {}, outcome: 'failure', errorClass: 'blocked', error: refused });
   return new Promise((resolve) => {
-    const stream = got.stream(request.url, {
+    const stream = clientOf(consumer, guard).stream(request.url, {
       method: request.method,
       body: request.body,
-      headers: { ...request.headers, 'user-agent': USER_AGENT },
-      timeout: { request: consumer.timeout },
-      followRedirect: false,
-      throwHttpErrors: false,
-      retry: { limit: 0 },
-      decompress: false,
-      agent: consumer.agent,
-      dnsLookup: guard.lookup,
+      headers: request.headers,
     });
     let response: Response | undefined;
     const chunks: Buffer[] = [];
     let kept = 0;
     let truncated = false;
     let settled = false;
-    const https = new URL(request.url).protocol === 'https:';
+    const https = HTTPS.test(request.url);
     // Called without an error once the body ended or was cut at maxResponseBytes.
     const finish = (error?: RequestError) => {
       if (settled) return;

@@ -88,9 +88,10 @@ export async function sendAgain(
     created.flatMap(({ message }) => store.newMessageOps(message)),
     true,
   );
+  const bytes = Buffer.from(event.body);
   const jobs = created
     .filter((c) => c.deliver)
-    .map(({ message }): Job => ({ message, body: event.body, trigger: 'scheduled' }));
+    .map(({ message }): Job => ({ message, body: event.body, bytes, trigger: 'scheduled' }));
   dispatchDue(dispatcher, jobs);
   return created.map((c) => c.message);
 }
@@ -108,20 +109,44 @@ export async function ingestEvent(
   alongside: BatchOp[],
 ): Promise<MessageRecord[]> {
   const { envelope, subject, receivedAt } = arrival;
-  const created = consumers.flatMap((consumer) => messageFor(envelope, consumer, receivedAt) ?? []);
-  await store.write(
-    [
-      ...store.eventOps(eventRecord(envelope, subject, receivedAt)),
-      ...created.flatMap(({ message }) => store.newMessageOps(message)),
-      ...alongside,
-    ],
-    true,
-  );
-  const jobs = created
-    .filter((c) => c.deliver)
-    .map(({ message }): Job => ({ message, body: envelope.body, trigger: 'scheduled' }));
+  const { ops, jobs, created } = fanOut(store, consumers, envelope, eventRecord(envelope, subject, receivedAt));
+  await store.write([...ops, ...alongside], true);
   dispatchDue(dispatcher, jobs);
-  return created.map((c) => c.message);
+  return created;
+}
+
+/**
+ * The writes of a new event with its fan-out, and the jobs to start once they are written.
+ * The messages due at once go into the event's fan-out record (one write for all of them,
+ * fanouts.ts); the others (a first attempt scheduled later, a filter that failed) are written
+ * with their index entries and due entry.
+ */
+export function fanOut(
+  store: Store,
+  consumers: readonly Consumer[],
+  envelope: Envelope,
+  event: EventRecord,
+): { ops: BatchOp[]; jobs: Job[]; created: MessageRecord[] } {
+  const now = event.receivedAt;
+  const ops: BatchOp[] = [];
+  const jobs: Job[] = [];
+  const created: MessageRecord[] = [];
+  const atOnce: MessageRecord[] = [];
+  // Encoded once, shared by every request of the fan-out that sends the envelope unchanged.
+  let bytes: Buffer | undefined;
+  for (const consumer of consumers) {
+    const fanned = messageFor(envelope, consumer, now);
+    if (fanned === undefined) continue;
+    const { message, deliver } = fanned;
+    created.push(message);
+    if (deliver && (message.nextAttemptAt as number) <= now) atOnce.push(message);
+    else ops.push(...store.newMessageOps(message));
+    if (!deliver) continue;
+    bytes ??= Buffer.from(envelope.body);
+    jobs.push({ message, body: envelope.body, bytes, trigger: 'scheduled' });
+  }
+  ops.unshift(...store.eventOps(event, atOnce));
+  return { ops, jobs, created };
 }
 
 /** Whether the consumer would get a message of the event now (its type and filters). */

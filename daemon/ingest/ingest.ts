@@ -6,7 +6,7 @@ import { eventTypeFromSubject } from '../common/subjects.js';
 import type { ConsumerRegistry } from '../dispatch/consumers.js';
 import type { Dispatcher, Job } from '../dispatch/dispatcher.js';
 import type { Envelope } from '../dispatch/envelope.js';
-import { dispatchDue, eventRecord, messageFor } from '../dispatch/messages.js';
+import { dispatchDue, eventRecord, fanOut } from '../dispatch/messages.js';
 import { ownedId } from '../store/ids.js';
 import type { DeadLetterRecord } from '../store/records.js';
 import type { BatchOp, Store } from '../store/store.js';
@@ -219,13 +219,14 @@ export class Ingest {
       if (known.has(envelope.id)) continue;
       known.add(envelope.id);
       stored += 1;
-      ops.push(...this.store.eventOps(eventRecord(envelope, msg.subject, receivedAt)));
-      for (const consumer of this.consumers.forEventType(envelope.eventType)) {
-        const fanned = messageFor(envelope, consumer, receivedAt);
-        if (fanned === undefined) continue;
-        ops.push(...this.store.newMessageOps(fanned.message));
-        if (fanned.deliver) jobs.push({ message: fanned.message, body: envelope.body, trigger: 'scheduled' });
-      }
+      const { ops: eventOps, jobs: eventJobs } = fanOut(
+        this.store,
+        this.consumers.forEventType(envelope.eventType),
+        envelope,
+        eventRecord(envelope, msg.subject, receivedAt),
+      );
+      ops.push(...eventOps);
+      jobs.push(...eventJobs);
     }
     await this.store.write(ops, true);
     return { jobs, stored, refused };

@@ -187,6 +187,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       stats.start();
       await pipeline.start();
       store.onStatusCounts = metrics.followStatuses(() => store.countStatus('attempting'));
+      metrics.watchStore(() => store.operations);
       const url = await api.start();
       nats = await openNats(config, log, () => draining);
       ops.attach(nats.nc);

@@ -21,6 +21,8 @@ export class GroupCommit {
   extend: BatchExtension | undefined;
   /** Told whether each batch was written; a failure gives the error the batch's writers see. */
   outcome: { succeeded(): void; failed(error: unknown): unknown } | undefined;
+  /** LevelDB operations (puts and deletes) written so far, extensions included. */
+  operations = 0;
   private pending: PendingWrite[] = [];
   private writing = false;
 
@@ -46,7 +48,9 @@ export class GroupCommit {
       const ops = group.length === 1 ? group[0].ops : group.flatMap((w) => w.ops);
       const extension = this.extend?.(ops);
       try {
-        await this.space.db.batch(extension ? [...ops, ...extension.extra] : ops, { sync: group.some((w) => w.sync) });
+        const batch = extension ? [...ops, ...extension.extra] : ops;
+        await this.space.db.batch(batch, { sync: group.some((w) => w.sync) });
+        this.operations += batch.length;
         extension?.written();
         this.outcome?.succeeded();
         for (const w of group) w.resolve();

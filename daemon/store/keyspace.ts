@@ -7,6 +7,7 @@ import type {
   DeadLetterRecord,
   DeliveryMinuteRecord,
   EventRecord,
+  FanoutRecord,
   MessageRecord,
   SecretRecord,
   StatusCounts,
@@ -21,12 +22,17 @@ import type {
  * the sweeper read only what has fallen due, consumer by consumer, and only as much as each
  * can take.
  *
- *   events            eventId                 → EventRecord
+ *   events            eventId                 → EventRecord (with the ids of its fan-out's messages)
+ *   fanouts           seq                     → FanoutRecord: an event's messages due at once, until each has
+ *                                               a record of its own (fanouts.ts)
  *   eventsByTime      seq                     → eventId
  *   eventsByType      type \0 seq             → eventId
  *   messages          msgId                   → MessageRecord       (msgIds sort by time)
- *   messagesBy*       consumer|status|type|event \0 msgId → ''
- *   messagesByConsumerStatus consumer \0 status \0 msgId → '' (the console's usual filter: one range)
+ *   messagesBy*       status|type|event \0 msgId → ''  (no event entry for the fan-out's messages)
+ *   messagesByConsumerStatus consumer \0 status \0 msgId → '' (the console's usual filter: one range; a
+ *                                               consumer's messages in every status are its ranges merged,
+ *                                               consumer-messages.ts)
+ *   messagesByConsumer consumer \0 msgId     → '' (written by 0.2.0 only; deleted with its message)
  *   attempts          msgId \0 attemptNo      → AttemptRecord
  *   due               consumerId \0 dueAt \0 msgId → ''  (the message's nextAttemptAt, as a key)
  *   deadLetters       dlqId                   → DeadLetterRecord
@@ -34,7 +40,8 @@ import type {
  *                     or taskId → record), now read only to carry it over to the control bucket (control.ts)
  *   deliveryMinutes   minute \0 consumerId    → DeliveryMinuteRecord (delivery stats, the last day or so)
  *   counters          'statusCounts'          → StatusCounts (messages per status, written with every change)
- *                     'consumer' \0 consumerId → StatusCounts (the same per consumer)
+ *                     'consumer' \0 consumerId → StatusCounts (the same per consumer; a fan-out record's
+ *                                               messages count as sending in both until first written)
  *                     'consumerStatusIndex'   → {} (the index and counts per consumer were built)
  *                     'controlCarriedOver'    → {} (the control data was carried over to the control bucket)
  */
@@ -78,6 +85,7 @@ export const consumerStatusKey = (message: { consumerId: string; status: string;
 export class Keyspace {
   readonly db: Db;
   readonly events: Sublevel<EventRecord>;
+  readonly fanouts: Sublevel<FanoutRecord>;
   readonly eventsByTime: Sublevel<string>;
   readonly eventsByType: Sublevel<string>;
   readonly messages: Sublevel<MessageRecord>;
@@ -101,6 +109,7 @@ export class Keyspace {
     const db = new Level<string, unknown>(path, { valueEncoding: 'json', ...TABLE_OPTIONS });
     this.db = db;
     this.events = openSublevel(db, 'events');
+    this.fanouts = openSublevel(db, 'fanouts');
     this.eventsByTime = openSublevel(db, 'eventsByTime');
     this.eventsByType = openSublevel(db, 'eventsByType');
     this.messages = openSublevel(db, 'messages');

@@ -5,7 +5,9 @@
  */
 import { HooksdError } from '../common/errors.js';
 import { sortableIdFloor } from './ids.js';
-import { afterLastSep, HIGH, SEP, type Keyspace, type Sublevel } from './keyspace.js';
+import { ConsumerMessages } from './consumer-messages.js';
+import type { Fanouts } from './fanouts.js';
+import { afterLastSep, HIGH, SEP, type Keyspace } from './keyspace.js';
 import type { AttemptRecord, DeadLetterRecord, EventRecord, MessageRecord, MessageStatus } from './records.js';
 
 /** Entries read for one page at most, as a multiple of its limit, when filters reject many. */
@@ -30,9 +32,17 @@ export interface MessageQuery extends PageQuery {
   eventId?: string;
 }
 
+/** What a page reads: an index (a sublevel), or the merged ranges of a consumer's messages. */
+interface Ranged<V> {
+  iterator(range: { gte: string; lt: string; reverse: boolean }): {
+    nextv(size: number): Promise<[string, V][]>;
+    close(): Promise<void>;
+  };
+}
+
 /** How a scan reads an index: its entries' records, and which of them belong on the page. */
 interface Scan<V, T> {
-  index: Sublevel<V>;
+  index: Ranged<V>;
   /** The part of the key before the sortable id. */
   prefix: string;
   load: (entries: [string, V][]) => Promise<(T | undefined)[]> | (T | undefined)[];
@@ -42,7 +52,10 @@ interface Scan<V, T> {
 }
 
 export class Lists {
-  constructor(private readonly space: Keyspace) {}
+  constructor(
+    private readonly space: Keyspace,
+    private readonly fanouts: Fanouts,
+  ) {}
 
   async events(query: PageQuery & { eventType?: string }): Promise<Page<EventRecord>> {
     const { events, eventsByType, eventsByTime } = this.space;
@@ -55,11 +68,14 @@ export class Lists {
 
   /**
    * Messages newest first, through the narrowest index the filters allow: the event's, the
-   * consumer's in one status, the consumer's, the status's, the event type's. Filters the
-   * index does not cover are checked on the records read.
+   * consumer's in one status, the consumer's (its ranges of every status, merged), the
+   * status's, the event type's. Filters the
+   * index does not cover are checked on the records read. Messages without index entries of
+   * their own are merged in: those still in a fan-out record (held in memory) and, for an
+   * event, the ones its record lists.
    */
   async messages(query: MessageQuery): Promise<Page<MessageRecord>> {
-    const { messages, messagesByEvent, messagesByConsumerStatus, messagesByConsumer, messagesByStatus } = this.space;
+    const { messages, messagesByEvent, messagesByConsumerStatus, messagesByStatus, messagesByType } = this.space;
     const matches = (m: MessageRecord) =>
       (query.consumerId === undefined || m.consumerId === query.consumerId) &&
       (query.status === undefined || m.status === query.status) &&
@@ -67,21 +83,44 @@ export class Lists {
       (query.eventId === undefined || m.eventId === query.eventId);
     const consumerStatus =
       query.consumerId === undefined || query.status === undefined ? undefined : query.consumerId + SEP + query.status;
-    const indexes: [Sublevel<string>, string | undefined][] = [
+    // A consumer's messages in every status: its ranges in the index by consumer and status, merged.
+    const byConsumer = query.consumerId === undefined ? undefined : new ConsumerMessages(this.space, query.consumerId);
+    const indexes: [Ranged<string>, string | undefined][] = [
       [messagesByEvent, query.eventId],
       [messagesByConsumerStatus, consumerStatus],
-      [messagesByConsumer, query.consumerId],
+      ...(byConsumer === undefined ? [] : [[byConsumer, query.consumerId] as [Ranged<string>, string]]),
       [messagesByStatus, query.status],
-      [this.space.messagesByType, query.eventType],
+      [messagesByType, query.eventType],
     ];
     const chosen = indexes.find(([, value]) => value !== undefined);
+    let indexed: Page<MessageRecord>;
+    let prefix = '';
     if (chosen === undefined) {
       const load = (entries: [string, MessageRecord][]) => entries.map(([, message]) => message);
-      return page({ index: messages, prefix: '', load, matches, idPrefix: 'msg_' }, query);
+      indexed = await page({ index: messages, prefix, load, matches, idPrefix: 'msg_' }, query);
+    } else {
+      const [index, value] = chosen;
+      prefix = value + SEP;
+      const load = (entries: [string, string][]) => messages.getMany(entries.map(([key]) => afterLastSep(key)));
+      indexed = await page({ index, prefix, load, matches, idPrefix: 'msg_' }, query);
     }
-    const [index, value] = chosen;
-    const load = (entries: [string, string][]) => messages.getMany(entries.map(([key]) => afterLastSep(key)));
-    return page({ index, prefix: value + SEP, load, matches, idPrefix: 'msg_' }, query);
+    const unindexed = await this.unindexed(query);
+    return unindexed.length === 0 ? indexed : merge(indexed, unindexed.filter(matches), prefix, query);
+  }
+
+  /**
+   * Messages no index lists: those in fan-out records (all `sending`; only the consumer's when
+   * the query names one), or, for an event, the messages its record lists.
+   */
+  private async unindexed({ eventId, consumerId, status }: MessageQuery): Promise<MessageRecord[]> {
+    if (eventId === undefined) {
+      if (this.fanouts.size === 0 || (status !== undefined && status !== 'sending')) return [];
+      return [...(consumerId === undefined ? this.fanouts.all() : this.fanouts.of(consumerId))];
+    }
+    const ids = (await this.space.events.get(eventId))?.fanout ?? [];
+    if (ids.length === 0) return [];
+    const found = await this.space.messages.getMany(ids);
+    return found.flatMap((message, i) => message ?? this.fanouts.message(ids[i]) ?? []);
   }
 
   async attempts(messageId: string, query: PageQuery): Promise<Page<AttemptRecord>> {
@@ -130,6 +169,34 @@ async function page<V, T>(scan: Scan<V, T>, query: PageQuery): Promise<Page<T>> 
     await iterator.close();
   }
   return { data, nextCursor: lastKey === undefined ? null : encodeCursor(lastKey) };
+}
+
+/**
+ * Merges messages no index lists into an index's page: those in its range (time, cursor) and
+ * within what the index scan covered, newest first; the page stays at its limit and its cursor
+ * is the last key it shows, as an index key, so the next page goes on from there either way.
+ */
+function merge(
+  indexed: Page<MessageRecord>,
+  extra: MessageRecord[],
+  prefix: string,
+  query: MessageQuery,
+): Page<MessageRecord> {
+  const lowest = query.since === undefined ? '' : sortableIdFloor('msg_', query.since);
+  let below = query.until === undefined ? HIGH : sortableIdFloor('msg_', query.until);
+  if (query.cursor !== undefined) {
+    const after = decodeCursor(query.cursor, prefix).slice(prefix.length);
+    if (after < below) below = after;
+  }
+  // When the index has more, only what its scan covered: the rest comes with the next page.
+  const covered = indexed.nextCursor === null ? lowest : decodeCursor(indexed.nextCursor).slice(prefix.length);
+  const shown = new Set(indexed.data.map((m) => m.id));
+  const added = extra.filter((m) => m.id >= lowest && m.id < below && m.id > covered && !shown.has(m.id));
+  if (added.length === 0) return indexed;
+  const data = [...indexed.data, ...added].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  if (data.length <= query.limit) return { data, nextCursor: indexed.nextCursor };
+  const kept = data.slice(0, query.limit);
+  return { data: kept, nextCursor: encodeCursor(prefix + (kept.at(-1) as MessageRecord).id) };
 }
 
 export function encodeCursor(key: string): string {

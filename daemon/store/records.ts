@@ -27,6 +27,17 @@ export interface EventRecord {
   subject: string;
   /** The envelope exactly as it is delivered. */
   body: string;
+  /**
+   * The ids of the messages made with the event that were written in its fan-out record
+   * (fanouts.ts) and have no entry in the event's message index: the event lists them.
+   */
+  fanout?: string[];
+}
+
+/** An event's messages due at once, written as one record at ingest (fanouts.ts). */
+export interface FanoutRecord {
+  eventId: string;
+  messages: MessageRecord[];
 }
 
 export interface MessageRecord {

@@ -1,3 +1,5 @@
+import { ConsumerMessages } from './consumer-messages.js';
+import type { Fanouts } from './fanouts.js';
 import { sortableIdFloor } from './ids.js';
 import { afterSep, dueTime, HIGH, SEP, type Keyspace } from './keyspace.js';
 import type { DeliveryMinuteRecord, EventRecord, MessageRecord } from './records.js';
@@ -19,7 +21,10 @@ export interface Step<T> {
  * (read at start-up, purged as they age).
  */
 export class Scans {
-  constructor(private readonly space: Keyspace) {}
+  constructor(
+    private readonly space: Keyspace,
+    private readonly fanouts: Fanouts,
+  ) {}
 
   /**
    * The consumer's messages created between `since` and `until`, `limit` at most, continuing after the index key
@@ -34,7 +39,7 @@ export class Scans {
     const prefix = consumerId + SEP;
     const from = after === null ? { gte: prefix + sortableIdFloor('msg_', range.since) } : { gt: after };
     const lt = prefix + sortableIdFloor('msg_', range.until + 1);
-    const keys = await this.space.messagesByConsumer.keys({ ...from, lt, limit }).all();
+    const keys = await new ConsumerMessages(this.space, consumerId).keys({ ...from, lt, limit });
     const messages = await this.space.messages.getMany(keys.map(afterSep));
     const items = keys.flatMap((key, i) => {
       const message = messages[i];
@@ -67,7 +72,9 @@ export class Scans {
   /** Whether any message of the event is still stored. */
   async eventHasMessages(eventId: string): Promise<boolean> {
     const prefix = eventId + SEP;
-    return (await this.space.messagesByEvent.keys({ gte: prefix, lt: prefix + HIGH, limit: 1 }).all()).length > 0;
+    if ((await this.space.messagesByEvent.keys({ gte: prefix, lt: prefix + HIGH, limit: 1 }).all()).length > 0)
+      return true;
+    return (await this.fanoutMessages(eventId)).length > 0;
   }
 
   /** Messages created before `time`, oldest first. */
@@ -102,6 +109,14 @@ export class Scans {
     const prefix = eventId + SEP;
     const keys = await this.space.messagesByEvent.keys({ gte: prefix, lt: prefix + HIGH }).all();
     const messages = await this.space.messages.getMany(keys.map(afterSep));
-    return messages.filter((m): m is MessageRecord => m !== undefined);
+    return [...messages.filter((m): m is MessageRecord => m !== undefined), ...(await this.fanoutMessages(eventId))];
+  }
+
+  /** The messages the event's record lists (those of its fan-out record), where still stored. */
+  private async fanoutMessages(eventId: string): Promise<MessageRecord[]> {
+    const ids = (await this.space.events.get(eventId))?.fanout ?? [];
+    if (ids.length === 0) return [];
+    const found = await this.space.messages.getMany(ids);
+    return found.flatMap((message, i) => message ?? this.fanouts.message(ids[i]) ?? []);
   }
 }

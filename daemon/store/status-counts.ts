@@ -1,6 +1,12 @@
 import type { BatchExtension } from './group-commit.js';
 import { consumerStatusKey, HIGH, SEP, type BatchOp, type Keyspace } from './keyspace.js';
-import { MESSAGE_STATUSES, type MessageStatus, type StatusCounts } from './records.js';
+import {
+  MESSAGE_STATUSES,
+  type FanoutRecord,
+  type MessageRecord,
+  type MessageStatus,
+  type StatusCounts,
+} from './records.js';
 
 const KEY = 'statusCounts';
 /** Counts of one consumer live under this prefix and its id. */
@@ -16,6 +22,11 @@ const BUILD_STEP = 1000;
  * so they are right after a crash. A store written before the counts existed is counted once,
  * when it is opened; one written before the index by consumer and status existed gets that
  * index built, and counted, once.
+ *
+ * The messages of a fan-out record (fanouts.ts) have no index entries until their first write:
+ * they count as `sending`, in all and for their consumer, from the batch that writes the
+ * fan-out record to the one that writes their first record (whose status entries say so:
+ * `fromFanout`).
  */
 export class StatusCounter {
   private counts: StatusCounts = {};
@@ -87,6 +98,7 @@ export class StatusCounter {
       }
       this.counts[status] = count;
     }
+    for await (const _message of this.pendingInFanouts()) this.counts.sending = (this.counts.sending ?? 0) + 1;
     await this.space.counters.put(KEY, this.counts);
     return true;
   }
@@ -111,17 +123,22 @@ export class StatusCounter {
   private async buildConsumerIndex(): Promise<void> {
     const { db, messages, messagesByConsumerStatus, counters } = this.space;
     const counted = new Map<string, StatusCounts>();
-    let step: BatchOp[] = [];
-    for await (const message of messages.values()) {
-      step.push({ type: 'put', sublevel: messagesByConsumerStatus, key: consumerStatusKey(message), value: '' });
+    const count = (message: MessageRecord) => {
       const counts = counted.get(message.consumerId) ?? {};
       counts[message.status] = (counts[message.status] ?? 0) + 1;
       counted.set(message.consumerId, counts);
+    };
+    let step: BatchOp[] = [];
+    for await (const message of messages.values()) {
+      step.push({ type: 'put', sublevel: messagesByConsumerStatus, key: consumerStatusKey(message), value: '' });
+      count(message);
       if (step.length === BUILD_STEP) {
         await db.batch(step);
         step = [];
       }
     }
+    // Those of fan-out records have no entry until their first write, but count as `sending`.
+    for await (const message of this.pendingInFanouts()) count(message);
     for (const [consumerId, counts] of counted) {
       step.push({ type: 'put', sublevel: counters, key: CONSUMER_PREFIX + consumerId, value: counts });
       this.byConsumer.set(consumerId, counts);
@@ -130,22 +147,43 @@ export class StatusCounter {
     await db.batch(step, { sync: true });
   }
 
-  /** The status index entries a batch adds and removes, per status, and per consumer and status. */
+  /**
+   * The status index entries a batch adds and removes, per status, and per consumer and status;
+   * a fan-out record's messages enter `sending`, and leave it with their first status entries.
+   */
   private changesIn(ops: readonly BatchOp[]) {
     const totals = new Map<MessageStatus, number>();
     const perConsumer = new Map<string, Map<MessageStatus, number>>();
+    const addTotal = (status: MessageStatus, delta: number) => totals.set(status, (totals.get(status) ?? 0) + delta);
+    const addOf = (consumerId: string, status: MessageStatus, delta: number) => {
+      const deltas = perConsumer.get(consumerId) ?? new Map<MessageStatus, number>();
+      deltas.set(status, (deltas.get(status) ?? 0) + delta);
+      perConsumer.set(consumerId, deltas);
+    };
     for (const op of ops) {
       const delta = op.type === 'put' ? 1 : -1;
+      const fromFanout = (op as { fromFanout?: boolean }).fromFanout === true;
       if (op.sublevel === this.space.messagesByStatus) {
-        const status = op.key.slice(0, op.key.indexOf(SEP)) as MessageStatus;
-        totals.set(status, (totals.get(status) ?? 0) + delta);
+        addTotal(op.key.slice(0, op.key.indexOf(SEP)) as MessageStatus, delta);
+        if (fromFanout) addTotal('sending', -1);
       } else if (op.sublevel === this.space.messagesByConsumerStatus) {
         const [consumerId, status] = op.key.split(SEP) as [string, MessageStatus];
-        const deltas = perConsumer.get(consumerId) ?? new Map<MessageStatus, number>();
-        deltas.set(status, (deltas.get(status) ?? 0) + delta);
-        perConsumer.set(consumerId, deltas);
+        addOf(consumerId, status, delta);
+        if (fromFanout) addOf(consumerId, 'sending', -1);
+      } else if (op.sublevel === this.space.fanouts && op.type === 'put') {
+        const { messages } = op.value as FanoutRecord;
+        addTotal('sending', messages.length);
+        for (const message of messages) addOf(message.consumerId, 'sending', 1);
       }
     }
     return { totals, perConsumer };
+  }
+
+  /** The messages of fan-out records that have no record of their own (a crash's leftovers, before `recover`). */
+  private async *pendingInFanouts(): AsyncGenerator<MessageRecord> {
+    for await (const record of this.space.fanouts.values()) {
+      const found = await this.space.messages.getMany(record.messages.map((m) => m.id));
+      for (let i = 0; i < found.length; i++) if (found[i] === undefined) yield record.messages[i];
+    }
   }
 }

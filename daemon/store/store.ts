@@ -1,7 +1,8 @@
 import { LegacyControl } from './control.js';
 import { ControlPlane } from './control-plane.js';
 import { DueIndex } from './due-index.js';
-import { GroupCommit } from './group-commit.js';
+import { Fanouts } from './fanouts.js';
+import { GroupCommit, type BatchExtension } from './group-commit.js';
 import {
   attemptKey,
   consumerStatusKey,
@@ -44,11 +45,14 @@ export class Store {
   readonly due: DueIndex;
   readonly control: ControlPlane;
   readonly legacyControl: LegacyControl;
+  /** Messages due at once that live in their event's fan-out record until first written (fanouts.ts). */
+  readonly fanouts: Fanouts;
   /** Told after each write how many messages entered (+n) or left (-n) each status. */
   onStatusCounts: ((changes: Map<MessageStatus, number>) => void) | undefined;
   private readonly space: Keyspace;
   private readonly writer: GroupCommit;
   private readonly statuses: StatusCounter;
+  private probes = 0;
   /** Whether writes work: parts that write wait on it, and readiness reports it. */
   readonly health: WriteHealth;
 
@@ -56,20 +60,28 @@ export class Store {
     this.space = new Keyspace(path);
     this.writer = new GroupCommit(this.space);
     this.statuses = new StatusCounter(this.space);
-    this.writer.extend = this.statuses.extension((changes) => this.onStatusCounts?.(changes));
+    this.fanouts = new Fanouts(this.space);
+    this.writer.extend = both(
+      this.statuses.extension((changes) => this.onStatusCounts?.(changes)),
+      this.fanouts.extension(),
+    );
     this.health = new WriteHealth(
       path,
       // A small synced write of its own, beside the status counts.
-      () =>
-        this.space.db.batch([{ type: 'put', sublevel: this.space.counters, key: 'probe', value: {} }], { sync: true }),
+      async () => {
+        await this.space.db.batch([{ type: 'put', sublevel: this.space.counters, key: 'probe', value: {} }], {
+          sync: true,
+        });
+        this.probes += 1;
+      },
       async () => {
         await this.space.db.close();
         await this.space.db.open();
       },
     );
     this.writer.outcome = this.health;
-    this.lists = new Lists(this.space);
-    this.scans = new Scans(this.space);
+    this.lists = new Lists(this.space, this.fanouts);
+    this.scans = new Scans(this.space, this.fanouts);
     this.due = new DueIndex(this.space, this.writer);
     this.control = new ControlPlane();
     this.legacyControl = new LegacyControl(this.space);
@@ -78,6 +90,7 @@ export class Store {
   /**
    * Opens LevelDB; resolves to true when the store had no status counts yet (or none per
    * consumer) and its messages were counted (and indexed by consumer and status) once.
+   * Messages a crash left in fan-out records are then written into the due index.
    */
   async start(): Promise<boolean> {
     try {
@@ -85,7 +98,12 @@ export class Store {
     } catch (error) {
       throw openError(this.path, error);
     }
-    return this.statuses.load();
+    const counted = await this.statuses.load();
+    await this.fanouts.recover(
+      (message) => this.firstOps(message),
+      (ops) => this.write(ops, true),
+    );
+    return counted;
   }
 
   async stop(): Promise<void> {
@@ -103,6 +121,14 @@ export class Store {
     return this.writer.write(ops, sync);
   }
 
+  /**
+   * LevelDB operations written since the store was opened: each put and delete of every
+   * batch, the status counts and health probes included (reads are not counted).
+   */
+  get operations(): number {
+    return this.writer.operations + this.probes;
+  }
+
   /** How many messages have `status` now, without reading the store. */
   countStatus(status: MessageStatus): number {
     return this.statuses.count(status);
@@ -115,21 +141,68 @@ export class Store {
 
   // ---- op builders: pure, so callers can put several records into one atomic write ----
 
-  eventOps(event: EventRecord): BatchOp[] {
-    const { events, eventsByTime, eventsByType } = this.space;
-    return [
-      { type: 'put', sublevel: events, key: event.id, value: event },
+  /**
+   * A new event. `fanout`: its messages due at once (status sending), written in one fan-out
+   * record instead of a record and index entries each (fanouts.ts).
+   */
+  eventOps(event: EventRecord, fanout: MessageRecord[] = []): BatchOp[] {
+    const { events, eventsByTime, eventsByType, fanouts } = this.space;
+    const record = fanout.length === 0 ? event : { ...event, fanout: fanout.map((m) => m.id) };
+    const ops: BatchOp[] = [
+      { type: 'put', sublevel: events, key: event.id, value: record },
       { type: 'put', sublevel: eventsByTime, key: event.seq, value: event.id },
       { type: 'put', sublevel: eventsByType, key: event.eventType + SEP + event.seq, value: event.id },
     ];
+    if (fanout.length > 0)
+      ops.push({ type: 'put', sublevel: fanouts, key: event.seq, value: { eventId: event.id, messages: fanout } });
+    return ops;
+  }
+
+  /**
+   * The first record of a message of a fan-out record, with its index entries (the event
+   * lists it already) and its due entry when one is set. Its status index entries say it
+   * leaves `sending` (the status counts had it there, in all and for its consumer, since the
+   * fan-out record).
+   */
+  private firstOps(message: MessageRecord): BatchOp[] {
+    const { messages, messagesByStatus, messagesByType, messagesByConsumerStatus } = this.space;
+    const status: FirstStatusOp = {
+      type: 'put',
+      sublevel: messagesByStatus,
+      key: message.status + SEP + message.id,
+      value: '',
+      fromFanout: true,
+    };
+    const consumerStatus: FirstStatusOp = {
+      type: 'put',
+      sublevel: messagesByConsumerStatus,
+      key: consumerStatusKey(message),
+      value: '',
+      fromFanout: true,
+    };
+    const ops: BatchOp[] = [
+      { type: 'put', sublevel: messages, key: message.id, value: message },
+      status,
+      consumerStatus,
+      { type: 'put', sublevel: messagesByType, key: message.eventType + SEP + message.id, value: '' },
+    ];
+    if (message.nextAttemptAt !== null) ops.push(this.dueOp('put', message));
+    return ops;
+  }
+
+  /**
+   * Writes out messages of fan-out records into the due index as they stand (the sweeper does
+   * it for those that waited too long for their lane); those written meanwhile are left out.
+   */
+  materializeOps(messages: MessageRecord[]): BatchOp[] {
+    return messages.filter((m) => this.fanouts.has(m.id)).flatMap((m) => this.firstOps(m));
   }
 
   /** A new message, with its due entry when `nextAttemptAt` is set. */
   newMessageOps(message: MessageRecord): BatchOp[] {
-    const { messages, messagesByConsumer, messagesByStatus, messagesByType, messagesByEvent } = this.space;
+    const { messages, messagesByStatus, messagesByType, messagesByEvent } = this.space;
     const ops: BatchOp[] = [
       { type: 'put', sublevel: messages, key: message.id, value: message },
-      { type: 'put', sublevel: messagesByConsumer, key: message.consumerId + SEP + message.id, value: '' },
       { type: 'put', sublevel: messagesByStatus, key: message.status + SEP + message.id, value: '' },
       { type: 'put', sublevel: messagesByType, key: message.eventType + SEP + message.id, value: '' },
       { type: 'put', sublevel: messagesByEvent, key: message.eventId + SEP + message.id, value: '' },
@@ -139,8 +212,12 @@ export class Store {
     return ops;
   }
 
-  /** Replaces `before` by `after`, moving its status index entries and its due entry. */
+  /**
+   * Replaces `before` by `after`, moving its status index entries and its due entry; a message
+   * of a fan-out record gets its first record and index entries.
+   */
   messageUpdateOps(before: MessageRecord, after: MessageRecord): BatchOp[] {
+    if (this.fanouts.has(before.id)) return this.firstOps(after);
     const { messages, messagesByStatus, messagesByConsumerStatus } = this.space;
     const ops: BatchOp[] = [{ type: 'put', sublevel: messages, key: after.id, value: after }];
     if (before.status !== after.status) {
@@ -161,6 +238,8 @@ export class Store {
     const { messages, messagesByConsumer, messagesByStatus, messagesByType, messagesByEvent, attempts } = this.space;
     const ops: BatchOp[] = [
       { type: 'del', sublevel: messages, key: message.id },
+      // Stores written by 0.2.0 hold an entry by consumer alone; none is written any more (a
+      // consumer's messages are listed through the index by consumer and status).
       { type: 'del', sublevel: messagesByConsumer, key: message.consumerId + SEP + message.id },
       { type: 'del', sublevel: messagesByStatus, key: message.status + SEP + message.id },
       { type: 'del', sublevel: messagesByType, key: message.eventType + SEP + message.id },
@@ -241,7 +320,7 @@ export class Store {
   }
 
   async getMessage(id: string): Promise<MessageRecord | undefined> {
-    return (await this.space.messages.get(id)) ?? undefined;
+    return (await this.space.messages.get(id)) ?? this.fanouts.message(id);
   }
 
   /** Every attempt of a message, oldest first. */
@@ -251,8 +330,29 @@ export class Store {
   }
 
   async getMessages(ids: string[]): Promise<(MessageRecord | undefined)[]> {
-    return this.space.messages.getMany(ids);
+    const found = await this.space.messages.getMany(ids);
+    return found.map((message, i) => message ?? this.fanouts.message(ids[i]));
   }
+}
+
+/** A status index entry of a message's first record: it leaves `sending` (status-counts.ts). */
+export type FirstStatusOp = BatchOp & { fromFanout: true };
+
+/** Both extensions on one batch. */
+function both(first: BatchExtension, second: BatchExtension): BatchExtension {
+  return (ops) => {
+    const a = first(ops);
+    const b = second(ops);
+    if (a === undefined) return b;
+    if (b === undefined) return a;
+    return {
+      extra: [...a.extra, ...b.extra],
+      written: () => {
+        a.written();
+        b.written();
+      },
+    };
+  };
 }
 
 /** What a LevelDB that will not open means for the operator, and what to do about it. */

@@ -7,6 +7,12 @@ import type { Store } from '../store/store.js';
 
 /** Due entries handed to the dispatcher in one sweep at most; the rest wait for the next. */
 const SWEEP_BUDGET = 20_000;
+/**
+ * Messages of fan-out records (store/fanouts.ts) wait in memory for room in their lane this
+ * long at most; then they are written into the due index, so memory does not grow with a
+ * consumer's backlog.
+ */
+const FANOUT_WAIT_MS = 5000;
 
 /**
  * Hands messages that have fallen due to the dispatcher. For each consumer with pending work
@@ -79,6 +85,7 @@ export class Sweeper {
     let oldestDue = now;
     const finished = this.dispatcher.trackFinished();
     try {
+      handed += await this.fromFanouts(now, finished);
       for await (const consumerId of this.store.due.consumers()) {
         const room = Math.min(this.dispatcher.room(consumerId), SWEEP_BUDGET - handed);
         if (room <= 0) {
@@ -101,10 +108,15 @@ export class Sweeper {
         if (stale.length > 0) await this.store.due.drop(stale);
         if (fresh.length === 0) continue;
         const bodies = await this.store.eventBodies(fresh.map((m) => m.eventId));
+        // Each event's body encoded once for all its messages.
+        const encoded = new Map<string, Buffer>();
         for (const message of fresh) {
           // Read before the awaits: skip what was taken or attempted meanwhile.
           if (this.dispatcher.has(message.id) || finished.has(message.id)) continue;
-          if (!this.dispatcher.enqueue({ message, body: bodies.get(message.eventId), trigger: 'scheduled' })) continue;
+          const body = bodies.get(message.eventId);
+          let bytes = encoded.get(message.eventId);
+          if (body !== undefined && bytes === undefined) encoded.set(message.eventId, (bytes = Buffer.from(body)));
+          if (!this.dispatcher.enqueue({ message, body, bytes, trigger: 'scheduled' })) continue;
           handed += 1;
           oldestDue = Math.min(oldestDue, message.nextAttemptAt ?? now);
         }
@@ -114,5 +126,39 @@ export class Sweeper {
     }
     this.metrics.swept(now - oldestDue);
     if (handed > 0) this.log.debug({ handed }, 'sweep handed due messages to the dispatcher');
+  }
+
+  /**
+   * Messages of fan-out records that their lane did not take at ingest: handed over as far as
+   * the lane has room, and written into the due index once they have waited FANOUT_WAIT_MS.
+   */
+  private async fromFanouts(now: number, finished: Set<string>): Promise<number> {
+    let handed = 0;
+    const { fanouts } = this.store;
+    for (const consumerId of fanouts.consumers()) {
+      const waiting = [...fanouts.of(consumerId)].filter((m) => !this.dispatcher.has(m.id) && !finished.has(m.id));
+      if (waiting.length === 0) continue;
+      const room = Math.max(0, Math.min(this.dispatcher.room(consumerId), SWEEP_BUDGET - handed));
+      const bodies = await this.store.eventBodies(waiting.slice(0, room).map((m) => m.eventId));
+      const encoded = new Map<string, Buffer>();
+      let taken = 0;
+      for (const message of waiting.slice(0, room)) {
+        if (this.dispatcher.has(message.id) || finished.has(message.id) || !fanouts.has(message.id)) continue;
+        const body = bodies.get(message.eventId);
+        let bytes = encoded.get(message.eventId);
+        if (body !== undefined && bytes === undefined) encoded.set(message.eventId, (bytes = Buffer.from(body)));
+        if (!this.dispatcher.enqueue({ message, body, bytes, trigger: 'scheduled' })) break;
+        taken += 1;
+      }
+      handed += taken;
+      if (taken < waiting.length) this.dispatcher.markBacklog(consumerId);
+      // Read and written with no await between: what a lane holds now is left alone.
+      const old = waiting
+        .slice(taken)
+        .filter((m) => m.createdAt <= now - FANOUT_WAIT_MS && !this.dispatcher.has(m.id) && !finished.has(m.id));
+      const ops = this.store.materializeOps(old);
+      if (ops.length > 0) await this.store.write(ops, true);
+    }
+    return handed;
   }
 }

@@ -55,6 +55,7 @@ t.test("metrics - the process and Node metrics sit beside hooksd's own", async (
     'nodejs_eventloop_lag_seconds',
     'nodejs_heap_size_used_bytes',
     'hooksd_events_ingested_total',
+    'hooksd_store_operations_total',
   ]) {
     t.match(text, new RegExp(`^${name}`, 'm'), name);
   }
