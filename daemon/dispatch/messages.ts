@@ -116,9 +116,16 @@ export async function ingestEvent(
 }
 
 /**
+ * Messages of one consumer held in fan-out records (in memory until first written) at most: a
+ * consumer that falls behind gets its further messages written the usual way, with their due
+ * entries, so a backlog costs disk, not memory (test/e2e/backlog.test.ts bounds the RSS).
+ */
+const FANOUT_HELD_PER_CONSUMER = 1000;
+
+/**
  * The writes of a new event with its fan-out, and the jobs to start once they are written.
  * The messages due at once go into the event's fan-out record (one write for all of them,
- * fanouts.ts); the others (a first attempt scheduled later, a filter that failed) are written
+ * fanouts.ts), unless their consumer already has many held there; the others (a first attempt scheduled later, a filter that failed) are written
  * with their index entries and due entry.
  */
 export function fanOut(
@@ -139,7 +146,12 @@ export function fanOut(
     if (fanned === undefined) continue;
     const { message, deliver } = fanned;
     created.push(message);
-    if (deliver && (message.nextAttemptAt as number) <= now) atOnce.push(message);
+    if (
+      deliver &&
+      (message.nextAttemptAt as number) <= now &&
+      store.fanouts.countOf(consumer.id) < FANOUT_HELD_PER_CONSUMER
+    )
+      atOnce.push(message);
     else ops.push(...store.newMessageOps(message));
     if (!deliver) continue;
     bytes ??= Buffer.from(envelope.body);

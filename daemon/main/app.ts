@@ -165,6 +165,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   /** On a graceful stop, the pending retries go to the live instances; with none alive they stay here. */
   const handOverRetries = async () => {
     if (handover === undefined || presence === undefined || nats === undefined || !nats.connected) return;
+    // Messages that never left their event's fan-out record are due now: hand them over too.
+    await store.writeOutFanouts();
     const pending = store.countStatus('attempting') + store.countStatus('sending');
     if (pending === 0) return;
     const others = presence.others();

@@ -48,6 +48,11 @@ export class Fanouts {
     for (const { message } of this.pending.values()) yield message;
   }
 
+  /** How many of the consumer's messages are pending here. */
+  countOf(consumerId: string): number {
+    return this.byConsumer.get(consumerId)?.size ?? 0;
+  }
+
   /** The consumers with messages pending here. */
   consumers(): string[] {
     return [...this.byConsumer.keys()];

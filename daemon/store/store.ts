@@ -99,11 +99,19 @@ export class Store {
       throw openError(this.path, error);
     }
     const counted = await this.statuses.load();
-    await this.fanouts.recover(
+    await this.writeOutFanouts();
+    return counted;
+  }
+
+  /**
+   * Gives every message still pending in a fan-out record its own record and due entry: at
+   * open, for what a crash left, and at a graceful stop, so the hand-over finds them too.
+   */
+  writeOutFanouts(): Promise<number> {
+    return this.fanouts.recover(
       (message) => this.firstOps(message),
       (ops) => this.write(ops, true),
     );
-    return counted;
   }
 
   async stop(): Promise<void> {
