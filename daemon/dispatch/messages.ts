@@ -125,8 +125,9 @@ const FANOUT_HELD_PER_CONSUMER = 1000;
 /**
  * The writes of a new event with its fan-out, and the jobs to start once they are written.
  * The messages due at once go into the event's fan-out record (one write for all of them,
- * fanouts.ts), unless their consumer already has many held there; the others (a first attempt scheduled later, a filter that failed) are written
- * with their index entries and due entry.
+ * fanouts.ts), unless their consumer already has many held there; the others (a first attempt
+ * scheduled later, a filter that failed, a consumer behind) are written with their index
+ * entries and due entry.
  */
 export function fanOut(
   store: Store,
