@@ -33,6 +33,8 @@ interface Entry {
 
 /** JetStream's answer when the expected revision of a key is not its last one. */
 const WRONG_REVISION = 10071;
+/** How long a write waits for the bucket's stream to have a leader (it answers 503 until then). */
+const NO_LEADER_WAIT_MS = 15_000;
 const CAS_TRIES = 20;
 /** How long a write waits for the bucket's watch to bring it back before applying it here by itself. */
 const ECHO_WAIT_MS = 5_000;
@@ -284,14 +286,24 @@ export class ControlPlane {
     if (expectedRevision !== undefined) h.set('Nats-Expected-Last-Subject-Sequence', String(expectedRevision));
     const data = value === undefined ? Empty : Buffer.from(JSON.stringify(value));
     let revision: number;
-    try {
-      revision = (await js.publish(`$KV.${this.bucket}.${key}`, data, { headers: h })).seq;
-    } catch (error) {
-      if ((error as NatsError).api_error?.err_code === WRONG_REVISION) throw error;
-      throw new HooksdError(
-        'HOOKSD_NATS_UNAVAILABLE',
-        `cannot write ${key} to the control bucket ${this.bucket}: ${(error as Error).message}`,
-      );
+    // No responders (503): the bucket's stream has no leader right now (just created on a
+    // cluster, or a server of it lost); nothing was written, so the write is tried again.
+    const until = Date.now() + NO_LEADER_WAIT_MS;
+    for (;;) {
+      try {
+        revision = (await js.publish(`$KV.${this.bucket}.${key}`, data, { headers: h })).seq;
+        break;
+      } catch (error) {
+        if ((error as NatsError).api_error?.err_code === WRONG_REVISION) throw error;
+        if ((error as NatsError).code === '503' && Date.now() < until) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          continue;
+        }
+        throw new HooksdError(
+          'HOOKSD_NATS_UNAVAILABLE',
+          `cannot write ${key} to the control bucket ${this.bucket}: ${(error as Error).message}`,
+        );
+      }
     }
     if (!(await this.caughtUp(revision))) this.apply(key, value, revision);
   }
