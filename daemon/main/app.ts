@@ -193,8 +193,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       const url = await api.start();
       nats = await openNats(config, log, () => draining);
       ops.attach(nats.nc);
-      const { controlBucket: bucket, failFast } = config.nats;
-      const replicas = config.nats.replicas;
+      const { controlBucket: bucket, failFast, replicas } = config.nats;
       await store.control.open(nats.nc, { bucket, replicas, failFast, stopping: () => draining }, log);
       await carryOverLegacyControl(store, instanceId, log);
       await loadConsumers(config, settings, pipeline);
