@@ -299,8 +299,9 @@ export const configSchema = {
         type: 'boolean',
         default: false,
         description:
-          'Exit at start when `servers` cannot be reached, instead of trying again (the wait doubling up to 30 s) ' +
-          'with a log line each time while /readyz answers 503.',
+          'Exit at start when `servers` cannot be reached, or JetStream does not answer (a cluster without ' +
+          'a quorum), instead of trying again (the wait doubling up to 30 s) with a log line each time while ' +
+          '/readyz answers 503.',
       },
       ackWait: duration(
         'How long NATS waits for hooksd to acknowledge an event it pulled before it delivers the event again: ' +

@@ -92,7 +92,10 @@ export class Ingest {
 
   async start(): Promise<void> {
     await consumerLeader(this.nats.jsm, this.source.stream, this.source.durable);
-    const consumer = await this.nats.js.consumers.get(this.source.stream, this.source.durable);
+    const { stream, durable } = this.source;
+    const consumer = await this.nats.patiently(`binding the consumer ${durable}`, () =>
+      this.nats.js.consumers.get(stream, durable),
+    );
     this.messages = await consumer.consume({ max_messages: PULL_BATCH });
     this.loop = this.read(this.messages);
     const every = this.source.ackWait / 3;

@@ -2,7 +2,9 @@ import path from 'node:path';
 import {
   AckPolicy,
   DeliverPolicy,
+  ErrorCode,
   connect,
+  type NatsError,
   nanos,
   type JetStreamClient,
   type JetStreamManager,
@@ -12,6 +14,7 @@ import type { Logger } from 'pino';
 import type { HooksdConfig } from '../../config/schema.js';
 import { EmbeddedNats } from './embedded-nats.js';
 import { HooksdError } from '../common/errors.js';
+import { patiently } from '../common/patience.js';
 
 export interface NatsHandle {
   nc: NatsConnection;
@@ -19,6 +22,11 @@ export interface NatsHandle {
   jsm: JetStreamManager;
   /** False while the client has lost the server and tries to get it back. */
   readonly connected: boolean;
+  /**
+   * Runs a JetStream request until it gets an answer: one that times out or finds no responders
+   * (a cluster electing leaders, a server restarting) is tried again, as NATS is at start.
+   */
+  patiently<T>(what: string, request: () => Promise<T>): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -62,6 +70,24 @@ export async function openNats(config: HooksdConfig, log: Logger, stopping: () =
     get connected() {
       return state.connected && !nc.isClosed();
     },
+    patiently: (what, request) =>
+      patiently(request, {
+        failFast: config.nats.failFast,
+        stopping,
+        passing: isPassing,
+        waiting: (error, retryInMs) =>
+          log.warn(
+            { retryInMs, reason: error.message },
+            `JetStream does not answer yet (${what}); hooksd tries again (set nats.failFast: true to exit instead)`,
+          ),
+        giveUp: (error, stopped) =>
+          isPassing(error)
+            ? new HooksdError(
+                'HOOKSD_NATS_UNAVAILABLE',
+                `${stopped ? 'stopped while waiting: ' : ''}${what}: ${error.message}`,
+              )
+            : error,
+      }),
     async stop() {
       await nc.drain().catch(() => nc.close());
       await embedded?.stop();
@@ -104,11 +130,26 @@ async function followStatus(nc: NatsConnection, state: { connected: boolean }, l
   }
 }
 
+/** A JetStream request that failed this way may succeed later: no answer in time, or no responders. */
+function isPassing(error: Error): boolean {
+  const code = (error as NatsError).code;
+  return (
+    code === ErrorCode.Timeout || code === ErrorCode.NoResponders || /temporarily unavailable/i.test(error.message)
+  );
+}
+
 /**
  * Creates the stream (when allowed and missing) and the durable pull consumer hooksd reads
- * with, or brings an existing consumer's ack wait and max ack pending in line with the config.
+ * with, or brings an existing consumer's ack wait and max ack pending in line with the config;
+ * each request is tried again while JetStream does not answer (a cluster electing leaders).
  */
-export async function ensureStreamAndConsumer(jsm: JetStreamManager, config: HooksdConfig, log: Logger): Promise<void> {
+export async function ensureStreamAndConsumer(nats: NatsHandle, config: HooksdConfig, log: Logger): Promise<void> {
+  await nats.patiently(`setting up the stream ${config.nats.stream}`, () =>
+    setUpStreamAndConsumer(nats.jsm, config, log),
+  );
+}
+
+async function setUpStreamAndConsumer(jsm: JetStreamManager, config: HooksdConfig, log: Logger): Promise<void> {
   const { stream, subjects, durable, createStream, maxAckPending, ackWait, replicas } = config.nats;
   try {
     const existing = await jsm.streams.info(stream);

@@ -209,7 +209,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
         log,
       );
       knownElsewhere.start();
-      await ensureStreamAndConsumer(nats.jsm, config, log);
+      await ensureStreamAndConsumer(nats, config, log);
       metrics.watchNats(nats.jsm, config.nats.stream, config.nats.durable);
       sweeper.start();
       purger.start();

@@ -146,7 +146,8 @@ async function waitForReady(
   output: () => string,
   exited: Promise<number | null>,
 ): Promise<string> {
-  const deadline = Date.now() + 20_000;
+  // Generous: a busy machine, or a NATS cluster electing its leaders, makes start-up slow.
+  const deadline = Date.now() + 60_000;
   let done = false;
   void exited.then(() => (done = true));
   while (Date.now() < deadline) {
@@ -155,7 +156,7 @@ async function waitForReady(
     if (done) throw new Error(`hooksd exited before it was ready (code ${child.exitCode}):\n${output()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`hooksd was not ready within 20 s:\n${output()}`);
+  throw new Error(`hooksd was not ready within 60 s:\n${output()}`);
 }
 
 /** A NATS client for publishing in tests, closed when the test ends. */
