@@ -117,6 +117,68 @@ t.test('cluster - SIGTERM one instance with retries pending: the others deliver 
   );
 });
 
+t.test('cluster - SIGTERM one instance with a backlog never attempted: the others deliver it, 0 lost', async (t) => {
+  const dir = tempDir(t, 'cluster-backlog-handover');
+  const cluster = await startNatsCluster(t, dir);
+  const events = Number(process.env.HOOKSD_CLUSTER_BACKLOG_EVENTS ?? 1500);
+  const secret = generateSecret();
+  const receiver = await startCountingReceiver(t, {
+    secrets: { '/slow': secret },
+    prefix: 'b-',
+    count: events,
+    failEvery: 0,
+  });
+  // The consumer's rate limit keeps most messages waiting for their first attempt, in the
+  // fan-out records and on disk, when the instance stops.
+  const instances = await startInstances(t, dir, 3, cluster.urls, {
+    eventTypes: [{ name: 'load.tick' }],
+    consumers: [{ id: 'slow', url: receiver.url + '/slow', secret, rateLimit: 30 }],
+  });
+  const [, , leaving] = instances;
+  await eventually(
+    async () => {
+      const { body } = await leaving.daemon.api('/readyz');
+      return body.instances.live.length === 3 ? true : undefined;
+    },
+    30_000,
+    'the group formed',
+  );
+  const nc = await connect({ servers: cluster.urls });
+  t.teardown(() => nc.close());
+  await publishAll(nc.jetstream(), 'b-', events);
+  const untried = await eventually(
+    async () => {
+      const never = (await listAll(leaving, '/v1/messages?status=sending')).filter((m) => m.attempts === 0);
+      return never.length >= 50 ? never : undefined;
+    },
+    60_000,
+    'a backlog on the leaving instance',
+  );
+  t.ok(untried.length >= 50, `${leaving.id} holds ${untried.length} messages never attempted`);
+
+  t.equal(await leaving.daemon.stop('SIGTERM'), 0, `${leaving.id} exited cleanly`);
+  const report = leaving.daemon
+    .logs()
+    .find((line) => line.msg === 'handed the pending retries over to the live instances');
+  t.ok((report?.handed as number) >= untried.length, `it handed ${report?.handed} over`);
+  t.equal(report?.kept, 0, 'and kept none');
+
+  await eventually(
+    async () => ((await receiver.summary())['/slow']?.delivered === events ? true : undefined),
+    5 * 60_000,
+    'every event, the handed-over backlog included',
+  );
+  const { missing, unverified, unstable } = (await receiver.summary())['/slow'];
+  t.same(missing, [], 'every event arrived');
+  t.equal(unverified, 0, 'every signature verifies');
+  t.equal(unstable, 0, 'no webhook-id changed');
+  const others = instances.filter((instance) => instance !== leaving);
+  for (const message of untried.slice(0, 20)) {
+    const found = await Promise.all(others.map((other) => other.daemon.api(`/v1/messages/${message.id}`)));
+    t.equal(found.filter((answer) => answer.status === 200).length, 1, `${message.id} lives on one other instance`);
+  }
+});
+
 t.test(
   'cluster - SIGTERM the only instance with a retry pending: it keeps the retry and sends it after restart',
   async (t) => {
