@@ -3,8 +3,12 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import type { Presence } from './presence.js';
 
-/** How long a question waits for the live instances' answers; one that does not answer in time is taken as "no". */
-const ANSWER_WITHIN_MS = 1500;
+/**
+ * How long a question waits for the live instances' answers; one that does not answer in time is
+ * taken as "no". Only redelivered events wait for it, so it can be generous: a busy instance
+ * answers late, and a late answer means a second message, under another webhook-id.
+ */
+const ANSWER_WITHIN_MS = 5000;
 
 interface Question {
   from: string;

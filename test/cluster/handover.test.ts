@@ -1,13 +1,11 @@
 import t from 'tap';
 import { connect } from 'nats';
-import { generateSecret } from '../../plugins/standardWebhooks.js';
-import { startCountingReceiver } from '../helpers/counting-receiver.js';
 import { eventually, tempDir } from '../helpers/hooksd.js';
 import { listAll, startInstances } from '../helpers/hooksd-group.js';
-import { startNatsCluster } from '../helpers/nats-cluster.js';
 import { startNatsProcess } from '../helpers/nats-process.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { publishAll } from './load.js';
+import { groupFormed, startLoadGroup } from './load-group.js';
 
 /**
  * A graceful stop (SIGTERM) of one instance of three, with retries pending and no restart: it
@@ -22,30 +20,16 @@ const RETRY_AFTER_S = 25;
 t.setTimeout(10 * 60_000);
 
 t.test('cluster - SIGTERM one instance with retries pending: the others deliver them, 0 lost', async (t) => {
-  const dir = tempDir(t, 'cluster-handover');
-  const cluster = await startNatsCluster(t, dir);
-  const paths = Array.from({ length: CONSUMERS }, (_, i) => `/c${i}`);
-  const secrets = Object.fromEntries(paths.map((p) => [p, generateSecret()]));
   // One first request in ten is answered 500: that many messages wait for their retry.
-  const receiver = await startCountingReceiver(t, { secrets, prefix: 'h-', count: EVENTS, failEvery: 10 });
-  const instances = await startInstances(t, dir, 3, cluster.urls, {
-    eventTypes: [{ name: 'load.tick' }],
-    consumers: paths.map((p, i) => ({
-      id: `c${i}`,
-      url: receiver.url + p,
-      secret: secrets[p],
-      retrySchedule: ['0s', `${RETRY_AFTER_S}s`],
-    })),
+  const { cluster, paths, receiver, instances } = await startLoadGroup(t, 'cluster-handover', {
+    consumers: CONSUMERS,
+    prefix: 'h-',
+    count: EVENTS,
+    failEvery: 10,
+    consumer: { retrySchedule: ['0s', `${RETRY_AFTER_S}s`] },
   });
   const [, , leaving] = instances;
-  await eventually(
-    async () => {
-      const { body } = await leaving.daemon.api('/readyz');
-      return body.instances.live.length === 3 ? true : undefined;
-    },
-    30_000,
-    'the group formed',
-  );
+  await groupFormed(leaving, 3);
 
   const nc = await connect({ servers: cluster.urls });
   t.teardown(() => nc.close());
@@ -118,31 +102,18 @@ t.test('cluster - SIGTERM one instance with retries pending: the others deliver 
 });
 
 t.test('cluster - SIGTERM one instance with a backlog never attempted: the others deliver it, 0 lost', async (t) => {
-  const dir = tempDir(t, 'cluster-backlog-handover');
-  const cluster = await startNatsCluster(t, dir);
   const events = Number(process.env.HOOKSD_CLUSTER_BACKLOG_EVENTS ?? 1500);
-  const secret = generateSecret();
-  const receiver = await startCountingReceiver(t, {
-    secrets: { '/slow': secret },
+  // The consumer's rate limit keeps most messages waiting for their first attempt, in the
+  // fan-out records and on disk, when the instance stops.
+  const { cluster, receiver, instances } = await startLoadGroup(t, 'cluster-backlog-handover', {
+    consumers: 1,
     prefix: 'b-',
     count: events,
     failEvery: 0,
-  });
-  // The consumer's rate limit keeps most messages waiting for their first attempt, in the
-  // fan-out records and on disk, when the instance stops.
-  const instances = await startInstances(t, dir, 3, cluster.urls, {
-    eventTypes: [{ name: 'load.tick' }],
-    consumers: [{ id: 'slow', url: receiver.url + '/slow', secret, rateLimit: 30 }],
+    consumer: { rateLimit: 30 },
   });
   const [, , leaving] = instances;
-  await eventually(
-    async () => {
-      const { body } = await leaving.daemon.api('/readyz');
-      return body.instances.live.length === 3 ? true : undefined;
-    },
-    30_000,
-    'the group formed',
-  );
+  await groupFormed(leaving, 3);
   const nc = await connect({ servers: cluster.urls });
   t.teardown(() => nc.close());
   await publishAll(nc.jetstream(), 'b-', events);
@@ -164,11 +135,11 @@ t.test('cluster - SIGTERM one instance with a backlog never attempted: the other
   t.equal(report?.kept, 0, 'and kept none');
 
   await eventually(
-    async () => ((await receiver.summary())['/slow']?.delivered === events ? true : undefined),
+    async () => ((await receiver.summary())['/c0']?.delivered === events ? true : undefined),
     5 * 60_000,
     'every event, the handed-over backlog included',
   );
-  const { missing, unverified, unstable } = (await receiver.summary())['/slow'];
+  const { missing, unverified, unstable } = (await receiver.summary())['/c0'];
   t.same(missing, [], 'every event arrived');
   t.equal(unverified, 0, 'every signature verifies');
   t.equal(unstable, 0, 'no webhook-id changed');

@@ -1,11 +1,9 @@
 import t from 'tap';
 import { connect } from 'nats';
-import { generateSecret } from '../../plugins/standardWebhooks.js';
-import { startCountingReceiver } from '../helpers/counting-receiver.js';
-import { eventually, tempDir } from '../helpers/hooksd.js';
-import { listAll, startInstances } from '../helpers/hooksd-group.js';
-import { startNatsCluster } from '../helpers/nats-cluster.js';
+import { eventually } from '../helpers/hooksd.js';
+import { listAll } from '../helpers/hooksd-group.js';
 import { publishAll } from './load.js';
+import { startLoadGroup } from './load-group.js';
 
 /**
  * Under load, one hooksd of three is SIGKILLed and, later, one nats-server of three: the events
@@ -26,19 +24,12 @@ t.setTimeout(20 * 60_000);
 const sleepUntil = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
 
 t.test('cluster - SIGKILL a hooksd, then a nats-server, under load: 0 lost; its retries after restart', async (t) => {
-  const dir = tempDir(t, 'cluster-kill');
-  const cluster = await startNatsCluster(t, dir);
-  const paths = Array.from({ length: CONSUMERS }, (_, i) => `/c${i}`);
-  const secrets = Object.fromEntries(paths.map((p) => [p, generateSecret()]));
-  const receiver = await startCountingReceiver(t, { secrets, prefix: 'k-', count: EVENTS, failEvery: 50 });
-  const instances = await startInstances(t, dir, 3, cluster.urls, {
-    eventTypes: [{ name: 'load.tick' }],
-    consumers: paths.map((p, i) => ({
-      id: `c${i}`,
-      url: receiver.url + p,
-      secret: secrets[p],
-      retrySchedule: ['0s', `${RETRY_AFTER_S}s`],
-    })),
+  const { cluster, paths, receiver, instances } = await startLoadGroup(t, 'cluster-kill', {
+    consumers: CONSUMERS,
+    prefix: 'k-',
+    count: EVENTS,
+    failEvery: 50,
+    consumer: { retrySchedule: ['0s', `${RETRY_AFTER_S}s`] },
   });
   const victim = instances[1];
   const nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
@@ -82,7 +73,16 @@ t.test('cluster - SIGKILL a hooksd, then a nats-server, under load: 0 lost; its 
     },
     10 * 60_000,
     'every pair',
-  );
+  ).catch(async (error) => {
+    // Say what did not arrive, and whether the instances still hold it.
+    const missing = Object.entries(await receiver.summary()).map(([p, { delivered, missing }]) => ({
+      p,
+      delivered,
+      missing,
+    }));
+    const held = await Promise.all(instances.map(async (i) => (await i.daemon.api('/readyz')).body));
+    throw new Error(`${error.message}: ${JSON.stringify({ missing, held })}`);
+  });
   const summary = await receiver.summary();
   let duplicates = 0;
   const unstables: number[] = [];
