@@ -237,13 +237,33 @@ export const taskSchema = shape('Task', 'A bulk task and its progress.', {
   consumerId: text('The consumer it works for.'),
   since: time('Start of its time range.'),
   until: timeOrNull('End of its time range; null for now.'),
-  status: { enum: ['running', 'done', 'failed'], description: 'Where it stands.' },
+  status: {
+    enum: ['running', 'done', 'failed'],
+    description: 'Where it stands: running while any part runs or waits; then failed if a part failed, else done.',
+  },
   createdAt: time('When it was made.'),
-  updatedAt: time('When it last moved on.'),
+  updatedAt: time('When a part last saved its progress.'),
   finishedAt: timeOrNull('When it ended; null while running.'),
-  examined: integer('Records looked at.'),
-  sent: integer('Messages resent or made.'),
-  error: textOrNull('Why it failed, or null.'),
+  examined: integer('Records looked at, summed over its parts.'),
+  sent: integer('Messages resent or made, summed over its parts.'),
+  error: textOrNull('Why it failed (each failed part: its instance and why), or null.'),
+  parts: list(
+    shape('TaskPart', "One instance's part of a task: the records of that instance's store.", {
+      instance: text('The instance (instance.id).'),
+      status: {
+        enum: ['waiting', 'running', 'done', 'failed'],
+        description: 'Where it stands; waiting: the instance has not started it yet (starting, or not alive).',
+      },
+      live: { type: 'boolean', description: 'Whether the instance is alive now.' },
+      startedAt: timeOrNull('When the instance started it; null while waiting.'),
+      updatedAt: timeOrNull('When it last saved its progress (at most once a second); null while waiting.'),
+      finishedAt: timeOrNull('When it ended; null until then.'),
+      examined: integer("Records of the instance's store looked at."),
+      sent: integer('Messages it resent or made.'),
+      error: textOrNull('Why it failed, or null.'),
+    }),
+    "Each instance's part, by instance id: those alive when the task was made, and any that joined while it ran.",
+  ),
 });
 
 export const identitySchema = shape('Identity', 'The token a request came with.', {

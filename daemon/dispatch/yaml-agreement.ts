@@ -66,6 +66,17 @@ export class YamlAgreement {
     );
   }
 
+  /**
+   * Whether the instance reads the same YAML consumers as this one: true or false, or null when
+   * it has published no digest lately.
+   */
+  agreesWith(instanceId: string): boolean | null {
+    if (instanceId === this.instanceId) return true;
+    const record = this.store.control.yamlDigests().get(instanceId);
+    if (record === undefined || record.at < Date.now() - GONE_AFTER_MS) return null;
+    return record.digest === this.digest;
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
     if (this.digest !== '' && this.store.control.isOpen)

@@ -10,6 +10,7 @@ import { descriptionRoutes } from '../api/routes/descriptions.js';
 import { eventTypeRoutes } from '../api/routes/event-types.js';
 import { eventRoutes } from '../api/routes/events.js';
 import { healthRoutes } from '../api/routes/health.js';
+import { instanceRoutes } from '../api/routes/instances.js';
 import { liveRoutes } from '../api/routes/live.js';
 import { messageRoutes } from '../api/routes/messages.js';
 import { opsEventRoutes } from '../api/routes/ops-events.js';
@@ -70,6 +71,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const agreement = new YamlAgreement(store, instanceId, log);
   const instance = { id: instanceId, tag: instanceTag(instanceId) };
   setIdOwner(instanceId);
+  const startedAt = Date.now();
   let presence: Presence | undefined;
   let handover: Handover | undefined;
   let knownElsewhere: KnownElsewhere | undefined;
@@ -82,7 +84,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const sweeper = new Sweeper(store, dispatcher, config.delivery.sweepSchedule, metrics, log);
   dispatcher.refill = () => sweeper.sweepSoon();
   const purger = new Purger(store, config.storage.retention, config.storage.purgeSchedule, log);
-  const tasks = new Tasks(store, consumers, dispatcher, log, instanceId);
+  const liveIds = () => presence?.live().map((seen) => seen.id) ?? [instanceId];
+  const tasks = new Tasks(store, consumers, dispatcher, log, instanceId, liveIds);
   let pipeline: Pipeline | undefined;
   const loadConsumers = async (next: HooksdConfig, nextSettings: PartSettings, loaded: Pipeline) => {
     const hidden = await consumers.load(next.consumers, nextSettings.consumerDefaults, loaded);
@@ -136,6 +139,12 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   };
   descriptionRoutes(routes, metrics, packageVersion());
   whoamiRoutes(routes);
+  instanceRoutes(routes, instanceId, () =>
+    (presence?.live() ?? [{ ...instance, startedAt: startedAt, lastSeen: Date.now() }]).map((seen) => ({
+      ...seen,
+      sameYaml: agreement.agreesWith(seen.id),
+    })),
+  );
   eventTypeRoutes(routes, () => settings.ingest.catalog.list());
   // The API checks events as ingest does, against the running catalog, without importing ingest.
   const checkEvent = (eventType: string, payload: unknown) =>

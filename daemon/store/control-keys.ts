@@ -1,4 +1,11 @@
-import type { ApiConsumerRecord, ConsumerState, SecretRecord, TaskRecord, YamlDigestRecord } from './records.js';
+import type {
+  ApiConsumerRecord,
+  ConsumerState,
+  SecretRecord,
+  TaskPartRecord,
+  TaskRecord,
+  YamlDigestRecord,
+} from './records.js';
 
 /**
  * The keys of the control bucket: `<kind>.<id>`, the id written with every character other
@@ -9,9 +16,10 @@ import type { ApiConsumerRecord, ConsumerState, SecretRecord, TaskRecord, YamlDi
  *   states.<consumerId>     → ConsumerState      (enabled or disabled, why, failing since)
  *   secrets.<consumerId>    → SecretRecord       (generated and rotated secrets)
  *   tasks.<taskId>          → TaskRecord         (bulk recover and replay-missing)
+ *   parts.<taskId>/<instanceId> → TaskPartRecord (each instance's part of a task, its progress)
  *   yaml.<instanceId>       → YamlDigestRecord   (the digest of each instance's YAML consumers)
  */
-export const CONTROL_KINDS = ['consumers', 'states', 'secrets', 'tasks', 'yaml'] as const;
+export const CONTROL_KINDS = ['consumers', 'states', 'secrets', 'tasks', 'parts', 'yaml'] as const;
 export type ControlKind = (typeof CONTROL_KINDS)[number];
 
 export interface ControlValues {
@@ -19,6 +27,7 @@ export interface ControlValues {
   states: ConsumerState;
   secrets: SecretRecord;
   tasks: TaskRecord;
+  parts: TaskPartRecord;
   yaml: YamlDigestRecord;
 }
 
@@ -81,6 +90,15 @@ const CHECKS: { [K in ControlKind]: (value: Record<string, unknown>, id: string)
     typeof v.consumerId === 'string' &&
     typeof v.status === 'string' &&
     isTime(v.createdAt) &&
+    Array.isArray(v.pending) &&
+    optional(v.instances, (list) => Array.isArray(list) && list.every((i) => typeof i === 'string')),
+  parts: (v, id) =>
+    typeof v.taskId === 'string' &&
+    typeof v.instance === 'string' &&
+    `${v.taskId}/${v.instance}` === id &&
+    (v.status === 'running' || v.status === 'done' || v.status === 'failed') &&
+    typeof v.examined === 'number' &&
+    typeof v.sent === 'number' &&
     Array.isArray(v.pending),
   yaml: (v) => typeof v.digest === 'string' && isTime(v.at),
 };

@@ -11,8 +11,22 @@ import {
 import type { Logger } from 'pino';
 import { HooksdError } from '../common/errors.js';
 import { patiently } from '../common/patience.js';
-import { controlKey, parseControlKey, readControlValue, type ControlKind, type ControlValues } from './control-keys.js';
-import type { ApiConsumerRecord, ConsumerState, SecretRecord, TaskRecord, YamlDigestRecord } from './records.js';
+import {
+  controlKey,
+  encodeId,
+  parseControlKey,
+  readControlValue,
+  type ControlKind,
+  type ControlValues,
+} from './control-keys.js';
+import type {
+  ApiConsumerRecord,
+  ConsumerState,
+  SecretRecord,
+  TaskPartRecord,
+  TaskRecord,
+  YamlDigestRecord,
+} from './records.js';
 
 export interface ControlBucketOptions {
   /** nats.controlBucket. */
@@ -152,6 +166,11 @@ export class ControlPlane {
     return this.value('tasks', id);
   }
 
+  /** The parts of a task saved so far, one per instance that started it. */
+  taskParts(taskId: string): TaskPartRecord[] {
+    return this.all('parts', encodeId(`${taskId}/`));
+  }
+
   /** Each instance's YAML digest, by instance id. */
   yamlDigests(): Map<string, YamlDigestRecord> {
     const found = new Map<string, YamlDigestRecord>();
@@ -217,8 +236,16 @@ export class ControlPlane {
     await this.write('tasks', task.id, task);
   }
 
+  async putTaskPart(part: TaskPartRecord): Promise<void> {
+    await this.write('parts', `${part.taskId}/${part.instance}`, part);
+  }
+
+  /** Forgets tasks with their parts. */
   async deleteTasks(ids: string[]): Promise<void> {
-    for (const id of ids) await this.write('tasks', id, undefined);
+    for (const id of ids) {
+      for (const part of this.taskParts(id)) await this.write('parts', `${id}/${part.instance}`, undefined);
+      await this.write('tasks', id, undefined);
+    }
   }
 
   async putYamlDigest(instanceId: string, record: YamlDigestRecord): Promise<void> {
@@ -240,10 +267,12 @@ export class ControlPlane {
     return this.entries.get(controlKey(kind, id))?.value as ControlValues[K] | undefined;
   }
 
-  private all<K extends ControlKind>(kind: K): ControlValues[K][] {
+  /** Every value of the kind; with `encodedPrefix`, of the keys whose encoded id starts with it. */
+  private all<K extends ControlKind>(kind: K, encodedPrefix = ''): ControlValues[K][] {
     const found: ControlValues[K][] = [];
+    const prefix = `${kind}.${encodedPrefix}`;
     for (const [key, entry] of this.entries)
-      if (entry.value !== undefined && key.startsWith(kind + '.')) found.push(entry.value as ControlValues[K]);
+      if (entry.value !== undefined && key.startsWith(prefix)) found.push(entry.value as ControlValues[K]);
     return found;
   }
 

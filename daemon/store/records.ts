@@ -146,8 +146,33 @@ export interface TaskRecord {
   /** Messages resent (recover) or created (replay-missing). */
   sent: number;
   error: string | null;
-  /** The instance that runs it (instance.id): the one whose store holds the messages it looks at. */
+  /**
+   * The instance that made it (instance.id). A task made before tasks ran on every instance
+   * (no `instances`) ran there only, with its progress in the fields above.
+   */
   instance?: string;
+  /**
+   * The live instances when it was made: each runs its part over the records of its own store
+   * and saves its progress as a TaskPartRecord; the progress fields above stay as made.
+   */
+  instances?: string[];
+}
+
+/** One instance's part of a task, over the records of that instance's store: `parts.<taskId>/<instance>`. */
+export interface TaskPartRecord {
+  taskId: string;
+  instance: string;
+  status: 'running' | 'done' | 'failed';
+  startedAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+  /** Index key of the last record looked at: a resumed part carries on after it. */
+  position: string | null;
+  /** Messages handed over whose attempt had not finished when the part was last saved. */
+  pending: string[];
+  examined: number;
+  sent: number;
+  error: string | null;
 }
 
 /** What an instance publishes about its config file, so that instances can tell they read different ones. */

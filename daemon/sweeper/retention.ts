@@ -1,6 +1,7 @@
 import { CronJob } from 'cron';
 import type { Logger } from 'pino';
 import type { BatchOp, Store } from '../store/store.js';
+import { progressOf } from './task-progress.js';
 
 const PURGE_BATCH = 500;
 
@@ -43,7 +44,10 @@ export async function purgeOlderThan(
   }
   await flushIfFull(true);
   // Tasks are in the control bucket, shared: any instance's purge deletes those finished long ago.
-  const finished = store.control.tasks().filter((task) => task.finishedAt !== null && task.finishedAt < cutoff);
+  const finished = store.control.tasks().filter((task) => {
+    const { finishedAt } = progressOf(task, store.control.taskParts(task.id), new Set());
+    return finishedAt !== null && finishedAt < cutoff;
+  });
   if (finished.length > 0) await store.control.deleteTasks(finished.map((task) => task.id));
   counts.tasks = finished.length;
   if (counts.messages + counts.events + counts.deadLetters + counts.tasks > 0)

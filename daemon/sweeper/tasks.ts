@@ -5,21 +5,25 @@ import type { Consumer, ConsumerRegistry } from '../dispatch/consumers.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { sendAgain, wouldReceive } from '../dispatch/messages.js';
 import { sortableId } from '../store/ids.js';
-import type { EventRecord, MessageRecord, TaskKind, TaskRecord } from '../store/records.js';
+import type { EventRecord, MessageRecord, TaskKind, TaskPartRecord, TaskRecord } from '../store/records.js';
 import type { Step } from '../store/scans.js';
 import type { Store } from '../store/store.js';
+import { progressOf, type TaskProgress } from './task-progress.js';
 
 const STEP = 100;
 const WAIT_MS = 25;
 const SAVE_RETRY_MS = 1000;
+/** A part saves its progress at most this often (and when it ends or stops): the bucket's write rate. */
+const SAVE_EVERY_MS = 1000;
 
 /** A record a task looks at: one of the consumer's messages (recover) or an event (replay-missing). */
 type Item = ({ key: string; message: MessageRecord } | { key: string; event: EventRecord }) & { wanted?: boolean };
 
-/** A task's state in this process, beyond what it saves. */
+/** This instance's part of a task in this process, beyond what it saves. */
 interface Run {
   task: TaskRecord;
-  /** Records read past `task.position`, not dealt with yet. */
+  part: TaskPartRecord;
+  /** Records read past `part.position`, not dealt with yet. */
   ahead: Item[];
   /** The last read came back short: nothing is left past `ahead`. */
   exhausted: boolean;
@@ -30,15 +34,22 @@ interface Run {
 }
 
 /**
- * Runs `recover` and `replay-missing` in the background. A message is handed to the
- * consumer's lane only while the lane holds fewer than the consumer's concurrency, and the
- * lane keeps the consumer's rateLimit, so a task is paced by the consumer and never crowds
- * out new deliveries. A task is done when it has looked at every
+ * Runs `recover` and `replay-missing` in the background, on every instance of the group: a
+ * task is kept in the control bucket, and each instance runs its part of it over the records
+ * of its own store (the messages and events it owns), saving its progress under its own key
+ * (`parts.<taskId>/<instance>`, at most once a second). The task is done when every part is.
+ * The instances alive when the task was made are expected to run a part; an instance that
+ * joins while the task runs runs a part too (its store may hold records in range, handed over
+ * or from before a restart); one that comes after the task ended does not.
+ *
+ * A message is handed to the consumer's lane only while the lane holds fewer than the
+ * consumer's concurrency, and the lane keeps the consumer's rateLimit, so a task is paced by
+ * the consumer and never crowds out new deliveries. A part is done when it has looked at every
  * record of its range and every attempt it started has finished.
  *
  * Progress is saved as it goes: the index key of the last record looked at, the counts, and
- * the messages handed over whose attempt has not finished. Tasks still running at shutdown
- * carry on after a restart: recover hands those messages over again if they are still failed
+ * the messages handed over whose attempt has not finished. A part still running at shutdown
+ * carries on after a restart: recover hands those messages over again if they are still failed
  * (attempts in flight at SIGTERM finish and are recorded first, so a message is sent twice
  * only when hooksd is killed or its shutdown timeout cuts an attempt short); replay-missing
  * needs nothing of the kind, since the messages it creates are durable and stay due. After a
@@ -47,6 +58,9 @@ interface Run {
  */
 export class Tasks {
   private readonly running = new Map<string, Promise<void>>();
+  /** The parts running here, as they stand now (saved at most once a second). */
+  private readonly parts = new Map<string, TaskPartRecord>();
+  private started = false;
   private stopping = false;
 
   constructor(
@@ -54,17 +68,19 @@ export class Tasks {
     private readonly consumers: ConsumerRegistry,
     private readonly dispatcher: Dispatcher,
     private readonly log: Logger,
-    /** instance.id: tasks are kept in the control bucket, and this instance resumes its own. */
+    /** instance.id: the name of this instance's parts. */
     private readonly instanceId: string,
+    /** The ids of the live instances of the group, this one included. */
+    private readonly live: () => string[] = () => [instanceId],
   ) {}
 
-  /** Resumes the tasks this instance left unfinished. */
+  /** Resumes this instance's unfinished parts, starts its part of running tasks, and follows new tasks. */
   async start(): Promise<void> {
-    const tasks = this.store.control.tasks();
-    for (const task of tasks.filter((t) => t.status === 'running' && t.instance === this.instanceId)) {
-      this.log.info({ taskId: task.id, kind: task.kind, examined: task.examined, sent: task.sent }, 'resuming task');
-      this.run(task);
-    }
+    this.started = true;
+    this.store.control.listen((kind, id) => {
+      if (kind === 'tasks') this.consider(id);
+    });
+    for (const task of this.store.control.tasks()) this.consider(task.id);
   }
 
   async stop(): Promise<void> {
@@ -72,7 +88,7 @@ export class Tasks {
     await Promise.all(this.running.values());
   }
 
-  async create(kind: TaskKind, consumerId: string, since: number, until: number | null): Promise<TaskRecord> {
+  async create(kind: TaskKind, consumerId: string, since: number, until: number | null): Promise<TaskProgress> {
     const now = Date.now();
     const task: TaskRecord = {
       id: sortableId('task_', now),
@@ -90,38 +106,87 @@ export class Tasks {
       sent: 0,
       error: null,
       instance: this.instanceId,
+      instances: [...new Set([this.instanceId, ...this.live()])].sort(),
     };
-    await this.save(task);
-    this.run({ ...task });
-    return task;
+    await this.store.control.putTask(task);
+    // The watch brought it back and started this instance's part; this covers a watch that did not.
+    this.consider(task.id);
+    return this.get(task.id);
   }
 
-  async get(id: string): Promise<TaskRecord> {
+  /** The task with its parts' progress summed: this instance's part as it stands, the others' as last saved. */
+  async get(id: string): Promise<TaskProgress> {
     const task = this.store.control.task(id);
     if (task === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no task with id "${id}"`);
-    return task;
+    const here = this.parts.get(id);
+    const saved = this.store.control.taskParts(id).filter((part) => part.instance !== here?.instance);
+    return progressOf(task, here === undefined ? saved : [...saved, here], new Set(this.live()));
   }
 
-  private run(task: TaskRecord): void {
-    const work = this.steps(task)
+  /** Runs this instance's part of the task when it is due one and does not run it yet. */
+  private consider(taskId: string): void {
+    if (!this.started || this.stopping || this.running.has(taskId)) return;
+    const task = this.store.control.task(taskId);
+    if (task === undefined) return;
+    // A task made before tasks ran on every instance runs on the instance that made it only.
+    if (task.instances === undefined && task.instance !== this.instanceId) return;
+    const parts = this.store.control.taskParts(taskId);
+    const mine = parts.find((part) => part.instance === this.instanceId);
+    if (mine !== undefined) {
+      if (mine.status !== 'running') return;
+      this.log.info({ taskId, kind: task.kind, examined: mine.examined, sent: mine.sent }, 'resuming task');
+      this.run(task, { ...mine, pending: [...mine.pending] });
+      return;
+    }
+    if (progressOf(task, parts, new Set()).status !== 'running') return;
+    const now = Date.now();
+    const old = task.instances === undefined;
+    this.run(task, {
+      taskId,
+      instance: this.instanceId,
+      status: 'running',
+      startedAt: now,
+      updatedAt: now,
+      finishedAt: null,
+      // An old task carries on from its record.
+      position: old ? task.position : null,
+      pending: old ? [...task.pending] : [],
+      examined: old ? task.examined : 0,
+      sent: old ? task.sent : 0,
+      error: null,
+    });
+  }
+
+  private run(task: TaskRecord, part: TaskPartRecord): void {
+    const work = this.steps(task, part)
       .catch(async (error: Error) => {
         this.log.error({ err: error, taskId: task.id }, 'task failed');
-        await this.save({ ...task, status: 'failed', error: error.message, finishedAt: Date.now() }).catch((saving) =>
+        const now = Date.now();
+        Object.assign(part, { status: 'failed', error: error.message, updatedAt: now, finishedAt: now });
+        await this.save(part).catch((saving) =>
           this.log.error({ err: saving, taskId: task.id }, 'the failed task could not be saved; it resumes at restart'),
         );
       })
-      .finally(() => this.running.delete(task.id));
+      .finally(() => {
+        this.running.delete(task.id);
+        this.parts.delete(task.id);
+      });
+    this.parts.set(task.id, part);
     this.running.set(task.id, work);
   }
 
-  private async steps(task: TaskRecord): Promise<void> {
+  private async steps(task: TaskRecord, part: TaskPartRecord): Promise<void> {
     const run: Run = {
       task,
+      part,
       ahead: [],
       exhausted: false,
       inFlight: new Set(),
-      again: task.kind === 'recover' ? [...task.pending] : [],
+      again: task.kind === 'recover' ? [...part.pending] : [],
     };
+    await this.save(part);
+    let savedAt = Date.now();
+    let unsaved = false;
     while (!this.stopping) {
       if (!this.store.health.healthy) await this.store.health.whenHealthy();
       const consumer = this.consumers.get(task.consumerId);
@@ -132,20 +197,26 @@ export class Tasks {
       const moved = await this.handOver(run, consumer);
       const finished = run.exhausted && run.ahead.length === 0 && run.again.length === 0 && run.inFlight.size === 0;
       if (settled || moved || finished) {
-        task.pending = [...run.again, ...run.inFlight];
-        task.updatedAt = Date.now();
-        if (finished) {
-          task.status = 'done';
-          task.finishedAt = task.updatedAt;
-        }
-        await this.save(task);
+        part.pending = [...run.again, ...run.inFlight];
+        part.updatedAt = Date.now();
+        unsaved = true;
       }
       if (finished) {
-        this.log.info({ taskId: task.id, kind: task.kind, examined: task.examined, sent: task.sent }, 'task done');
+        part.status = 'done';
+        part.finishedAt = part.updatedAt;
+      }
+      if (finished || (unsaved && Date.now() - savedAt >= SAVE_EVERY_MS)) {
+        await this.save(part);
+        savedAt = Date.now();
+        unsaved = false;
+      }
+      if (finished) {
+        this.log.info({ taskId: task.id, kind: task.kind, examined: part.examined, sent: part.sent }, 'task done');
         return;
       }
       if (!moved) await new Promise((resolve) => setTimeout(resolve, WAIT_MS));
     }
+    if (unsaved) await this.save(part);
   }
 
   /**
@@ -184,8 +255,8 @@ export class Tasks {
       item.wanted ??= await this.wanted(consumer, item);
       if (item.wanted && !this.mayHandOver(consumer)) break;
       run.ahead.shift();
-      run.task.position = item.key;
-      run.task.examined += 1;
+      run.part.position = item.key;
+      run.part.examined += 1;
       moved = true;
       if (item.wanted) await this.send(run, consumer, item);
     }
@@ -195,7 +266,7 @@ export class Tasks {
   /** The next records of the task's range, after the last one looked at. */
   private async readAhead(run: Run): Promise<void> {
     const { task } = run;
-    for (let after = task.position; ;) {
+    for (let after = run.part.position; ;) {
       const step: Step<Item> =
         task.kind === 'recover'
           ? await this.store.scans.consumerMessagesBetween(
@@ -230,12 +301,12 @@ export class Tasks {
     if ('message' in item) {
       const message = await this.store.getMessage(item.message.id);
       if (message?.status !== 'failure' || !this.dispatcher.enqueue({ message, trigger: 'manual' })) return;
-      run.task.sent += 1;
+      run.part.sent += 1;
       this.handed(run, [message.id]);
       return;
     }
     const created = await sendAgain(this.store, this.dispatcher, item.event, [consumer]);
-    run.task.sent += created.length;
+    run.part.sent += created.length;
     this.handed(
       run,
       created.map((m) => m.id),
@@ -251,11 +322,11 @@ export class Tasks {
     for (const id of ids) if (this.dispatcher.has(id)) run.inFlight.add(id);
   }
 
-  /** Saves the task's progress in the control bucket; while NATS cannot take it, tries again every second. */
-  private async save(task: TaskRecord): Promise<void> {
+  /** Saves the part's progress in the control bucket; while NATS cannot take it, tries again every second. */
+  private async save(part: TaskPartRecord): Promise<void> {
     for (;;) {
       try {
-        await this.store.control.putTask({ ...task, pending: [...task.pending] });
+        await this.store.control.putTaskPart({ ...part, pending: [...part.pending] });
         return;
       } catch (error) {
         const away = error instanceof HooksdError && error.code === 'HOOKSD_NATS_UNAVAILABLE';

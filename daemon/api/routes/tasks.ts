@@ -3,8 +3,8 @@ import { HooksdError } from '../../common/errors.js';
 import type { ConsumerRegistry } from '../../dispatch/consumers.js';
 import type { Dispatcher } from '../../dispatch/dispatcher.js';
 import { sendMockEvent } from '../../dispatch/messages.js';
-import type { TaskRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
+import type { TaskProgress } from '../../sweeper/task-progress.js';
 import type { Tasks } from '../../sweeper/tasks.js';
 import { messageSchema, taskSchema } from '../answer-schemas.js';
 import { isoOrNull as iso, presentMessage } from '../present.js';
@@ -34,15 +34,20 @@ const testBody = {
   },
 };
 
-function presentTask(task: TaskRecord) {
-  const { position: _position, pending: _pending, instance: _instance, ...shown } = task;
+function presentTask(task: TaskProgress) {
   return {
-    ...shown,
+    ...task,
     since: iso(task.since),
     until: iso(task.until),
     createdAt: iso(task.createdAt),
     updatedAt: iso(task.updatedAt),
     finishedAt: iso(task.finishedAt),
+    parts: task.parts.map((part) => ({
+      ...part,
+      startedAt: iso(part.startedAt),
+      updatedAt: iso(part.updatedAt),
+      finishedAt: iso(part.finishedAt),
+    })),
   };
 }
 
