@@ -75,8 +75,8 @@ export async function resetStream(jsm: JetStreamManager): Promise<void> {
 export async function storeOperations(child: Child & { url?: string }): Promise<number> {
   if (child.url === undefined) return Number.NaN;
   const text = await (await fetch(`${child.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('hooksd_store_operations_total '));
-  return line === undefined ? Number.NaN : Number(line.split(' ')[1]);
+  const line = text.split('\n').find((l) => /^hooksd_store_operations_total[{ ]/.test(l));
+  return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 async function startSystem(ctx: BenchContext, system: System, scenario: Scenario): Promise<Child & { url?: string }> {

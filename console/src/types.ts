@@ -105,6 +105,35 @@ export interface Task {
   examined: number;
   sent: number;
   error: string | null;
+  /** Each instance's part (absent from a hooksd older than group tasks). */
+  parts?: TaskPart[];
+}
+
+export interface TaskPart {
+  instance: string;
+  status: 'waiting' | 'running' | 'done' | 'failed';
+  live: boolean;
+  startedAt: string | null;
+  updatedAt: string | null;
+  finishedAt: string | null;
+  examined: number;
+  sent: number;
+  error: string | null;
+}
+
+export interface Instance {
+  id: string;
+  tag: string;
+  self: boolean;
+  startedAt: string;
+  lastSeen: string;
+  sameYaml: boolean | null;
+}
+
+export interface Instances {
+  self: string;
+  count: number;
+  data: Instance[];
 }
 
 export interface Readiness {

@@ -102,12 +102,14 @@ export class Metrics {
   }
 
   /**
-   * Which instance these series come from, as an info metric (`hooksd_instance_info{instance_id} 1`):
-   * Prometheus sets its own `instance` label (the scraped address) on every series, so the id
-   * joins onto them by that label rather than being one more label on each; and how many
-   * instances of the group are alive, read when scraped.
+   * Which instance these series come from: every series carries `instance="<instance.id>"`
+   * (Prometheus, which sets its own `instance` to the scraped address, keeps it as
+   * `exported_instance` unless the scrape job honours labels), and an info metric
+   * (`hooksd_instance_info{instance_id} 1`) joins the id onto Prometheus's own label; and how
+   * many instances of the group are alive, read when scraped.
    */
   identify(instanceId: string, liveInstances: () => number): void {
+    this.registry.setDefaultLabels({ instance: instanceId });
     new Gauge({
       name: 'hooksd_instance_info',
       help: "This instance's id (instance.id); always 1",

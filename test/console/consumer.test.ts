@@ -106,6 +106,11 @@ t.test('consumer - recover since a time runs as a task the page follows until it
   await task.waitFor();
   await page.locator('.task-done').waitFor();
   t.match(await task.textContent(), /recover done.*3 sent/, 'the task shows it resent the three');
+  t.match(
+    await task.getByRole('list', { name: 'By instance' }).textContent(),
+    /^\S+ done: 3 examined, 3 sent$/,
+    "and its one part, this instance's",
+  );
   const delivered = await daemon.messages('billing', 'success', 3);
   t.same(delivered.map((m) => m.id).sort(), failed.map((m) => m.id).sort(), 'the failed messages are delivered now');
 

@@ -23,7 +23,7 @@ export function procStatus(pid: number, field: string): number {
 export async function heapUsedFromMetrics(apiUrl: string): Promise<number | undefined> {
   try {
     const text = await (await fetch(`${apiUrl}/metrics`)).text();
-    const match = /^nodejs_heap_size_used_bytes\s+(\S+)$/m.exec(text);
+    const match = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})?\s+(\S+)$/m.exec(text);
     return match === null ? undefined : Number(match[1]);
   } catch {
     return undefined;

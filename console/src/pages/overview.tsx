@@ -3,7 +3,7 @@ import { useApi, useEvery } from '../parts/data.js';
 import { count, ms, percent, rate, Time } from '../parts/format.js';
 import { Loading, Problem } from '../parts/ui.js';
 import { href } from '../router.js';
-import type { Consumer, LastError, OpsEvent, Page, Readiness, Stats } from '../types.js';
+import type { Consumer, Instances, LastError, OpsEvent, Page, Readiness, Stats } from '../types.js';
 
 type ConsumerStat = Stats['consumers'][number];
 
@@ -48,6 +48,68 @@ function Health({ readiness }: { readiness: Readiness | undefined }) {
       {item('store', readiness.checks.store, readiness.problems.store)}
       {readiness.checks.draining && <li class="bad">draining: stopping</li>}
     </ul>
+  );
+}
+
+function SameYaml({ same }: { same: boolean | null }) {
+  if (same === null) return <span class="muted">not said lately</span>;
+  return same ? <span class="state state-ok">same</span> : <span class="state state-failing">differs</span>;
+}
+
+/** The live instances of the group, as the answering instance sees them. */
+function Group() {
+  const group = useApi<Instances>('/v1/instances');
+  useEvery(5_000, true, group.reload);
+  return (
+    <section aria-labelledby="instances-heading">
+      <h2 id="instances-heading">Instances</h2>
+      {group.error instanceof ApiError && group.error.status === 404 ? (
+        <p class="muted">This hooksd does not list its group.</p>
+      ) : (
+        <Problem error={group.error} />
+      )}
+      {group.data === undefined && !group.error && <Loading what="the instances" />}
+      {group.data && (
+        <>
+          <p class="muted">
+            {group.data.count === 1 ? '1 instance alive' : `${group.data.count} instances alive`}; the console talks to{' '}
+            {group.data.self}. Each delivers the events it takes and keeps them in its own store.
+          </p>
+          <div class="table-wrap">
+            <table class="list cards-on-phone instances">
+              <thead>
+                <tr>
+                  <th scope="col">Instance</th>
+                  <th scope="col">Started</th>
+                  <th scope="col">Last seen</th>
+                  <th scope="col">Config file</th>
+                </tr>
+              </thead>
+              <tbody>
+                {group.data.data.map((instance) => (
+                  <tr key={instance.id}>
+                    <td data-label="Instance">
+                      {instance.id}
+                      {instance.self && <span class="muted"> (this one)</span>}
+                      <div class="sub">id tag {instance.tag}</div>
+                    </td>
+                    <td data-label="Started">
+                      <Time iso={instance.startedAt} />
+                    </td>
+                    <td data-label="Last seen">
+                      <Time iso={instance.lastSeen} />
+                    </td>
+                    <td data-label="Config file">
+                      <SameYaml same={instance.sameYaml} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </section>
   );
 }
 
@@ -136,6 +198,7 @@ export function OverviewPage() {
           </div>
         )}
       </section>
+      <Group />
       <section aria-labelledby="ops-heading">
         <h2 id="ops-heading">Recent operations events</h2>
         {ops.error instanceof ApiError && ops.error.status === 404 ? (

@@ -27,6 +27,17 @@ export function TaskProgress({ task: started }: { task: Task }) {
           · finished <Time iso={task.finishedAt} />
         </>
       )}
+      {task.parts && task.parts.length > 0 && (
+        <ul class="task-parts" aria-label="By instance">
+          {task.parts.map((part) => (
+            <li key={part.instance} class={`task-part task-part-${part.status}`}>
+              <span class="task-instance">{part.instance}</span> {part.status}
+              {!part.live && part.status !== 'done' && <span class="muted"> (not alive)</span>}: {count(part.examined)}{' '}
+              examined, {count(part.sent)} sent
+            </li>
+          ))}
+        </ul>
+      )}
       {task.error && <p class="problem">{task.error}</p>}
       <div class="sub">task {task.id}</div>
       <Problem error={error} />

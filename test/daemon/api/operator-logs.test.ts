@@ -46,17 +46,29 @@ t.test(
   },
 );
 
-t.test("metrics - the process and Node metrics sit beside hooksd's own", async (t) => {
-  const hooksd = await startInProcess(t, {});
-  const text = await (await fetch(`${hooksd.url}/metrics`)).text();
-  for (const name of [
-    'process_cpu_user_seconds_total',
-    'process_resident_memory_bytes',
-    'nodejs_eventloop_lag_seconds',
-    'nodejs_heap_size_used_bytes',
-    'hooksd_events_ingested_total',
-    'hooksd_store_operations_total',
-  ]) {
-    t.match(text, new RegExp(`^${name}`, 'm'), name);
-  }
-});
+t.test(
+  "metrics - the process and Node metrics sit beside hooksd's own, every series labelled with the instance",
+  async (t) => {
+    const hooksd = await startInProcess(t, { instance: { id: 'solo-1' } });
+    const text = await (await fetch(`${hooksd.url}/metrics`)).text();
+    const samples = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    t.ok(samples.length > 50, `${samples.length} samples`);
+    const unlabelled = samples.filter((line) => !/^[a-z0-9_:]+\{(?:[^}]*,)?instance="solo-1"[,}]/i.test(line));
+    t.same(unlabelled, [], 'every sample carries instance="solo-1"');
+    t.match(
+      text,
+      /^hooksd_instance_info\{instance_id="solo-1",instance="solo-1"\} 1$/m,
+      'and the info metric names it',
+    );
+    for (const name of [
+      'process_cpu_user_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+      'hooksd_events_ingested_total',
+      'hooksd_store_operations_total',
+    ]) {
+      t.match(text, new RegExp(`^${name}`, 'm'), name);
+    }
+  },
+);
