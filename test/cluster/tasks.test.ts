@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Tap } from 'tap';
 import { connect } from 'nats';
 import { eventually, json, tempDir } from '../helpers/hooksd.js';
 import { metricsOf, metricSum, startInstances, type Instance } from '../helpers/hooksd-group.js';
@@ -18,8 +18,13 @@ t.setTimeout(10 * 60_000);
 const failedOn = async (instance: Instance) =>
   metricSum(await metricsOf(instance), 'hooksd_messages_total', { status: 'failure' });
 
-t.test('cluster - recover through one instance resends the failed messages of every instance, summed', async (t) => {
-  const dir = tempDir(t, 'cluster-tasks');
+/**
+ * Three instances whose consumer `flaky` (one attempt per message) failed every message of
+ * `events`: each instance holds the failed messages of the events it took. The receiver
+ * answers 200 once `heal()` is called and counts the webhook-ids it answered 200.
+ */
+async function failedGroup(t: Tap.Test, name: string, events: number, consumer: Record<string, unknown> = {}) {
+  const dir = tempDir(t, name);
   const cluster = await startNatsCluster(t, dir);
   let failing = true;
   const receiver = await startReceiver(t, () => ({ status: failing ? 500 : 200 }));
@@ -33,7 +38,7 @@ t.test('cluster - recover through one instance resends the failed messages of ev
   // One attempt only: a message whose attempt fails is failed at once, on the instance that took its event.
   const instances = await startInstances(t, dir, 3, cluster.urls, {
     eventTypes: [{ name: 'load.tick' }],
-    consumers: [{ id: 'flaky', url: receiver.url, retrySchedule: ['0s'] }],
+    consumers: [{ id: 'flaky', url: receiver.url, retrySchedule: ['0s'], ...consumer }],
   });
   for (const instance of instances)
     await eventually(
@@ -46,11 +51,11 @@ t.test('cluster - recover through one instance resends the failed messages of ev
   const nc = await connect({ servers: cluster.urls });
   t.teardown(() => nc.close());
   // A small window: the instances pull turn by turn, so each takes a share.
-  await publishAll(nc.jetstream(), 'r-', EVENTS, 20);
+  await publishAll(nc.jetstream(), 'r-', events, 20);
   const failed = await eventually(
     async () => {
       const counts = await Promise.all(instances.map(failedOn));
-      return counts.reduce((sum, n) => sum + n, 0) === EVENTS ? counts : undefined;
+      return counts.reduce((sum, n) => sum + n, 0) === events ? counts : undefined;
     },
     5 * 60_000,
     'every message failed',
@@ -60,10 +65,40 @@ t.test('cluster - recover through one instance resends the failed messages of ev
     `each instance holds failed messages: ${failed.join(', ')}`,
   );
   const failedIds = new Set(receiver.received.map((request) => String(request.headers['webhook-id'])));
-  t.equal(failedIds.size, EVENTS, 'each message was tried once');
+  t.equal(failedIds.size, events, 'each message was tried once');
+  const heal = () => {
+    failing = false;
+  };
+  return {
+    instances: instances as [Instance, Instance, Instance],
+    receiver,
+    delivered,
+    failed,
+    failedIds,
+    since,
+    heal,
+  };
+}
 
-  failing = false;
-  const [first, second] = instances as [Instance, Instance, Instance];
+/** The task once it is no longer running, as `instance` answers. */
+const ended = (instance: Instance, id: string) =>
+  eventually(
+    async () => {
+      const { body } = await instance.daemon.api(`/v1/tasks/${id}`);
+      return body.status === 'running' ? undefined : body;
+    },
+    5 * 60_000,
+    'the task ends',
+  );
+
+t.test('cluster - recover through one instance resends the failed messages of every instance, summed', async (t) => {
+  const { instances, receiver, delivered, failed, failedIds, since, heal } = await failedGroup(
+    t,
+    'cluster-tasks',
+    EVENTS,
+  );
+  heal();
+  const [first, second] = instances;
   const made = await first.daemon.api('/v1/consumers/flaky/recover', json('POST', { since }));
   t.equal(made.status, 202, 'the task is made');
   t.same(
@@ -72,14 +107,7 @@ t.test('cluster - recover through one instance resends the failed messages of ev
     'it has a part for each live instance',
   );
 
-  const done = await eventually(
-    async () => {
-      const { body } = await first.daemon.api(`/v1/tasks/${made.body.id}`);
-      return body.status === 'running' ? undefined : body;
-    },
-    5 * 60_000,
-    'the task ends',
-  );
+  const done = await ended(first, made.body.id);
   t.match(done, { status: 'done', examined: EVENTS, sent: EVENTS, error: null }, 'the summed counts');
   t.equal(delivered.size, EVENTS, 'the receiver got every failed message once more');
   t.same([...delivered].sort(), [...failedIds].sort(), 'with the webhook-ids it had failed');
@@ -114,3 +142,73 @@ t.test('cluster - recover through one instance resends the failed messages of ev
     'GET /v1/instances lists the group; every YAML agrees',
   );
 });
+
+t.test(
+  'cluster - an instance killed during a recover resumes its part when it starts again; the task waits for it',
+  async (t) => {
+    const events = 150;
+    const rate = 3;
+    // Paced: each instance's part takes about 50 / 3 s, so the kill lands in the middle of it.
+    const { instances, delivered, failed, failedIds, since, heal } = await failedGroup(
+      t,
+      'cluster-tasks-kill',
+      events,
+      {
+        rateLimit: rate,
+        concurrency: 1,
+      },
+    );
+    heal();
+    const [first, , victim] = instances;
+    const made = await first.daemon.api('/v1/consumers/flaky/recover', json('POST', { since }));
+    t.equal(made.status, 202);
+    await eventually(
+      async () => {
+        const { body } = await victim.daemon.api(`/v1/tasks/${made.body.id}`);
+        const part = body.parts.find((p: { instance: string }) => p.instance === victim.id);
+        return part.sent >= 3 ? true : undefined;
+      },
+      60_000,
+      `${victim.id} to resend a few`,
+    );
+    await victim.daemon.stop('SIGKILL');
+
+    // The others finish their parts; the task waits for the dead instance's.
+    const waiting = await eventually(
+      async () => {
+        const { body } = await first.daemon.api(`/v1/tasks/${made.body.id}`);
+        const others = body.parts.filter((p: { instance: string }) => p.instance !== victim.id);
+        const dead = body.parts.find((p: { instance: string }) => p.instance === victim.id);
+        return others.every((p: { status: string }) => p.status === 'done') && !dead.live ? body : undefined;
+      },
+      3 * 60_000,
+      'the live parts to finish',
+    );
+    t.equal(waiting.status, 'running', 'the task still runs');
+    t.match(
+      waiting.parts.find((p: { instance: string }) => p.instance === victim.id),
+      { status: 'running', live: false },
+      "the killed instance's part is running, its instance not alive",
+    );
+    t.ok(delivered.size < events, `not everything is resent yet (${delivered.size} of ${events})`);
+
+    await victim.start();
+    const done = await ended(first, made.body.id);
+    t.match(done, { status: 'done', error: null }, 'done once the instance is back');
+    t.ok(
+      done.parts.every((p: { status: string; live: boolean }) => p.status === 'done' && p.live),
+      'every part done',
+    );
+    t.same([...delivered].sort(), [...failedIds].sort(), 'every failed message was delivered, with its webhook-id');
+    const resent = done.parts.find((p: { instance: string }) => p.instance === victim.id);
+    const victimFailed = failed[2] as number;
+    // After a kill the part carries on from its last save (at most a second old): what it did since is
+    // looked at again, so its counts are off by at most about a second of work (rate messages/s, and
+    // an attempt cut short by the kill resent once more).
+    const slack = 2 * rate + 2;
+    t.ok(
+      Math.abs(resent.sent - victimFailed) <= slack,
+      `${victim.id} resent its ${victimFailed} failed messages (${resent.sent} counted, within ${slack})`,
+    );
+  },
+);
