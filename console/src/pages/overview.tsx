@@ -56,6 +56,8 @@ function SameYaml({ same }: { same: boolean | null }) {
   return same ? <span class="state state-ok">same</span> : <span class="state state-failing">differs</span>;
 }
 
+const alive = (n: number) => (n === 1 ? '1 instance alive' : `${n} instances alive`);
+
 /** The live instances of the group, as the answering instance sees them. */
 function Group() {
   const group = useApi<Instances>('/v1/instances');
@@ -72,8 +74,8 @@ function Group() {
       {group.data && (
         <>
           <p class="muted">
-            {group.data.count === 1 ? '1 instance alive' : `${group.data.count} instances alive`}; the console talks to{' '}
-            {group.data.self}. Each delivers the events it takes and keeps them in its own store.
+            {alive(group.data.count)}; the console talks to {group.data.self}. Each delivers the events it takes and
+            keeps them in its own store.
           </p>
           <div class="table-wrap">
             <table class="list cards-on-phone instances">

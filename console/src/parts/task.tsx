@@ -1,9 +1,17 @@
 import { useCallback, useState } from 'preact/hooks';
 import { get } from '../api.js';
-import type { Task } from '../types.js';
+import type { Task, TaskPart } from '../types.js';
 import { useEvery } from './data.js';
 import { count, Time } from './format.js';
 import { Problem } from './ui.js';
+
+function PartCounts({ part }: { part: TaskPart }) {
+  return (
+    <>
+      {count(part.examined)} examined, {count(part.sent)} sent
+    </>
+  );
+}
 
 /** A bulk task's progress, read again every second until it is done or failed. */
 export function TaskProgress({ task: started }: { task: Task }) {
@@ -32,8 +40,8 @@ export function TaskProgress({ task: started }: { task: Task }) {
           {task.parts.map((part) => (
             <li key={part.instance} class={`task-part task-part-${part.status}`}>
               <span class="task-instance">{part.instance}</span> {part.status}
-              {!part.live && part.status !== 'done' && <span class="muted"> (not alive)</span>}: {count(part.examined)}{' '}
-              examined, {count(part.sent)} sent
+              {!part.live && part.status !== 'done' && <span class="muted"> (not alive)</span>}:{' '}
+              <PartCounts part={part} />
             </li>
           ))}
         </ul>
