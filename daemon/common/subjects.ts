@@ -14,6 +14,8 @@ export const presenceSubject = (stream: string) => `hooksd.instances.${stream}`;
 export const handoverSubject = (stream: string) => `hooksd.handover.${stream}`;
 /** Where an instance asks the others which of some redelivered events they have stored already. */
 export const storedEventsSubject = (stream: string) => `hooksd.stored.${stream}`;
+/** Where an instance asks the group to replay an event it does not hold: the holder makes the messages. */
+export const replaySubject = (stream: string) => `hooksd.replay.${stream}`;
 export const handoverStream = (stream: string) => `${stream}_HANDOVER`;
 
 /** The subject recorded on mock events, which are made by hooksd rather than received from NATS. */

@@ -32,11 +32,12 @@ import { carryOverLegacyControl } from '../store/control-migration.js';
 import { Handover } from '../ingest/handover.js';
 import { KnownElsewhere } from '../ingest/known-elsewhere.js';
 import { Presence } from '../ingest/presence.js';
-import { presenceSubject, storedEventsSubject } from '../common/subjects.js';
+import { presenceSubject, replaySubject, storedEventsSubject } from '../common/subjects.js';
 import { instanceTag, setIdOwner } from '../store/ids.js';
 import { Store } from '../store/store.js';
 import { Purger } from '../sweeper/retention.js';
 import { Sweeper } from '../sweeper/sweeper.js';
+import { EventReplays } from '../sweeper/event-replay.js';
 import { Tasks } from '../sweeper/tasks.js';
 import { packageVersion } from '../common/version.js';
 import { instanceIdOf } from './instance-id.js';
@@ -75,6 +76,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   let presence: Presence | undefined;
   let handover: Handover | undefined;
   let knownElsewhere: KnownElsewhere | undefined;
+  let eventReplays: EventReplays | undefined;
   metrics.identify(instance.id, () => presence?.live().length ?? 1);
   const health = new ConsumerHealth(consumers, ops, log, settings.health);
   const attempts = new Attempts(store, health, ops, metrics, log, settings.delivery);
@@ -150,7 +152,16 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const checkEvent = (eventType: string, payload: unknown) =>
     settings.ingest.catalog.judge(eventType, payload, settings.ingest.unknownTypes);
   const { subjects } = config.nats;
-  eventRoutes(routes, { store, consumers, dispatcher, subjects, jetstream: () => nats?.js, checkEvent });
+  const replayElsewhere = async (eventId: string, consumerIds?: string[]) => eventReplays?.ask(eventId, consumerIds);
+  eventRoutes(routes, {
+    store,
+    consumers,
+    dispatcher,
+    subjects,
+    jetstream: () => nats?.js,
+    checkEvent,
+    replayElsewhere,
+  });
   messageRoutes(routes, store, consumers, dispatcher, log);
   const policy = {
     guard: () => settings.delivery.guard,
@@ -218,6 +229,16 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
         log,
       );
       knownElsewhere.start();
+      const group = presence;
+      eventReplays = new EventReplays(
+        nats.nc,
+        replaySubject(config.nats.stream),
+        instanceId,
+        { store, dispatcher, consumers },
+        () => group.others(),
+        log,
+      );
+      eventReplays.start();
       await ensureStreamAndConsumer(nats, config, log);
       metrics.watchNats(nats.jsm, config.nats.stream, config.nats.durable);
       sweeper.start();
@@ -269,6 +290,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await handOverRetries();
       await presence?.stop();
       knownElsewhere?.stop();
+      eventReplays?.stop();
       endLiveStreams();
       await api.stop();
       await agreement.stop();

@@ -3,7 +3,9 @@ import { connect } from 'nats';
 import { eventually, json, tempDir } from '../helpers/hooksd.js';
 import { metricsOf, metricSum, startInstances, type Instance } from '../helpers/hooksd-group.js';
 import { startNatsCluster } from '../helpers/nats-cluster.js';
-import { startReceiver } from '../helpers/receiver.js';
+import { startReceiver, type Received } from '../helpers/receiver.js';
+import { eventIdOf } from '../helpers/gateway.js';
+import { instanceTag, ownerTagOf } from '../../daemon/store/ids.js';
 import { publishAll } from './load.js';
 
 /**
@@ -141,6 +143,26 @@ t.test('cluster - recover through one instance resends the failed messages of ev
     instances.map((instance) => [instance.id, instance === second, true]),
     'GET /v1/instances lists the group; every YAML agrees',
   );
+
+  // One event replayed through an instance that does not hold it: the holder makes the message.
+  const [request] = receiver.received as [Received];
+  const eventId = eventIdOf(request) as string;
+  const ownerTag = ownerTagOf(String(request.headers['webhook-id']), 'msg_');
+  const owner = instances.find((instance) => instanceTag(instance.id) === ownerTag) as Instance;
+  const asked = instances.find((instance) => instance !== owner) as Instance;
+  const replayed = await asked.daemon.api(`/v1/events/${eventId}/replay`, json('POST', {}));
+  t.equal(replayed.status, 202, `${asked.id} answers the replay of an event ${owner.id} holds`);
+  t.equal(replayed.body.eventId, eventId);
+  t.equal(replayed.body.messages.length, 1, 'one new message');
+  const [copy] = replayed.body.messages;
+  t.equal(ownerTagOf(copy.id, 'msg_'), ownerTag, `made by ${owner.id}: its id carries that instance's tag`);
+  await eventually(() => (delivered.has(copy.id) ? true : undefined), 60_000, 'the replayed message delivered');
+  const wrong = await asked.daemon.api(`/v1/events/${eventId}/replay`, json('POST', { consumerIds: ['nope'] }));
+  t.equal(wrong.status, 404, 'an unknown consumer, said by the holder');
+  t.match(wrong.body, { code: 'HOOKSD_NOT_FOUND', message: /"nope"/ });
+  const unknown = await asked.daemon.api('/v1/events/no-such-event/replay', json('POST', {}));
+  t.equal(unknown.status, 404, 'an event no instance holds');
+  t.match(unknown.body, { code: 'HOOKSD_NOT_FOUND', message: /no-such-event/ });
 });
 
 t.test(

@@ -5,7 +5,7 @@ import { HooksdError } from '../../common/errors.js';
 import { subjectForEventType } from '../../common/subjects.js';
 import type { ConsumerRegistry } from '../../dispatch/consumers.js';
 import type { Dispatcher } from '../../dispatch/dispatcher.js';
-import { sendAgain } from '../../dispatch/messages.js';
+import { replayEvent, type Replayed } from '../../dispatch/replay.js';
 import type { PageQuery } from '../../store/lists.js';
 import type { EventRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
@@ -95,6 +95,8 @@ export function eventRoutes(
     subjects: readonly string[];
     jetstream: () => JetStreamClient | undefined;
     checkEvent: CheckEvent;
+    /** Replays an event this instance does not hold on the live instance that does; undefined when none does. */
+    replayElsewhere?: (eventId: string, consumerIds?: string[]) => Promise<Replayed | undefined>;
   },
 ): void {
   const { store, consumers, dispatcher, subjects } = deps;
@@ -192,22 +194,14 @@ export function eventRoutes(
       errors: [404],
     },
     async ({ params, body }) => {
-      const event = await foundEvent(store, params.id);
-      const chosen = body.consumerIds?.map((id) => {
-        const consumer = consumers.get(id);
-        if (consumer === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no consumer with id "${id}"`);
-        return consumer;
-      });
-      const targets = (chosen ?? consumers.all()).filter((c) => c.pipeline.matchesType(event.eventType) && !c.disabled);
-      const messages = await sendAgain(store, dispatcher, event, targets);
-      const sent = new Set(messages.map((m) => m.consumerId));
-      const passedOver = (chosen ?? [])
-        .filter((c) => !sent.has(c.id))
-        .map((c) => ({
-          consumerId: c.id,
-          reason: c.disabled ? 'disabled' : 'not subscribed to this event, or its filter refuses it',
-        }));
-      return { eventId: event.id, messages: messages.map(presentMessage), passedOver };
+      const event = await store.getEvent(params.id);
+      // Held by another instance of the group: that one makes the messages.
+      const replayed =
+        event !== undefined
+          ? await replayEvent(store, dispatcher, consumers, event, body.consumerIds)
+          : await deps.replayElsewhere?.(params.id, body.consumerIds);
+      if (replayed === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no event with id "${params.id}"`);
+      return { ...replayed, messages: replayed.messages.map(presentMessage) };
     },
   );
 }

@@ -73,6 +73,7 @@ t.test(
       { method: 'get', route: '/openapi.json', status: 200, as: 'none' },
       { method: 'get', route: '/metrics', status: 200, as: 'read' },
       { method: 'get', route: '/v1/whoami', status: 200, as: 'read' },
+      { method: 'get', route: '/v1/instances', status: 200, as: 'read' },
       { method: 'get', route: '/v1/event-types', status: 200, as: 'read' },
       { method: 'get', route: '/v1/events', status: 200, as: 'read' },
       { method: 'get', route: '/v1/events', query: '?limit=0', status: 400, as: 'read' },
