@@ -6,6 +6,7 @@ import { startNatsCluster } from '../helpers/nats-cluster.js';
 import { startReceiver, type Received } from '../helpers/receiver.js';
 import { eventIdOf } from '../helpers/gateway.js';
 import { instanceTag, ownerTagOf } from '../../daemon/store/ids.js';
+import { groupFormed } from './load-group.js';
 import { publishAll } from './load.js';
 
 /**
@@ -42,12 +43,15 @@ async function failedGroup(t: Tap.Test, name: string, events: number, consumer: 
     eventTypes: [{ name: 'load.tick' }],
     consumers: [{ id: 'flaky', url: receiver.url, retrySchedule: ['0s'], ...consumer }],
   });
-  for (const instance of instances)
-    await eventually(
-      async () => ((await instance.daemon.api('/readyz')).body.instances.live.length === 3 ? true : undefined),
-      30_000,
-      `${instance.id} sees the group`,
+  for (const instance of instances) {
+    await groupFormed(instance, 3);
+    const metrics = await metricsOf(instance);
+    t.equal(
+      metricSum(metrics, 'hooksd_instances_live', { instance: instance.id }),
+      3,
+      `${instance.id}'s series carry instance="${instance.id}"`,
     );
+  }
 
   const since = new Date(Date.now() - 1000).toISOString();
   const nc = await connect({ servers: cluster.urls });
