@@ -94,14 +94,18 @@ t.test(
         js.publish('events.tick', JSON.stringify({ id: `tick-${i}`, payload: { i } })),
       ),
     );
-    await receiver.waitFor(600, 60_000);
+    await receiver.waitForDistinct(600, 60_000);
     const atStart = new Set<string>();
     for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {
       const { body }: { body: any } = await hooksd.api(`/v1/messages?limit=250${cursor ? `&cursor=${cursor}` : ''}`);
       body.data.forEach((m: { id: string }) => atStart.add(m.id));
       cursor = body.nextCursor;
     }
-    t.equal(atStart.size, 600);
+    t.equal(
+      atStart.size,
+      600,
+      `every message listed (${receiver.received.length} requests, ${receiver.webhookIds.size} webhook-ids received)`,
+    );
     const events = new Set<string>();
     for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {
       const { body }: { body: any } = await hooksd.api(
