@@ -36,6 +36,8 @@ function exactBytes(bytes: Buffer): Uint8Array {
 
 interface Slot {
   worker: Worker;
+  /** Resolves once the worker has loaded its modules; rejects if it stops before. */
+  ready: Promise<void>;
   /** Requests sent and not answered yet, by sequence number. */
   pending: Map<number, (outcome: HttpOutcome) => void>;
   /** Consumers and guards this worker has been sent. */
@@ -85,12 +87,19 @@ export class DeliveryPool {
       this.post(slot, { kind: 'consumer', id: consumerId, timeout, concurrency, tls: { ...tls } });
     }
     const seq = ++this.seq;
+    const started = performance.now();
     const body = typeof request.body === 'string' ? request.body : exactBytes(request.body);
     return new Promise((resolve) => {
-      slot.pending.set(seq, resolve);
+      // Timed here, as on the main-thread path: the attempt ends when its outcome can be recorded.
+      slot.pending.set(seq, (outcome) => resolve({ ...outcome, durationMs: Math.round(performance.now() - started) }));
       const sent = { ...request, body };
       this.post(slot, { kind: 'send', seq, consumer: consumerId, guard: guardId, request: sent, maxResponseBytes });
     });
+  }
+
+  /** Resolves once every worker has loaded its modules, so that the first requests wait for none. */
+  async ready(): Promise<void> {
+    await Promise.all(this.slots.map((slot) => slot.ready));
   }
 
   /** A consumer's agents were closed (consumers.ts): the workers close theirs. */
@@ -141,8 +150,20 @@ export class DeliveryPool {
   private start(index: number): Slot {
     const worker = new Worker(WORKER_FILE, { name: `hooksd-delivery-${index}` });
     worker.unref();
-    const slot: Slot = { worker, pending: new Map(), known: new Set(), guards: new Set() };
-    worker.on('message', ({ seq, outcome }: { seq: number; outcome: HttpOutcome }) => {
+    let loaded: () => void = () => undefined;
+    let failed: (error: Error) => void = () => undefined;
+    const ready = new Promise<void>((resolve, reject) => {
+      loaded = resolve;
+      failed = reject;
+    });
+    // Waited for at start-up only; a replacement's requests just queue until it has loaded.
+    ready.catch(() => undefined);
+    const slot: Slot = { worker, ready, pending: new Map(), known: new Set(), guards: new Set() };
+    worker.on('message', ({ seq, outcome, ready }: { seq: number; outcome: HttpOutcome; ready?: true }) => {
+      if (ready) {
+        loaded();
+        return;
+      }
       const resolve = slot.pending.get(seq);
       slot.pending.delete(seq);
       resolve?.(outcome);
@@ -151,6 +172,7 @@ export class DeliveryPool {
     const end = (why: string) => {
       if (ended || this.closing) return;
       ended = true;
+      failed(new Error(`a delivery worker stopped while loading (${why})`));
       // Only the error's name and code: its message could carry a consumer's URL.
       this.log.error(
         { worker: index, reason: why },

@@ -74,3 +74,5 @@ function handle(message: ToWorker): void {
 }
 
 parentPort!.on('message', handle);
+// Its modules (got among them) are loaded: the pool waits for this before hooksd is ready.
+parentPort!.postMessage({ ready: true });

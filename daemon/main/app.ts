@@ -201,6 +201,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       if (workers > 0) {
         const pool = new DeliveryPool(workers, log);
         attempts.pool = pool;
+        await pool.ready();
         consumers.agentsClosed = (agent) => pool.forget(agent);
         log.info({ workers }, 'requests are sent from worker threads (delivery.workers)');
       }
