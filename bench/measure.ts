@@ -18,7 +18,9 @@ import { eventOfRun, expectedDeliveries, type Scenario } from './scenarios.js';
 import { latency, ratePerSecond, type Latency } from './stats.js';
 
 export const STREAM = 'HOOKS_EVENTS';
-export type System = 'hooksd' | BaselineKind;
+/** `hooksd` runs with the default delivery.workers; `workers` is hooksd with `BenchContext.workers` of them. */
+export type System = 'hooksd' | 'workers' | BaselineKind;
+export const SYSTEMS: readonly System[] = ['hooksd', 'workers', 'got', 'http'];
 
 export interface BenchContext {
   natsUrl: string;
@@ -30,6 +32,8 @@ export interface BenchContext {
   quick: boolean;
   /** Events per run instead of the scenario's own count. */
   events?: number;
+  /** delivery.workers of the `workers` system. */
+  workers: number;
   /** Write a CPU profile of hooksd into this folder. */
   cpuProfDir?: string;
   progress(text: string): void;
@@ -80,13 +84,14 @@ export async function storeOperations(child: Child & { url?: string }): Promise<
 }
 
 async function startSystem(ctx: BenchContext, system: System, scenario: Scenario): Promise<Child & { url?: string }> {
-  if (system === 'hooksd') {
+  if (system === 'hooksd' || system === 'workers') {
     mkdirSync(ctx.dir, { recursive: true });
     const config = await writeHooksdConfig({
       dir: ctx.dir,
       natsUrl: ctx.natsUrl,
       receiverUrl: ctx.receiver.url,
       scenario,
+      ...(system === 'workers' ? { delivery: { workers: ctx.workers } } : {}),
     });
     return startHooksd(config, ctx.cpuProfDir);
   }

@@ -6,7 +6,8 @@
  *   --quick              smaller counts, one round, fewer scenarios (under a minute)
  *   --rounds N           rounds per scenario (default 3, quick 1)
  *   --scenario a,b       only these scenarios (names in bench/scenarios.ts); "backlog" included
- *   --systems a,b        only these of hooksd, got, http
+ *   --systems a,b        only these of hooksd, workers, got, http (workers: hooksd with --workers delivery workers)
+ *   --workers N          delivery.workers of the "workers" system (default 2); "hooksd" runs with the default
  *   --backlog 10000,...  backlog levels (default 10k, 100k, 1M; quick 10k)
  *   --events N           events per scenario run, and due messages per backlog step (overrides the defaults)
  *   --out FILE           where to write the JSON (default bench/results/<time>.json)
@@ -18,7 +19,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from 'nats';
 import { runBacklog, type BacklogStep } from './backlog.js';
-import { runOnce, type BenchContext, type RunResult, type System } from './measure.js';
+import { runOnce, SYSTEMS, type BenchContext, type RunResult, type System } from './measure.js';
+import { defaultWorkers } from '../daemon/dispatch/delivery-pool.js';
 import { REPO, startNatsServer, startReceiver } from './processes.js';
 import { SCENARIOS } from './scenarios.js';
 import { fmt, median, ratio } from './stats.js';
@@ -29,6 +31,7 @@ const { values: options } = parseArgs({
     rounds: { type: 'string' },
     scenario: { type: 'string' },
     systems: { type: 'string' },
+    workers: { type: 'string' },
     backlog: { type: 'string' },
     events: { type: 'string' },
     out: { type: 'string' },
@@ -46,12 +49,17 @@ if (unknownScenarios.length > 0) {
   );
   process.exit(2);
 }
-const unknownSystems = options.systems?.split(',').filter((name) => !['hooksd', 'got', 'http'].includes(name)) ?? [];
+const unknownSystems = options.systems?.split(',').filter((name) => !SYSTEMS.includes(name as System)) ?? [];
 if (unknownSystems.length > 0) {
-  console.error(`bench: no system ${unknownSystems.map((n) => `"${n}"`).join(', ')} (known: hooksd, got, http)`);
+  console.error(`bench: no system ${unknownSystems.map((n) => `"${n}"`).join(', ')} (known: ${SYSTEMS.join(', ')})`);
   process.exit(2);
 }
-const systems = (options.systems?.split(',') ?? ['hooksd', 'got', 'http']) as System[];
+const systems = (options.systems?.split(',') ?? SYSTEMS) as System[];
+const workers = Number(options.workers ?? 2);
+if (!Number.isInteger(workers) || workers < 0) {
+  console.error(`bench: --workers must be a whole number, not "${options.workers}"`);
+  process.exit(2);
+}
 const backlogLevels = options.backlog?.split(',').map(Number) ?? (quick ? [10_000] : [10_000, 100_000, 1_000_000]);
 const eventsOverride = options.events === undefined ? undefined : Number(options.events);
 const scenarios = SCENARIOS.filter((s) => (only ? only.includes(s.name) : !quick || s.quick));
@@ -104,6 +112,7 @@ async function main(): Promise<void> {
     dir: path.join(tmp, `run-${++runNumber}`),
     quick,
     events: eventsOverride,
+    workers,
     cpuProfDir,
     progress,
   });
@@ -121,7 +130,7 @@ async function main(): Promise<void> {
           say(
             `${scenario.name} round ${round + 1} ${system}: ${fmt(result.deliveriesPerSec)}/s, ` +
               `p99 ${fmt(result.latencyMs.p99, 1)} ms, ${fmt(result.cpuSecondsPer1000, 3)} CPU s/1000, ` +
-              (system === 'hooksd' ? `${fmt(result.storeOpsPerDelivery, 2)} store ops, ` : '') +
+              (system === 'hooksd' || system === 'workers' ? `${fmt(result.storeOpsPerDelivery, 2)} store ops, ` : '') +
               `${fmt(result.promotedKbPerDelivery, 1)} kB promoted per delivery, ` +
               `peak RSS ${fmt(result.peakRssMb)} MB` +
               (result.timedOut ? ` (TIMED OUT at ${result.delivered}/${result.expected})` : ''),
@@ -146,7 +155,11 @@ async function main(): Promise<void> {
     path.join(resultsDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`);
   writeFileSync(
     file,
-    JSON.stringify({ startedAt, machine: machine(), quick, rounds, summary, backlog, runs }, null, 2) + '\n',
+    JSON.stringify(
+      { startedAt, machine: machine(), quick, rounds, workers: deliveryWorkers(), summary, backlog, runs },
+      null,
+      2,
+    ) + '\n',
   );
   say('');
   printTable(summary, backlog);
@@ -168,6 +181,8 @@ interface ScenarioSummary {
   peakRssMb: Partial<Record<System, number>>;
   hooksdVsGot: number;
   hooksdVsHttp: number;
+  /** The `workers` system's deliveries/s over hooksd's (default workers). */
+  workersVsHooksd: number;
   incompleteRuns: number;
 }
 
@@ -191,6 +206,7 @@ function summarise(runs: RunResult[]): ScenarioSummary[] {
       peakRssMb: med((r) => r.peakRssMb),
       hooksdVsGot: ratio(perSecond.hooksd, perSecond.got),
       hooksdVsHttp: ratio(perSecond.hooksd, perSecond.http),
+      workersVsHooksd: ratio(perSecond.workers, perSecond.hooksd),
       incompleteRuns: runs.filter((r) => r.scenario === scenario.name && r.timedOut).length,
     };
   });
@@ -207,13 +223,23 @@ function table(header: string[], rows: string[][]): string {
   ].join('\n');
 }
 
+/** The delivery.workers of each hooksd system: the default follows the cores this process may use. */
+function deliveryWorkers(): { hooksd: number; workers: number; cores: number } {
+  const cores = os.availableParallelism();
+  return { hooksd: defaultWorkers(cores), workers, cores };
+}
+
 function printTable(summary: ScenarioSummary[], backlog: BacklogStep[]): void {
-  say(`Medians of ${rounds} round(s); deliveries/s counted at the receiver, first to last arrival.\n`);
+  say(`Medians of ${rounds} round(s); deliveries/s counted at the receiver, first to last arrival.`);
+  const { hooksd: ownWorkers, cores } = deliveryWorkers();
+  say(`delivery.workers: hooksd ${ownWorkers} (the default with ${cores} cores available), workers ${workers}.\n`);
   say(
     table(
       [
         'scenario',
         'hooksd/s',
+        'workers/s',
+        'workers/hooksd',
         'got/s',
         'http/s',
         'hooksd/got',
@@ -222,6 +248,7 @@ function printTable(summary: ScenarioSummary[], backlog: BacklogStep[]): void {
         'p95 ms',
         'p99 ms',
         'CPU s/1k hooksd',
+        'workers',
         'got',
         'http',
         'ops/dlv',
@@ -233,6 +260,8 @@ function printTable(summary: ScenarioSummary[], backlog: BacklogStep[]): void {
       summary.map((s) => [
         s.scenario + (s.incompleteRuns > 0 ? ` (${s.incompleteRuns} incomplete)` : ''),
         fmt(s.perSecond.hooksd),
+        fmt(s.perSecond.workers),
+        fmt(s.workersVsHooksd, 2),
         fmt(s.perSecond.got),
         fmt(s.perSecond.http),
         fmt(s.hooksdVsGot, 2),
@@ -241,6 +270,7 @@ function printTable(summary: ScenarioSummary[], backlog: BacklogStep[]): void {
         fmt(s.p95.hooksd, 1),
         fmt(s.p99.hooksd, 1),
         fmt(s.cpuPer1000.hooksd, 3),
+        fmt(s.cpuPer1000.workers, 3),
         fmt(s.cpuPer1000.got, 3),
         fmt(s.cpuPer1000.http, 3),
         fmt(s.storeOpsPerDelivery.hooksd, 2),

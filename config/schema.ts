@@ -350,6 +350,15 @@ export const configSchema = {
         default: 32,
         description: 'Requests in flight at once per consumer; a consumer may set its own.',
       },
+      workers: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 256,
+        description:
+          'Worker threads that send the requests (got, its sockets and its garbage), beside the main thread, which ' +
+          'signs, records and talks to NATS and LevelDB. 0 sends them on the main thread. Left out: 0 on a machine ' +
+          'with 2 cores or fewer, else one less than the cores. Read at start-up: a change applies after a restart.',
+      },
       sweepSchedule: {
         type: 'string',
         cron: true,

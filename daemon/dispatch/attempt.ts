@@ -6,6 +6,7 @@ import type { AttemptRecord, MessageRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import type { Consumer } from './consumers.js';
 import { AttemptFeed, summarize } from './attempt-feed.js';
+import type { DeliveryPool } from './delivery-pool.js';
 import type { ConsumerHealth } from './health.js';
 import { sendHttp } from './http-attempt.js';
 import type { NetworkGuard } from './network-guard.js';
@@ -42,6 +43,8 @@ type Prepared = { webhook: Webhook; body: string } | { error: string } | { cance
 export class Attempts {
   /** Every attempt, as it is recorded. */
   readonly feed = new AttemptFeed();
+  /** Worker threads that send the requests (delivery.workers); without them, this thread does. */
+  pool: DeliveryPool | undefined;
 
   constructor(
     private readonly store: Store,
@@ -129,7 +132,10 @@ export class Attempts {
     const unchanged = body === envelope;
     const sent = unchanged && job.bytes !== undefined ? job.bytes : body;
     const request = { method: webhook.method, url: webhook.url, headers, body: sent };
-    const outcome = await sendHttp(consumer, request, this.settings.maxResponseBytes, this.settings.guard);
+    const { maxResponseBytes, guard } = this.settings;
+    const outcome = await (this.pool === undefined
+      ? sendHttp(consumer, request, maxResponseBytes, guard)
+      : this.pool.send(consumer, request, maxResponseBytes, guard));
     if (outcome.error !== undefined) outcome.error = redactText(outcome.error, consumer);
     const recorded = {
       method: request.method,

@@ -19,6 +19,13 @@ export interface ConsumerDefaults {
   concurrency: number;
 }
 
+/** A consumer's TLS settings as PEM text: its client certificate and key (mTLS) and the CA it trusts. */
+export interface TlsFiles {
+  cert?: string;
+  key?: string;
+  ca?: string;
+}
+
 /** Later than any due time (the due index holds 15 digits of milliseconds). */
 const END_OF_TIME = 9e14;
 const DELETE_STEP = 500;
@@ -46,6 +53,8 @@ export interface Consumer {
   /** Every secret's key with its expiry: use `activeKeys` to pick the ones that sign now. */
   readonly signingKeys: readonly SigningKey[];
   readonly agent: { http: http.Agent; https: https.Agent };
+  /** The https agent's client certificate, key and CA (PEM), for a delivery worker to build its own agents. */
+  readonly tls: Readonly<TlsFiles>;
   readonly pipeline: ConsumerPipeline;
 }
 
@@ -67,6 +76,8 @@ export class ConsumerRegistry {
   private loaded = false;
   /** Loads and changes from the bucket, one after the other. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Told when a consumer's agents are closed, so delivery workers close theirs (delivery-pool.ts). */
+  agentsClosed: ((agent: Consumer['agent']) => void) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -335,7 +346,7 @@ export class ConsumerRegistry {
    */
   private retire(replaced: Consumer[]): void {
     const longest = Math.max(0, ...replaced.map((consumer) => consumer.timeout));
-    setTimeout(() => replaced.forEach(destroyAgents), longest + RETIRE_MARGIN_MS).unref();
+    setTimeout(() => replaced.forEach((consumer) => this.closeAgents(consumer)), longest + RETIRE_MARGIN_MS).unref();
   }
 
   forEventType(eventType: string): Consumer[] {
@@ -348,7 +359,13 @@ export class ConsumerRegistry {
   }
 
   stop(): void {
-    for (const consumer of this.byId.values()) destroyAgents(consumer);
+    for (const consumer of this.byId.values()) this.closeAgents(consumer);
+  }
+
+  private closeAgents(consumer: Consumer): void {
+    consumer.agent.http.destroy();
+    consumer.agent.https.destroy();
+    this.agentsClosed?.(consumer.agent);
   }
 
   private build(
@@ -361,7 +378,7 @@ export class ConsumerRegistry {
     const state = this.store.control.consumerState(entry.id) ?? {};
     const concurrency = entry.concurrency ?? defaults.concurrency;
     const agentOptions = { keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency };
-    const tls = {
+    const tls: TlsFiles = {
       cert: this.pem(entry.tls.cert),
       key: this.pem(entry.tls.key),
       ca: this.pem(entry.tls.ca),
@@ -384,6 +401,7 @@ export class ConsumerRegistry {
       signingKeys: signingKeys(secrets),
       configSecret: entry.secret,
       agent: { http: new http.Agent(agentOptions), https: new https.Agent({ ...agentOptions, ...tls }) },
+      tls,
       pipeline,
     });
   }
@@ -406,9 +424,4 @@ export class ConsumerRegistry {
     if (value === undefined || value.includes('-----BEGIN')) return value;
     return readFileSync(path.resolve(this.configDir, value), 'utf8');
   }
-}
-
-function destroyAgents(consumer: Consumer): void {
-  consumer.agent.http.destroy();
-  consumer.agent.https.destroy();
 }

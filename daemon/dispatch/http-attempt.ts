@@ -23,10 +23,13 @@ interface Client {
   got: Got;
 }
 
-/** One got instance per consumer (and network guard: both are replaced as a whole on reload). */
-const clients = new WeakMap<Consumer, Client>();
+/** What a request reads of its consumer: a worker thread builds this much of it (delivery-worker.ts). */
+export type HttpTarget = Pick<Consumer, 'timeout' | 'agent'>;
 
-function clientOf(consumer: Consumer, guard: NetworkGuard): Got {
+/** One got instance per consumer (and network guard: both are replaced as a whole on reload). */
+const clients = new WeakMap<HttpTarget, Client>();
+
+function clientOf(consumer: HttpTarget, guard: NetworkGuard): Got {
   let client = clients.get(consumer);
   if (client === undefined || client.guard !== guard) {
     client = {
@@ -62,7 +65,7 @@ export type HttpOutcome = Pick<
  * addresses in its lookup, whose answer is the address the socket then connects to.
  */
 export function sendHttp(
-  consumer: Consumer,
+  consumer: HttpTarget,
   request: HttpRequest,
   maxResponseBytes: number,
   guard: NetworkGuard,

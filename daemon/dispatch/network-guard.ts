@@ -94,10 +94,19 @@ export class NetworkGuard {
   readonly resolve: Resolve;
   /** URL checks already made: the answer for a URL never changes under one guard. */
   private readonly checkedUrls = new Map<string, string | null>();
+  /**
+   * The settings the guard was built from, for a delivery worker to build the same guard
+   * (delivery-pool.ts); undefined when a resolver was injected, which cannot cross threads.
+   */
+  readonly portable: { allowPrivate: boolean; allowCidrs: readonly string[] } | undefined;
 
   /** Throws HOOKSD_CONFIG_INVALID naming the entry when an `allowCidrs` entry is not a CIDR or address. */
   constructor(options: NetworkGuardOptions) {
     this.allowPrivate = options.allowPrivate;
+    this.portable =
+      options.resolve === undefined
+        ? { allowPrivate: options.allowPrivate, allowCidrs: [...options.allowCidrs] }
+        : undefined;
     this.resolve =
       options.resolve ?? ((hostname, lookupOptions) => dns.lookup(hostname, { ...lookupOptions, all: true }));
     options.allowCidrs.forEach((cidr, index) => this.allow(cidr, index));

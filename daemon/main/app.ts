@@ -21,6 +21,7 @@ import { Metrics } from '../common/metrics.js';
 import { OpsEvents } from '../common/ops-events.js';
 import { Attempts } from '../dispatch/attempt.js';
 import { ConsumerRegistry } from '../dispatch/consumers.js';
+import { DeliveryPool, defaultWorkers } from '../dispatch/delivery-pool.js';
 import { DeliveryStats } from '../dispatch/delivery-stats.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { ConsumerHealth } from '../dispatch/health.js';
@@ -216,6 +217,14 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       const { controlBucket: bucket, failFast, replicas } = config.nats;
       await store.control.open(nats.nc, { bucket, replicas, failFast, stopping: () => draining }, log);
       await carryOverLegacyControl(store, instanceId, log);
+      const workers = config.delivery.workers ?? defaultWorkers();
+      if (workers > 0) {
+        const pool = new DeliveryPool(workers, log);
+        attempts.pool = pool;
+        await pool.ready();
+        consumers.agentsClosed = (agent) => pool.forget(agent);
+        log.info({ workers }, 'requests are sent from worker threads (delivery.workers)');
+      }
       await loadConsumers(config, settings, pipeline);
       await agreement.publish(config.consumers);
       presence = new Presence(nats.nc, presenceSubject(config.nats.stream), instance, log);
@@ -300,6 +309,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await store.stop();
       await pipeline?.stop();
       consumers.stop();
+      await attempts.pool?.close();
       log.info('hooksd stopped');
     },
   };

@@ -1,6 +1,6 @@
 import { configSchema } from '../../config/schema.js';
 import { cell, schemaType, showValue, type DocSchema } from './schema-words.js';
-import { RESTART_ONLY } from './settings.js';
+import { RESTART_ONLY, RESTART_ONLY_KEYS } from './settings.js';
 
 export interface ConfigKey {
   /** Dotted, with `[]` for the items of a list: `consumers[].tls.cert`. */
@@ -59,7 +59,7 @@ export function renderConfigDocs(): string {
     'problem as `FILE:LINE:COLUMN key: message`. The shipped `hooks.config.yaml` is a commented example.',
     '',
     'hooksd reloads the file when it changes and on SIGHUP; a file with problems is refused and',
-    `the running config stays. Changes to ${code([...RESTART_ONLY])} take effect`,
+    `the running config stays. Changes to ${code([...RESTART_ONLY, ...RESTART_ONLY_KEYS])} take effect`,
     'at the next restart (the log says so when a reload meets one); the rest applies at once.',
     '',
     '## Durations',

@@ -27,7 +27,12 @@ export function partSettings(config: HooksdConfig): PartSettings {
 /** Sections read once at start-up: a reload that changes them says a restart is needed. */
 export const RESTART_ONLY = ['server', 'instance', 'nats', 'storage', 'shutdown'] as const;
 
-/** The restart-only sections that differ between two configs. */
+/** Keys of other sections that are read once at start-up too. */
+export const RESTART_ONLY_KEYS = ['delivery.workers'] as const;
+
+/** The restart-only sections (and keys) that differ between two configs. */
 export function sectionsNeedingRestart(running: HooksdConfig, next: HooksdConfig): string[] {
-  return RESTART_ONLY.filter((key) => JSON.stringify(running[key]) !== JSON.stringify(next[key]));
+  const sections = RESTART_ONLY.filter((key) => JSON.stringify(running[key]) !== JSON.stringify(next[key]));
+  const keys = running.delivery.workers === next.delivery.workers ? [] : RESTART_ONLY_KEYS;
+  return [...sections, ...keys];
 }

@@ -64,6 +64,15 @@ export const PIPELINE_WITHOUT_JITTER = [
 ];
 
 /**
+ * `delivery.workers` from HOOKSD_TEST_DELIVERY_WORKERS, when set: the delivery suites run again
+ * with requests sent from worker threads (test/workers); a test's own setting wins.
+ */
+function forcedWorkers(): { workers?: number } {
+  const forced = process.env.HOOKSD_TEST_DELIVERY_WORKERS;
+  return forced === undefined || forced === '' ? {} : { workers: Number(forced) };
+}
+
+/**
  * Writes `config` to `dir/hooks.config.yaml`, with storage in `dir`, the API on a free
  * loopback port, and loopback receivers allowed, unless the config says otherwise.
  */
@@ -73,7 +82,7 @@ export async function writeConfig(dir: string, config: Record<string, any>): Pro
     ...config,
     server: { listen: `127.0.0.1:${await freePort()}`, ...config.server },
     storage: { path: path.join(dir, 'data'), ...config.storage },
-    delivery: { network: { allowCidrs: ['127.0.0.0/8'] }, ...config.delivery },
+    delivery: { network: { allowCidrs: ['127.0.0.0/8'] }, ...forcedWorkers(), ...config.delivery },
     log: { level: 'info', ...config.log },
   };
   writeFileSync(file, stringify(full));
