@@ -31,8 +31,8 @@ interface Run {
 
 /**
  * Runs `recover` and `replay-missing` in the background. A message is handed to the
- * consumer's lane only while the lane holds fewer than the consumer's concurrency, and the
- * lane keeps the consumer's rateLimit, so a task is paced by the consumer and never crowds
+ * consumer's lane only while the lane holds fewer than this instance's share of the consumer's
+ * concurrency, and the lane keeps its share of the consumer's rateLimit, so a task is paced by the consumer and never crowds
  * out new deliveries. A task is done when it has looked at every
  * record of its range and every attempt it started has finished.
  *
@@ -244,7 +244,8 @@ export class Tasks {
 
   /** May a message be handed to the consumer's lane now? Never while it is disabled. */
   private mayHandOver(consumer: Consumer): boolean {
-    return !consumer.disabled && this.dispatcher.heldCount(consumer.id) < consumer.concurrency;
+    const share = this.dispatcher.shares.of(consumer);
+    return !consumer.disabled && this.dispatcher.heldCount(consumer.id) < share.concurrency;
   }
 
   private handed(run: Run, ids: string[]): void {
