@@ -30,7 +30,8 @@ const SHORT_RETRY_TIMER_LIMIT = 10_000;
 
 /**
  * Runs attempts (attempt.ts): one lane per consumer, with this instance's share of the
- * consumer's concurrency and rate limit (group-shares.ts), so a slow or dead consumer only ever occupies its own lane. A message is in at most one place in
+ * consumer's concurrency and rate limit (group-shares.ts), so a slow or dead consumer only ever
+ * occupies its own lane. A message is in at most one place in
  * memory at a time (`has`), which is how the sweeper avoids sending it twice.
  */
 export class Dispatcher {

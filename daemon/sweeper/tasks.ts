@@ -32,8 +32,8 @@ interface Run {
 /**
  * Runs `recover` and `replay-missing` in the background. A message is handed to the
  * consumer's lane only while the lane holds fewer than this instance's share of the consumer's
- * concurrency, and the lane keeps its share of the consumer's rateLimit, so a task is paced by the consumer and never crowds
- * out new deliveries. A task is done when it has looked at every
+ * concurrency, and the lane keeps its share of the consumer's rateLimit, so a task is paced by
+ * the consumer and never crowds out new deliveries. A task is done when it has looked at every
  * record of its range and every attempt it started has finished.
  *
  * Progress is saved as it goes: the index key of the last record looked at, the counts, and
