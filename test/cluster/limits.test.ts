@@ -1,0 +1,110 @@
+import t from 'tap';
+import { connect } from 'nats';
+import { instanceTag, ownerTagOf } from '../../daemon/store/ids.js';
+import { eventually, tempDir } from '../helpers/hooksd.js';
+import { metricsOf, metricSum, startInstances, type Instance } from '../helpers/hooksd-group.js';
+import { startNatsCluster } from '../helpers/nats-cluster.js';
+import { startReceiver, type Received } from '../helpers/receiver.js';
+import { publishAll } from './load.js';
+
+/**
+ * A consumer's rateLimit holds for the group: three hooksd processes on a three-node NATS
+ * cluster (streams and control bucket with 3 replicas), each with a backlog for one consumer
+ * with `rateLimit: 20`, send it 20/s together, not 60/s; with one of them stopped, the two left
+ * take 10/s each.
+ */
+const RATE = 20;
+/** 225 s of work at 20/s: every instance keeps a backlog through both windows, however unevenly they pulled. */
+const EVENTS = 4500;
+const WARM_UP_MS = 10_000;
+const WINDOW_MS = 30_000;
+const SECOND_WINDOW_MS = 20_000;
+
+t.setTimeout(10 * 60_000);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Arrivals in [from, to), in all and by the instance that sent them (the owner tag of their webhook-id). */
+function arrivals(received: Received[], instances: Instance[], from: number, to: number) {
+  const inWindow = received.filter((r) => r.at >= from && r.at < to);
+  const byInstance = Object.fromEntries(
+    instances.map((instance) => [
+      instance.id,
+      inWindow.filter((r) => ownerTagOf(String(r.headers['webhook-id']), 'msg_') === instanceTag(instance.id)).length,
+    ]),
+  );
+  return { total: inWindow.length, byInstance };
+}
+
+async function rateShare(instance: Instance): Promise<number> {
+  return metricSum(await metricsOf(instance), 'hooksd_consumer_rate_share', { consumer: 'limited' });
+}
+
+t.test(
+  'cluster - rateLimit 20 across 3 instances: 20/s ± 10 % for the group; 10/s each for the two left after a SIGTERM',
+  async (t) => {
+    const dir = tempDir(t, 'cluster-limits');
+    const cluster = await startNatsCluster(t, dir);
+    const receiver = await startReceiver(t);
+    const instances = await startInstances(t, dir, 3, cluster.urls, {
+      eventTypes: [{ name: 'load.tick' }],
+      consumers: [{ id: 'limited', url: receiver.url, rateLimit: RATE }],
+    });
+    for (const instance of instances)
+      await eventually(
+        async () => ((await rateShare(instance)).toFixed(3) === (RATE / 3).toFixed(3) ? true : undefined),
+        60_000,
+        `${instance.id} takes a third of the rate`,
+      );
+
+    const nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1 });
+    t.teardown(() => nc.close());
+    const jsm = await nc.jetstreamManager();
+    const bucket = (await jsm.streams.list().next()).find((info) => info.config.name.startsWith('KV_'));
+    t.equal(bucket?.config.num_replicas, 3, `the control bucket (${bucket?.config.name}) has 3 replicas`);
+    t.equal((await jsm.streams.info('HOOKS_EVENTS')).config.num_replicas, 3, 'the event stream has 3 replicas');
+
+    await publishAll(nc.jetstream(), 'l-', EVENTS);
+    const [first] = await receiver.waitFor(1, 120_000);
+
+    // Three instances, each with its backlog: 20/s for the group.
+    const from = first.at + WARM_UP_MS;
+    await sleep(from + WINDOW_MS + 1000 - Date.now());
+    const three = arrivals(receiver.received, instances, from, from + WINDOW_MS);
+    const rate = three.total / (WINDOW_MS / 1000);
+    t.comment(
+      `3 instances: ${three.total} requests in ${WINDOW_MS / 1000} s; ` +
+        `by instance ${JSON.stringify(three.byInstance)}`,
+    );
+    t.ok(rate >= RATE * 0.9 && rate <= RATE * 1.1, `${rate.toFixed(2)}/s for the group (20/s ± 10 %)`);
+    for (const instance of instances) {
+      const sent = three.byInstance[instance.id];
+      t.ok(sent >= three.total * 0.2, `${instance.id} sent ${sent} of them (its share: a third)`);
+    }
+    t.ok(receiver.received.length < EVENTS - 1000, `a backlog is left (${receiver.received.length} of ${EVENTS} sent)`);
+
+    // One leaves: the two left take its share at once.
+    const [, , leaving] = instances;
+    const staying = instances.filter((instance) => instance !== leaving);
+    t.equal(await leaving.daemon.stop('SIGTERM'), 0, `${leaving.id} exited cleanly`);
+    for (const instance of staying) {
+      t.equal(await rateShare(instance), RATE / 2, `${instance.id} takes half of the rate`);
+      const changes = instance.daemon.logs().filter((line) => String(line.msg).includes('shared anew'));
+      t.equal(changes.at(-1)?.instances, 2, `${instance.id} logged the new shares`);
+    }
+    const secondFrom = Date.now() + 2000;
+    await sleep(secondFrom + SECOND_WINDOW_MS + 1000 - Date.now());
+    const two = arrivals(receiver.received, instances, secondFrom, secondFrom + SECOND_WINDOW_MS);
+    const twoRate = two.total / (SECOND_WINDOW_MS / 1000);
+    t.comment(
+      `2 instances: ${two.total} requests in ${SECOND_WINDOW_MS / 1000} s; ` +
+        `by instance ${JSON.stringify(two.byInstance)}`,
+    );
+    t.ok(twoRate >= RATE * 0.9 && twoRate <= RATE * 1.1, `${twoRate.toFixed(2)}/s for the two (20/s ± 10 %)`);
+    t.equal(two.byInstance[leaving.id], 0, 'nothing from the stopped instance');
+    for (const instance of staying) {
+      const each = two.byInstance[instance.id] / (SECOND_WINDOW_MS / 1000);
+      t.ok(each >= (RATE / 2) * 0.9 && each <= (RATE / 2) * 1.1, `${instance.id}: ${each.toFixed(2)}/s (10/s ± 10 %)`);
+    }
+  },
+);
