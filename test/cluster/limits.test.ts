@@ -10,7 +10,7 @@ import { publishAll } from './load.js';
  * A consumer's rateLimit holds for the group: three hooksd processes on a three-node NATS
  * cluster (streams and control bucket with 3 replicas), each with a backlog for one consumer
  * with `rateLimit: 20`, send it 20/s together, not 60/s; with one of them stopped, the two left
- * take 10/s each.
+ * take 10/s each; with one more killed, the last takes all 20/s.
  */
 const RATE = 20;
 /** 225 s of work at 20/s: every instance keeps a backlog through both windows, however unevenly they pulled. */
@@ -50,7 +50,7 @@ async function rateShare(instance: Instance): Promise<number> {
 }
 
 t.test(
-  'cluster - rateLimit 20 across 3 instances: 20/s ± 10 % for the group; 10/s each for the two left after a SIGTERM',
+  'cluster - rateLimit 20 across 3 instances: 20/s ± 10 % for the group, with 3, 2 (SIGTERM) and 1 (SIGKILL) left',
   async (t) => {
     const dir = tempDir(t, 'cluster-limits');
     const cluster = await startNatsCluster(t, dir);
@@ -112,5 +112,19 @@ t.test(
       const each = two.byInstance[instance.id] / two.seconds;
       t.ok(each >= (RATE / 2) * 0.9 && each <= (RATE / 2) * 1.1, `${instance.id}: ${each.toFixed(2)}/s (10/s ± 10 %)`);
     }
+
+    // One is killed without a word: the last takes the whole rate once it counts it gone (6 s of silence).
+    const [last, killed] = staying;
+    const killedAt = Date.now();
+    await killed.daemon.stop('SIGKILL');
+    await eventually(async () => ((await rateShare(last)) === RATE ? true : undefined), 30_000, 'the whole rate');
+    const noticed = Date.now() - killedAt;
+    t.ok(noticed < 10_000, `${last.id} took the whole rate ${noticed} ms after ${killed.id} was killed (7 s at most)`);
+    const one = await measure(receiver, [last], SECOND_WINDOW_MS);
+    t.comment(`1 instance: ${one.total} requests in ${one.seconds} s`);
+    t.ok(
+      one.rate >= RATE * 0.9 && one.rate <= RATE * 1.1,
+      `${one.rate.toFixed(2)}/s from ${last.id} alone (20/s ± 10 %)`,
+    );
   },
 );
