@@ -62,6 +62,7 @@ export class GroupShares {
   }
 
   of(consumer: GroupLimits): Share {
+    if (this.place.size === 1) return { rateLimit: consumer.rateLimit, concurrency: consumer.concurrency };
     return {
       rateLimit: rateShare(consumer.rateLimit, this.place),
       concurrency: concurrencyShare(consumer.concurrency, consumer.id, this.place),
