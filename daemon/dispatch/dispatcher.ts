@@ -18,7 +18,7 @@ interface Lane {
   /** Earliest time the next request may start under the consumer's rateLimit. */
   nextSlot: number;
   wake: NodeJS.Timeout | undefined;
-  /** The lane was woken by its rate timer: the next slot follows the one it waited for, however late the timer. */
+  /** The lane was woken by its rate timer: the next slot follows the one it waited for, within limits. */
   woken: boolean;
 }
 
@@ -27,6 +27,8 @@ const LANE_QUEUE_LIMIT = 1000;
 /** Retries due sooner than this wait on a timer; later ones wait for the sweeper. */
 const SHORT_RETRY_MS = 5000;
 const SHORT_RETRY_TIMER_LIMIT = 10_000;
+/** How much of a rate interval a late rate timer may win back. */
+const LATE_TIMER_CATCH_UP = 0.05;
 
 /**
  * Runs attempts (attempt.ts): one lane per consumer, with this instance's share of the
@@ -223,9 +225,9 @@ export class Dispatcher {
           return;
         }
         const interval = 1000 / share.rateLimit;
-        // A rate timer that fired late does not slow the rate down: the next slot follows the one
-        // waited for, not the late moment (catching up one slot at most).
-        const from = woken ? Math.max(lane.nextSlot, now - interval) : Math.max(lane.nextSlot, now);
+        // A rate timer that fired a little late does not slow the rate down: the next slot follows
+        // the one waited for, so two requests are never closer than 95 % of the interval.
+        const from = Math.max(lane.nextSlot, woken ? now - interval * LATE_TIMER_CATCH_UP : now);
         woken = false;
         lane.nextSlot = from + interval;
       }
