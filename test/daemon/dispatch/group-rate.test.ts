@@ -7,7 +7,7 @@ import { startReceiver } from '../../helpers/receiver.js';
 
 /**
  * One hooksd and a second instance that only announces itself on the presence subject (the real
- * protocol, over the real nats-server): hooksd takes half of the consumer's limits while the
+ * protocol, over the real nats-server): hooksd takes half of the consumer's rate and concurrency while the
  * other is live, and the whole again once it leaves or falls silent.
  */
 t.setTimeout(240_000);
@@ -74,3 +74,47 @@ t.test('group limits - a lone instance sends half the rate while another is live
   const after = Date.now() - lastWord;
   t.ok(after >= 5500 && after < 20_000, `the silent instance counted as gone ${after} ms after its last word (6 s)`);
 });
+
+t.test(
+  'group limits - concurrency 4 with another instance live: 2 requests in flight here, 4 once it left',
+  async (t) => {
+    const receiver = await startReceiver(t, () => ({ status: 200, delayMs: 1000 }));
+    const { url, nats } = await startInProcess(t, {
+      instance: { id: 'hooksd-a' },
+      eventTypes: [{ name: 'company.created' }],
+      consumers: [{ id: 'slow', url: receiver.url, concurrency: 4 }],
+    });
+    const nc = await natsClient(t, nats!.url);
+    const subject = presenceSubject('HOOKS_EVENTS');
+    const startedAt = Date.now();
+    const announce = (kind: 'hello' | 'here' | 'leaving') =>
+      nc.publish(subject, JSON.stringify({ id: 'hooksd-b', tag: 'zzzzz', startedAt, process: 'test', kind }));
+    announce('hello');
+    const here = setInterval(() => announce('here'), 2000);
+    t.teardown(() => clearInterval(here));
+    await eventually(
+      async () => {
+        const text = await (await fetch(url + '/metrics')).text();
+        return metricSum(text, 'hooksd_consumer_concurrency_share', { consumer: 'slow' }) === 2 ? true : undefined;
+      },
+      30_000,
+      'half of the concurrency',
+    );
+
+    const js = nc.jetstream();
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        js.publish('events.company.created', JSON.stringify({ id: `s-${i}`, payload: {} })),
+      ),
+    );
+    await receiver.waitFor(10, 60_000);
+    t.equal(receiver.maxOpen, 2, 'at most 2 requests in flight while the other instance is live');
+
+    clearInterval(here);
+    announce('leaving');
+    await eventually(() => (receiver.maxOpen === 4 ? true : undefined), 30_000, '4 requests in flight');
+    t.pass('4 requests in flight once it left');
+    await receiver.waitFor(40, 60_000);
+    t.equal(receiver.maxOpen, 4, 'never more than the whole concurrency');
+  },
+);
