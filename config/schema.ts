@@ -117,13 +117,17 @@ export const consumerSchema = {
     rateLimit: {
       type: 'number',
       exclusiveMinimum: 0,
-      description: 'Requests per second, at most. Left out, no limit.',
+      description:
+        'Requests per second, at most, for the whole group: with several instances each sends its share ' +
+        '(the limit divided by the live instances; see docs/scaling.md). Left out, no limit.',
     },
     concurrency: {
       type: 'integer',
       minimum: 1,
       maximum: 1024,
-      description: 'Requests in flight at once to this consumer. Left out, `delivery.concurrency`.',
+      description:
+        'Requests in flight at once to this consumer, for the whole group: with several instances each ' +
+        'takes its share, 1 at least (see docs/scaling.md). Left out, `delivery.concurrency`.',
     },
     timeout: duration('Time the consumer has to answer 2xx. Left out, `delivery.timeout`.'),
     retrySchedule: {
@@ -348,7 +352,8 @@ export const configSchema = {
         minimum: 1,
         maximum: 1024,
         default: 32,
-        description: 'Requests in flight at once per consumer; a consumer may set its own.',
+        description:
+          'Requests in flight at once per consumer, shared by the instances of a group; a consumer may set its own.',
       },
       workers: {
         type: 'integer',

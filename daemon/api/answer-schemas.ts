@@ -61,8 +61,11 @@ const consumerFields = {
   disabledReason: textOrNull('Why it is disabled, or null.'),
   failingSince: timeOrNull('Time of the first failed attempt since the last success; null while healthy.'),
   headers: list(text('A header name.'), 'The names of the headers it adds (never their values).'),
-  rateLimit: { type: ['number', 'null'], description: 'Requests per second at most, or null for no limit.' },
-  concurrency: integer('Requests in flight at once, at most.'),
+  rateLimit: {
+    type: ['number', 'null'],
+    description: 'Requests per second at most, for the whole group of instances, or null for no limit.',
+  },
+  concurrency: integer('Requests in flight at once, at most, for the whole group of instances.'),
   timeoutMs: integer('Time it has to answer, in ms.'),
   retryScheduleMs: list({ type: 'integer' }, 'Delay before each attempt, in ms.'),
   activeSecrets: integer('Secrets signing now (two during a rotation).'),

@@ -124,6 +124,35 @@ export class Metrics {
     });
   }
 
+  /**
+   * This instance's share of each consumer's rateLimit and concurrency (they hold for the
+   * group: dispatch/group-shares.ts), read when scraped; a consumer without a rateLimit has no
+   * rate series.
+   */
+  watchShares(shares: () => Array<{ consumer: string; rateLimit?: number; concurrency: number }>): void {
+    const rate: Gauge = new Gauge({
+      name: 'hooksd_consumer_rate_share',
+      help: "Requests per second this instance may send to the consumer: its share of the consumer's rateLimit",
+      labelNames: ['consumer'],
+      registers: [this.registry],
+      collect: () => {
+        rate.reset();
+        for (const share of shares())
+          if (share.rateLimit !== undefined) rate.set({ consumer: share.consumer }, share.rateLimit);
+      },
+    });
+    const concurrency: Gauge = new Gauge({
+      name: 'hooksd_consumer_concurrency_share',
+      help: "Requests this instance may have in flight to the consumer: its share of the consumer's concurrency",
+      labelNames: ['consumer'],
+      registers: [this.registry],
+      collect: () => {
+        concurrency.reset();
+        for (const share of shares()) concurrency.set({ consumer: share.consumer }, share.concurrency);
+      },
+    });
+  }
+
   attempted(consumerId: string, outcome: 'success' | 'failure', durationMs: number, createdAt: number): void {
     let series = this.perConsumer.get(consumerId);
     if (series === undefined) {

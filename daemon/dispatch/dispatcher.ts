@@ -3,6 +3,7 @@ import type { MessageRecord } from '../store/records.js';
 import type { Attempts, Job } from './attempt.js';
 import type { WriteHealth } from '../store/write-health.js';
 import type { ConsumerRegistry } from './consumers.js';
+import { GroupShares, type Share } from './group-shares.js';
 
 export type { Job } from './attempt.js';
 
@@ -17,6 +18,8 @@ interface Lane {
   /** Earliest time the next request may start under the consumer's rateLimit. */
   nextSlot: number;
   wake: NodeJS.Timeout | undefined;
+  /** The lane was woken by its rate timer: the next slot follows the one it waited for, within limits. */
+  woken: boolean;
 }
 
 /** Jobs a consumer may have waiting in memory; the rest wait in the store's due index. */
@@ -24,10 +27,13 @@ const LANE_QUEUE_LIMIT = 1000;
 /** Retries due sooner than this wait on a timer; later ones wait for the sweeper. */
 const SHORT_RETRY_MS = 5000;
 const SHORT_RETRY_TIMER_LIMIT = 10_000;
+/** How much of a rate interval a late rate timer may win back. */
+const LATE_TIMER_CATCH_UP = 0.05;
 
 /**
- * Runs attempts (attempt.ts): one lane per consumer, with the consumer's own concurrency and
- * rate limit, so a slow or dead consumer only ever occupies its own lane. A message is in at most one place in
+ * Runs attempts (attempt.ts): one lane per consumer, with this instance's share of the
+ * consumer's concurrency and rate limit (group-shares.ts), so a slow or dead consumer only ever
+ * occupies its own lane. A message is in at most one place in
  * memory at a time (`has`), which is how the sweeper avoids sending it twice.
  */
 export class Dispatcher {
@@ -48,6 +54,8 @@ export class Dispatcher {
 
   /** Lanes waiting for the store to be writable again. */
   private readonly waitingForStore = new Set<string>();
+  /** This instance's part of each consumer's limits. */
+  readonly shares: GroupShares;
 
   constructor(
     private readonly consumers: ConsumerRegistry,
@@ -55,7 +63,24 @@ export class Dispatcher {
     /** An attempt that cannot be recorded would be sent again later: none starts while the store fails. */
     private readonly storeHealth: Pick<WriteHealth, 'healthy' | 'whenHealthy'>,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.shares = new GroupShares(log);
+  }
+
+  /**
+   * Takes the ids of the group's live instances: each consumer's limits are shared anew, and
+   * lanes that may now start more requests do.
+   */
+  setLiveInstances(liveIds: readonly string[], self: string): void {
+    if (!this.shares.setLive(liveIds, self, this.consumers.all())) return;
+    for (const [consumerId, lane] of this.lanes) this.pump(consumerId, lane);
+  }
+
+  /** This instance's part of the consumer's rateLimit and concurrency. */
+  shareOf(consumerId: string): Share | undefined {
+    const consumer = this.consumers.get(consumerId);
+    return consumer === undefined ? undefined : this.shares.of(consumer);
+  }
 
   /** True while the message is queued, in flight or waiting on a short retry timer. */
   has(messageId: string): boolean {
@@ -165,7 +190,7 @@ export class Dispatcher {
   private lane(consumerId: string): Lane {
     let lane = this.lanes.get(consumerId);
     if (lane === undefined) {
-      lane = { queue: [], active: 0, recording: 0, onTimer: 0, nextSlot: 0, wake: undefined };
+      lane = { queue: [], active: 0, recording: 0, onTimer: 0, nextSlot: 0, wake: undefined, woken: false };
       this.lanes.set(consumerId, lane);
     }
     return lane;
@@ -184,18 +209,27 @@ export class Dispatcher {
       return;
     }
     const consumer = this.consumers.get(consumerId);
-    const limit = consumer?.concurrency ?? 1;
+    const share = consumer === undefined ? undefined : this.shares.of(consumer);
+    const limit = share?.concurrency ?? 1;
+    let woken = lane.woken;
+    lane.woken = false;
     while (lane.active < limit && lane.queue.length > 0 && !this.stopping && lane.wake === undefined) {
-      if (consumer?.rateLimit !== undefined && !consumer.disabled) {
+      if (share?.rateLimit !== undefined && !consumer?.disabled) {
         const now = Date.now();
         if (lane.nextSlot > now) {
           lane.wake = setTimeout(() => {
             lane.wake = undefined;
+            lane.woken = true;
             this.pump(consumerId, lane);
           }, lane.nextSlot - now);
           return;
         }
-        lane.nextSlot = Math.max(lane.nextSlot, now) + 1000 / consumer.rateLimit;
+        const interval = 1000 / share.rateLimit;
+        // A rate timer that fired a little late does not slow the rate down: the next slot follows
+        // the one waited for, so two requests are never closer than 95 % of the interval.
+        const from = Math.max(lane.nextSlot, woken ? now - interval * LATE_TIMER_CATCH_UP : now);
+        woken = false;
+        lane.nextSlot = from + interval;
       }
       const job = lane.queue.shift() as Job;
       if (lane.queue.length < LANE_QUEUE_LIMIT / 2 && this.backlogged.delete(consumerId)) this.refill?.();

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 /** How often an instance announces itself; one not heard for three of these counts as gone. */
 export const ANNOUNCE_EVERY_MS = 2000;
 const GONE_AFTER_MS = 3 * ANNOUNCE_EVERY_MS;
+/** How often the live instances are looked at for one gone silent. */
+const CHECK_EVERY_MS = 1000;
 
 /** An instance as it announces itself. */
 export interface InstanceSeen {
@@ -30,7 +32,7 @@ interface Announcement {
  * Which instances of the group are alive: each announces itself on a core NATS subject every
  * 2 s (nothing is kept in JetStream), and one not heard from for 6 s counts as gone. A new
  * instance says hello and the others answer at once, so it knows the group within a round
- * trip; a stopping one says it leaves.
+ * trip; a stopping one says it leaves. `watch` tells who is live whenever that changes.
  */
 export class Presence {
   private readonly seen = new Map<string, InstanceSeen & { process: string }>();
@@ -38,7 +40,12 @@ export class Presence {
   private readonly startedAt = Date.now();
   private subscription: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private checker: NodeJS.Timeout | undefined;
   private readonly clashes = new Set<string>();
+  private readonly watchers: Array<(liveIds: string[]) => void> = [];
+  /** The live ids last told to the watchers. */
+  private told = '';
+  private left = false;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -55,13 +62,33 @@ export class Presence {
     });
     this.announce('hello');
     this.timer = setInterval(() => this.announce('here'), ANNOUNCE_EVERY_MS);
+    this.checker = setInterval(() => this.check(), CHECK_EVERY_MS);
   }
 
-  /** Says it leaves, so the others stop counting on it at once. */
+  /** Calls `listener` with the ids of the live instances now, and again whenever they change. */
+  watch(listener: (liveIds: string[]) => void): void {
+    this.watchers.push(listener);
+    listener(this.live().map((instance) => instance.id));
+  }
+
+  /**
+   * Says it leaves, so the others stop counting on it at once (and take its share of the
+   * consumers' limits), while it still hears who is live: a stopping instance calls this once
+   * it starts no more requests, before it hands its retries over.
+   */
+  leave(): void {
+    if (this.left || this.subscription === undefined) return;
+    this.left = true;
+    clearInterval(this.timer);
+    this.announce('leaving');
+  }
+
+  /** Says it leaves, if it did not yet, and stops listening. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.checker);
     if (this.subscription === undefined) return;
-    this.announce('leaving');
+    this.leave();
     this.subscription.unsubscribe();
     this.subscription = undefined;
     await this.nc.flush().catch(() => undefined);
@@ -111,6 +138,7 @@ export class Presence {
     if (kind === 'leaving') {
       this.seen.delete(id);
       this.log.info({ instance: id }, 'an instance left the group');
+      this.check();
       return;
     }
     if (tag === this.self.tag)
@@ -118,7 +146,17 @@ export class Presence {
     if (!this.seen.has(id) || now() - this.seen.get(id)!.lastSeen >= GONE_AFTER_MS)
       this.log.info({ instance: id }, 'an instance joined the group');
     this.seen.set(id, { id, tag, startedAt: Number(startedAt), lastSeen: now(), process });
-    if (kind === 'hello') this.announce('here');
+    if (kind === 'hello' && !this.left) this.announce('here');
+    this.check();
+  }
+
+  /** Tells the watchers when the live instances changed: one joined or left, or fell silent. */
+  private check(): void {
+    const ids = this.live().map((instance) => instance.id);
+    const key = ids.join(' ');
+    if (key === this.told) return;
+    this.told = key;
+    for (const watcher of this.watchers) watcher(ids);
   }
 
   private warnOnce(key: string, fields: Record<string, unknown>, message: string): void {

@@ -82,6 +82,9 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const health = new ConsumerHealth(consumers, ops, log, settings.health);
   const attempts = new Attempts(store, health, ops, metrics, log, settings.delivery);
   const dispatcher = new Dispatcher(consumers, attempts, store.health, log);
+  metrics.watchShares(() =>
+    consumers.all().map((consumer) => ({ consumer: consumer.id, ...dispatcher.shares.of(consumer) })),
+  );
   const stats = new DeliveryStats(store, log);
   stats.follow(attempts.feed);
   const sweeper = new Sweeper(store, dispatcher, config.delivery.sweepSchedule, metrics, log);
@@ -229,6 +232,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await agreement.publish(config.consumers);
       presence = new Presence(nats.nc, presenceSubject(config.nats.stream), instance, log);
       presence.start();
+      presence.watch((live) => dispatcher.setLiveInstances(live, instance.id));
       knownElsewhere = new KnownElsewhere(
         nats.nc,
         storedEventsSubject(config.nats.stream),
@@ -295,6 +299,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await sweeper.stop();
       await purger.stop();
       await dispatcher.stop(config.shutdown.timeout);
+      // No request starts here any more: the others take this instance's share of the limits.
+      presence?.leave();
       await health.idle();
       await handOverRetries();
       await presence?.stop();

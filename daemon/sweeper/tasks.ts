@@ -42,10 +42,11 @@ interface Run {
  * joins while the task runs runs a part too (its store may hold records in range, handed over
  * or from before a restart); one that comes after the task ended does not.
  *
- * A message is handed to the consumer's lane only while the lane holds fewer than the
- * consumer's concurrency, and the lane keeps the consumer's rateLimit, so a task is paced by
- * the consumer and never crowds out new deliveries. A part is done when it has looked at every
- * record of its range and every attempt it started has finished.
+ * A message is handed to the consumer's lane only while the lane holds fewer than this
+ * instance's share of the consumer's concurrency, and the lane keeps its share of the
+ * consumer's rateLimit, so a task is paced by the consumer and never crowds out new deliveries.
+ * A part is done when it has looked at every record of its range and every attempt it started
+ * has finished.
  *
  * Progress is saved as it goes: the index key of the last record looked at, the counts, and
  * the messages handed over whose attempt has not finished. A part still running at shutdown
@@ -315,7 +316,8 @@ export class Tasks {
 
   /** May a message be handed to the consumer's lane now? Never while it is disabled. */
   private mayHandOver(consumer: Consumer): boolean {
-    return !consumer.disabled && this.dispatcher.heldCount(consumer.id) < consumer.concurrency;
+    const share = this.dispatcher.shares.of(consumer);
+    return !consumer.disabled && this.dispatcher.heldCount(consumer.id) < share.concurrency;
   }
 
   private handed(run: Run, ids: string[]): void {
