@@ -55,6 +55,8 @@ const ECHO_WAIT_MS = 5_000;
 /** How often a watch that cannot be made again after a reconnection is tried again. */
 const REWATCH_MS = 1_000;
 const REWATCH_TIMEOUT_MS = 10_000;
+/** How long the first watch may take to bring every value (a large bucket on a busy machine). */
+const FIRST_WATCH_TIMEOUT_MS = 30_000;
 
 /**
  * The control plane: what every hooksd instance sharing one NATS JetStream shares, in one
@@ -111,7 +113,14 @@ export class ControlPlane {
           throw new HooksdError('HOOKSD_NATS_UNAVAILABLE', 'JetStream does not answer: is it enabled on this NATS?');
         throw error;
       });
-    const kv = await patiently(open, {
+    // The watch is started in the same try: on a cluster electing leaders, creating its
+    // consumer can time out as opening the bucket can.
+    const openAndWatch = async () => {
+      const kv = await open();
+      await this.startWatch(kv, undefined, FIRST_WATCH_TIMEOUT_MS);
+      return kv;
+    };
+    const kv = await patiently(openAndWatch, {
       failFast: options.failFast,
       stopping: options.stopping,
       waiting: (error, retryInMs) =>
@@ -125,7 +134,6 @@ export class ControlPlane {
           `${stopped ? 'stopped while waiting: ' : ''}cannot open ${what}: ${error.message}`,
         ),
     });
-    await this.startWatch(kv);
     this.kv = kv;
     void this.rewatchOnReconnect(nc, kv);
     log.info({ bucket: options.bucket, keys: this.entries.size }, 'control bucket open');
