@@ -33,7 +33,7 @@ const STATUS_TEXT: Record<number, string> = {
   409: 'conflicts with the record',
   413: 'body too large',
   422: 'the event does not fit the catalog',
-  503: 'not ready',
+  503: 'unavailable: not ready, NATS unreachable, or the owner of the record not live',
 };
 
 function fieldRows(

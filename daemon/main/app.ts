@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { HooksdConfig } from '../../config/schema.js';
 import { builtConsoleDir, consoleFiles } from '../api/console-files.js';
+import { Group } from '../api/group.js';
 import { RouteTable } from '../api/route-table.js';
 import { buildApiServer } from '../api/server.js';
 import { consumerRoutes } from '../api/routes/consumers.js';
@@ -31,7 +32,7 @@ import { carryOverLegacyControl } from '../store/control-migration.js';
 import { Handover } from '../ingest/handover.js';
 import { KnownElsewhere } from '../ingest/known-elsewhere.js';
 import { Presence } from '../ingest/presence.js';
-import { presenceSubject, storedEventsSubject } from '../common/subjects.js';
+import { apiSubject, presenceSubject, storedEventsSubject } from '../common/subjects.js';
 import { instanceTag, setIdOwner } from '../store/ids.js';
 import { Store } from '../store/store.js';
 import { Purger } from '../sweeper/retention.js';
@@ -98,7 +99,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   let ingest: Ingest | undefined;
   let draining = false;
 
-  const routes = new RouteTable();
+  const group = new Group(instance, log);
+  const routes = new RouteTable(group);
   healthRoutes(routes, () => {
     const checks = {
       store: store.isOpen && store.health.healthy,
@@ -200,6 +202,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await agreement.publish(config.consumers);
       presence = new Presence(nats.nc, presenceSubject(config.nats.stream), instance, log);
       presence.start();
+      group.join(nats.nc, presence, (id) => apiSubject(config.nats.stream, id));
       knownElsewhere = new KnownElsewhere(
         nats.nc,
         storedEventsSubject(config.nats.stream),
@@ -258,6 +261,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await dispatcher.stop(config.shutdown.timeout);
       await health.idle();
       await handOverRetries();
+      group.leave();
       await presence?.stop();
       knownElsewhere?.stop();
       endLiveStreams();

@@ -9,7 +9,13 @@ import { sendAgain } from '../../dispatch/messages.js';
 import type { PageQuery } from '../../store/lists.js';
 import type { EventRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
-import { eventSchema, eventWithMessagesSchema, pageOf, publishedSchema, replayedSchema } from '../answer-schemas.js';
+import {
+  eventSchema,
+  eventWithMessagesSchema,
+  groupPageOf,
+  publishedSchema,
+  replayedSchema,
+} from '../answer-schemas.js';
 import { presentEvent, presentMessage } from '../present.js';
 import type { RouteTable } from '../route-table.js';
 import { pageQuerySchema } from '../validation.js';
@@ -99,7 +105,7 @@ export function eventRoutes(
 ): void {
   const { store, consumers, dispatcher, subjects } = deps;
 
-  routes.add<PageQuery & { eventType?: string }>(
+  routes.addShared<PageQuery & { eventType?: string }>(
     {
       method: 'get',
       path: '/v1/events',
@@ -111,25 +117,27 @@ export function eventRoutes(
         eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN, description: 'Only events of this type.' },
       },
       status: 200,
-      response: pageOf(eventSchema),
+      response: groupPageOf(eventSchema),
     },
+    { kind: 'list' },
     async ({ query }) => {
       const page = await store.lists.events(query);
-      return { data: page.data.map(presentEvent), nextCursor: page.nextCursor };
+      return { ...page, data: page.data.map(presentEvent) };
     },
   );
 
-  routes.add(
+  routes.addShared(
     {
       method: 'get',
       path: '/v1/events/:id',
       tag: 'events',
-      summary: 'An event with its messages',
+      summary: 'An event with its messages (those of the instance that holds it)',
       scope: 'read',
       status: 200,
       response: eventWithMessagesSchema,
-      errors: [404],
+      errors: [404, 503],
     },
+    { kind: 'find' },
     async ({ params }) => {
       const event = await foundEvent(store, params.id);
       const messages = await store.lists.messages({ eventId: event.id, limit: 250 });
@@ -179,7 +187,7 @@ export function eventRoutes(
     },
   );
 
-  routes.add<object, { consumerIds?: string[] }>(
+  routes.addShared<object, { consumerIds?: string[] }>(
     {
       method: 'post',
       path: '/v1/events/:id/replay',
@@ -189,8 +197,9 @@ export function eventRoutes(
       body: replayBody,
       status: 202,
       response: replayedSchema,
-      errors: [404],
+      errors: [404, 503],
     },
+    { kind: 'find' },
     async ({ params, body }) => {
       const event = await foundEvent(store, params.id);
       const chosen = body.consumerIds?.map((id) => {
