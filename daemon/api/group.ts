@@ -194,7 +194,7 @@ export class Group {
   private async answer(msg: Msg): Promise<void> {
     let answer: Answer;
     try {
-      const call = JSON.parse(new TextDecoder().decode(msg.data)) as Call;
+      const call = readCall(msg.data);
       const local = this.locals.get(call.route);
       if (local === undefined)
         throw new HooksdError('HOOKSD_ROUTE_NOT_FOUND', `this instance does not answer ${call.route} for the group`);
@@ -238,6 +238,18 @@ export class Group {
     );
     return JSON.stringify({ error: { code: 'HOOKSD_INTERNAL', message: 'internal error', details: null } });
   }
+}
+
+function readCall(data: Uint8Array): Call {
+  let call: Call | undefined;
+  try {
+    call = JSON.parse(new TextDecoder().decode(data)) as Call;
+  } catch {
+    call = undefined;
+  }
+  if (typeof call !== 'object' || call === null || typeof call.route !== 'string')
+    throw new HooksdError('HOOKSD_INVALID_REQUEST', 'a question must be JSON: {route, params, query, body}');
+  return call;
 }
 
 function withoutKeys<T>(page: KeyedPage<T>): { data: T[]; nextCursor: string | null } {
