@@ -35,6 +35,8 @@ export const ANSWER_WITHIN_MS = 5000;
 
 /** The header (and the page field `missingInstances`) naming the live instances whose records a page lacks. */
 export const MISSING_HEADER = 'hooksd-missing-instances';
+/** The header naming the instance whose store answered for a record (a lookup, an action). */
+export const ANSWERED_BY_HEADER = 'hooksd-answered-by';
 
 interface Call {
   route: string;
@@ -100,12 +102,16 @@ export class Group {
     const others = this.others();
     if (others.length === 0) {
       const result = await local(input);
-      return spread.kind === 'list' ? withoutKeys(result as KeyedPage<unknown>) : result;
+      if (spread.kind === 'list') return withoutKeys(result as KeyedPage<unknown>);
+      ctx.set(ANSWERED_BY_HEADER, this.self.id);
+      return result;
     }
     const call: Call = { route, params: { ...input.params }, query: input.query, body: input.body };
     if (spread.kind === 'list') return this.gather(call, input, ctx, local, others);
     const tag = spread.kind === 'owner' ? ownerTagOf(input.params.id, spread.idPrefix) : null;
-    return this.route(call, input, local, others, tag);
+    const { by, result } = await this.route(call, input, local, others, tag);
+    ctx.set(ANSWERED_BY_HEADER, by);
+    return result;
   }
 
   /** A list: a page from every live instance, merged. */
@@ -136,7 +142,7 @@ export class Group {
     local: Local,
     others: Member[],
     tag: string | null,
-  ): Promise<unknown> {
+  ): Promise<{ by: string; result: unknown }> {
     const owner = tag === null ? undefined : others.find((member) => member.tag === tag);
     const ownerLive = tag === null || tag === this.self.tag || owner !== undefined;
     const order = [...(owner === undefined ? [] : [owner]), this.self, ...others.filter((m) => m !== owner)];
@@ -145,7 +151,7 @@ export class Group {
     for (const member of order) {
       if (member === this.self) {
         try {
-          return await local(input);
+          return { by: member.id, result: await local(input) };
         } catch (error) {
           if (!(error instanceof HooksdError) || error.code !== 'HOOKSD_NOT_FOUND') throw error;
           notFound ??= error;
@@ -155,7 +161,7 @@ export class Group {
       const answer = await this.ask(member, call);
       if (answer === undefined || ('error' in answer && answer.error.code === 'HOOKSD_ROUTE_NOT_FOUND'))
         missing.push(member.id);
-      else if ('ok' in answer) return answer.ok;
+      else if ('ok' in answer) return { by: member.id, result: answer.ok };
       else if (answer.error.code === 'HOOKSD_NOT_FOUND') notFound ??= errorOf(answer.error);
       else throw errorOf(answer.error);
     }

@@ -113,9 +113,10 @@ t.test('cluster - one API across the group: lists, lookups and actions through a
     for (const owner of instances) {
       const message = all.find((m) => tagOf(m.id) === instanceTag(owner.id))!;
       for (const asked of instances) {
-        const { status, body } = await asked.daemon.api(`/v1/messages/${message.id}`);
-        t.equal(status, 200, `${owner.id}'s message through ${asked.id}`);
-        t.equal(body.id, message.id);
+        const res = await fetch(`${asked.daemon.url}/v1/messages/${message.id}`);
+        t.equal(res.status, 200, `${owner.id}'s message through ${asked.id}`);
+        t.equal((await res.json()).id, message.id);
+        t.equal(res.headers.get('hooksd-answered-by'), owner.id, 'answered from the store of its owner');
         const attempts = await asked.daemon.api(`/v1/messages/${message.id}/attempts`);
         t.equal(attempts.status, 200);
         t.ok(attempts.body.data.length >= 1, 'with its attempts');
