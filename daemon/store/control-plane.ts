@@ -346,6 +346,9 @@ export class ControlPlane {
           timeoutMs,
         );
     });
+    // The timer may fire while kv.watch is still pending (a nats-server just lost): handled by the await below,
+    // not an unhandled rejection that ends the process.
+    ready.catch(() => undefined);
     const watch = await kv.watch({
       key: '>',
       initializedFn: () => initialized(),
