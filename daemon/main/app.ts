@@ -201,8 +201,9 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await loadConsumers(config, settings, pipeline);
       await agreement.publish(config.consumers);
       presence = new Presence(nats.nc, presenceSubject(config.nats.stream), instance, log);
-      presence.start();
+      // Answering before it announces itself: the others may ask as soon as they hear it.
       group.join(nats.nc, presence, (id) => apiSubject(config.nats.stream, id));
+      presence.start();
       knownElsewhere = new KnownElsewhere(
         nats.nc,
         storedEventsSubject(config.nats.stream),
@@ -261,8 +262,9 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await dispatcher.stop(config.shutdown.timeout);
       await health.idle();
       await handOverRetries();
-      group.leave();
+      // Answering until the others have heard it leave.
       await presence?.stop();
+      group.leave();
       knownElsewhere?.stop();
       endLiveStreams();
       await api.stop();
