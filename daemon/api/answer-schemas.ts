@@ -39,6 +39,24 @@ export function pageOf(item: Schema & { title: string }): Schema {
   });
 }
 
+/** A page of a list gathered from every live instance of a group (docs/scaling.md). */
+export function groupPageOf(item: Schema & { title: string }): Schema {
+  return shape(
+    `${item.title}Page`,
+    `A page of ${item.title} records, from every live instance of the group.`,
+    {
+      data: list(item, 'The records of this page.'),
+      nextCursor: textOrNull('Pass it as `cursor` for the next page; null on the last page.'),
+      missingInstances: list(
+        text('An instance id.'),
+        'Only when some are: the live instances that did not answer in time. Their records in the range of this ' +
+          'page are not on it (the header Hooksd-Missing-Instances names them too).',
+      ),
+    },
+    ['missingInstances'],
+  );
+}
+
 export const errorSchema = shape('Error', 'Every error the API answers.', {
   code: { type: 'string', description: 'A code of docs/errors.md.', examples: ['HOOKSD_NOT_FOUND'] },
   message: text('What went wrong, for people.'),

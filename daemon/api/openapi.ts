@@ -12,7 +12,7 @@ export const ERROR_STATUS_TEXT: Record<number, string> = {
     'pending, id taken, dead letter redriven already)',
   413: 'The body is larger than 1 MB',
   422: 'The event does not fit the catalog: nothing was published or stored',
-  503: 'Not ready (NATS not connected, or draining)',
+  503: 'Unavailable: not ready (NATS not connected, or draining), or the instance that owns the record is not live',
 };
 const UNEXPECTED = 'Any other error, same shape: 5xx (internal, the store cannot be written)';
 

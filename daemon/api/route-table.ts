@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import Router from '@koa/router';
 import type { Scope } from '../../config/schema.js';
+import type { Group, Spread } from './group.js';
 import { compileBody, compileQuery, type Query } from './validation.js';
 import { requireScope, type ApiState } from './server.js';
 
@@ -54,6 +55,32 @@ export interface RouteInput<Q, B> {
 export class RouteTable {
   readonly router = new Router<ApiState>();
   readonly specs: RouteSpec[] = [];
+
+  /** `group`: where routes added with `addShared` answer for every live instance; without it, for this one. */
+  constructor(private readonly group?: Group) {}
+
+  /**
+   * A route that answers for the whole group (group.ts): `local` runs on this instance's store,
+   * for its own requests and for the other instances' questions; `spread` says how the answers
+   * of the instances combine. A list's `local` answers a page with the key of each record.
+   */
+  addShared<Q = Query, B = undefined>(
+    spec: RouteSpec,
+    spread: Spread,
+    local: (input: RouteInput<Q, B>) => Promise<unknown>,
+  ): void {
+    const group = this.group;
+    const route = `${spec.method} ${spec.path}`;
+    if (group === undefined) {
+      this.add<Q, B>(spec, async (input) => {
+        const result = (await local(input)) as Record<string, unknown>;
+        return spread.kind === 'list' ? { data: result.data, nextCursor: result.nextCursor } : result;
+      });
+      return;
+    }
+    group.register(route, local as (input: RouteInput<unknown, unknown>) => Promise<unknown>);
+    this.add<Q, B>(spec, (input, ctx) => group.run(route, spread, input as RouteInput<unknown, unknown>, ctx));
+  }
 
   add<Q = Query, B = undefined>(spec: RouteSpec, handler: (input: RouteInput<Q, B>, ctx: Context) => unknown): void {
     this.specs.push(spec);

@@ -16,7 +16,10 @@ export interface ApiState {
 }
 export type ApiRouter = Router<ApiState>;
 
-/** Renders every error as `{code, message, details}`; messages of 5xx errors stay in the log. */
+/** 5xx errors whose message is for the client: what it names (an instance, a tag) is no secret of the server's. */
+const SHOWN_UNAVAILABLE: ReadonlySet<string> = new Set(['HOOKSD_OWNER_UNAVAILABLE']);
+
+/** Renders every error as `{code, message, details}`; messages of other 5xx errors stay in the log. */
 function errors(log: Logger): Koa.Middleware {
   return async (ctx, next) => {
     try {
@@ -34,10 +37,11 @@ function errors(log: Logger): Koa.Middleware {
     } catch (error) {
       const coded = error instanceof HooksdError ? error : undefined;
       const status = coded?.status ?? 500;
-      if (status >= 500) log.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
+      if (status >= 500 && !SHOWN_UNAVAILABLE.has(coded?.code ?? ''))
+        log.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
       ctx.status = status;
       ctx.body =
-        coded && status < 500
+        coded && (status < 500 || SHOWN_UNAVAILABLE.has(coded.code))
           ? { code: coded.code, message: coded.message, details: coded.details ?? null }
           : { code: coded?.code ?? 'HOOKSD_INTERNAL', message: 'internal error', details: null };
     }

@@ -51,6 +51,12 @@ export const ERROR_CODES = {
   },
   HOOKSD_INVALID_CURSOR: { status: 400, meaning: 'The pagination cursor is not one this API issued.' },
   HOOKSD_NOT_FOUND: { status: 404, meaning: 'No record has this id.' },
+  HOOKSD_OWNER_UNAVAILABLE: {
+    status: 503,
+    meaning:
+      'In a group of instances: the record was not found on the live instances, and the instance that owns it (named ' +
+      'by the tag in its id) is not live, or an instance did not answer in time; try again once it is back.',
+  },
   HOOKSD_CONSUMER_READ_ONLY: {
     status: 409,
     meaning:

@@ -1,7 +1,8 @@
 /**
  * The NATS subjects hooksd reads and writes: events arrive on the configured stream subjects,
  * operational events leave on `hooksd.ops.<type>`, instances announce themselves and hand
- * retries over on `hooksd.instances.<stream>` and `hooksd.handover.<stream>`, and mock events
+ * retries over on `hooksd.instances.<stream>` and `hooksd.handover.<stream>`, answer each other's API
+ * questions on `hooksd.api.<stream>.<instance id>`, and mock events
  * are recorded with a subject of their own since they never crossed NATS.
  */
 
@@ -14,9 +15,9 @@ export const presenceSubject = (stream: string) => `hooksd.instances.${stream}`;
 export const handoverSubject = (stream: string) => `hooksd.handover.${stream}`;
 /** Where an instance asks the others which of some redelivered events they have stored already. */
 export const storedEventsSubject = (stream: string) => `hooksd.stored.${stream}`;
-/** Where an instance asks the group to replay an event it does not hold: the holder makes the messages. */
-export const replaySubject = (stream: string) => `hooksd.replay.${stream}`;
 export const handoverStream = (stream: string) => `${stream}_HANDOVER`;
+/** Where an instance answers the API questions of the others (a page of a list, a record, an action on it). */
+export const apiSubject = (stream: string, instanceId: string) => `hooksd.api.${stream}.${instanceId}`;
 
 /** The subject recorded on mock events, which are made by hooksd rather than received from NATS. */
 export const MOCK_EVENT_SUBJECT = 'hooksd.mock';

@@ -33,7 +33,7 @@ const STATUS_TEXT: Record<number, string> = {
   409: 'conflicts with the record',
   413: 'body too large',
   422: 'the event does not fit the catalog',
-  503: 'not ready',
+  503: 'unavailable: not ready, NATS unreachable, or the owner of the record not live',
 };
 
 function fieldRows(
@@ -127,6 +127,10 @@ export function renderApiDocs(specs: readonly RouteSpec[]): string {
     'Lists take `limit` and an opaque `cursor` and answer `{"data": [...], "nextCursor": "..." | null}`;',
     'durations are strings like `"5s"`; every time in an answer is ISO 8601 in UTC with milliseconds',
     '(`2026-01-02T03:04:05.678Z`). Each record an answer holds is described under "Records" below.',
+    'In a group of instances any one answers for all ([scaling.md](scaling.md#one-api-across-the-group)):',
+    'the lists of messages, events and dead letters merge a page from every live instance (a page',
+    'lacking an instance that did not answer in time names it in `missingInstances`), and a lookup or',
+    'action by id runs on the instance that holds the record (503 when its owner is not live).',
   ];
   const tags = [...new Set(specs.map((spec) => spec.tag))];
   for (const tag of tags) {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { HooksdConfig } from '../../config/schema.js';
 import { builtConsoleDir, consoleFiles } from '../api/console-files.js';
+import { Group } from '../api/group.js';
 import { RouteTable } from '../api/route-table.js';
 import { buildApiServer } from '../api/server.js';
 import { consumerRoutes } from '../api/routes/consumers.js';
@@ -33,12 +34,11 @@ import { carryOverLegacyControl } from '../store/control-migration.js';
 import { Handover } from '../ingest/handover.js';
 import { KnownElsewhere } from '../ingest/known-elsewhere.js';
 import { Presence } from '../ingest/presence.js';
-import { presenceSubject, replaySubject, storedEventsSubject } from '../common/subjects.js';
+import { apiSubject, presenceSubject, storedEventsSubject } from '../common/subjects.js';
 import { instanceTag, setIdOwner } from '../store/ids.js';
 import { Store } from '../store/store.js';
 import { Purger } from '../sweeper/retention.js';
 import { Sweeper } from '../sweeper/sweeper.js';
-import { EventReplays } from '../sweeper/event-replay.js';
 import { Tasks } from '../sweeper/tasks.js';
 import { packageVersion } from '../common/version.js';
 import { instanceIdOf } from './instance-id.js';
@@ -77,7 +77,6 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   let presence: Presence | undefined;
   let handover: Handover | undefined;
   let knownElsewhere: KnownElsewhere | undefined;
-  let eventReplays: EventReplays | undefined;
   metrics.identify(instance.id, () => presence?.live().length ?? 1);
   const health = new ConsumerHealth(consumers, ops, log, settings.health);
   const attempts = new Attempts(store, health, ops, metrics, log, settings.delivery);
@@ -107,7 +106,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   let ingest: Ingest | undefined;
   let draining = false;
 
-  const routes = new RouteTable();
+  const group = new Group(instance, log);
+  const routes = new RouteTable(group);
   healthRoutes(routes, () => {
     const checks = {
       store: store.isOpen && store.health.healthy,
@@ -156,7 +156,6 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   const checkEvent = (eventType: string, payload: unknown) =>
     settings.ingest.catalog.judge(eventType, payload, settings.ingest.unknownTypes);
   const { subjects } = config.nats;
-  const replayElsewhere = async (eventId: string, consumerIds?: string[]) => eventReplays?.ask(eventId, consumerIds);
   eventRoutes(routes, {
     store,
     consumers,
@@ -164,7 +163,6 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
     subjects,
     jetstream: () => nats?.js,
     checkEvent,
-    replayElsewhere,
   });
   messageRoutes(routes, store, consumers, dispatcher, log);
   const policy = {
@@ -231,6 +229,8 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       await loadConsumers(config, settings, pipeline);
       await agreement.publish(config.consumers);
       presence = new Presence(nats.nc, presenceSubject(config.nats.stream), instance, log);
+      // Answering before it announces itself: the others may ask as soon as they hear it.
+      group.join(nats.nc, presence, (id) => apiSubject(config.nats.stream, id));
       presence.start();
       presence.watch((live) => dispatcher.setLiveInstances(live, instance.id));
       knownElsewhere = new KnownElsewhere(
@@ -242,16 +242,6 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
         log,
       );
       knownElsewhere.start();
-      const group = presence;
-      eventReplays = new EventReplays(
-        nats.nc,
-        replaySubject(config.nats.stream),
-        instanceId,
-        { store, dispatcher, consumers },
-        () => group.others(),
-        log,
-      );
-      eventReplays.start();
       await ensureStreamAndConsumer(nats, config, log);
       metrics.watchNats(nats.jsm, config.nats.stream, config.nats.durable);
       sweeper.start();
@@ -303,9 +293,10 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       presence?.leave();
       await health.idle();
       await handOverRetries();
+      // Answering until the others have heard it leave.
       await presence?.stop();
+      group.leave();
       knownElsewhere?.stop();
-      eventReplays?.stop();
       endLiveStreams();
       await api.stop();
       await agreement.stop();

@@ -383,17 +383,21 @@ export class ControlPlane {
           timeoutMs,
         );
     });
-    const watch = await kv.watch({
-      key: '>',
-      initializedFn: () => initialized(),
-      ...(fromRevision === undefined ? {} : { resumeFromRevision: fromRevision }),
-    });
-    this.watch = watch;
-    this.watching = this.follow(watch);
+    // The timer may fire while kv.watch is still pending (a nats-server just lost): handled by the await below,
+    // not an unhandled rejection that ends the process.
+    ready.catch(() => undefined);
+    let watch: Awaited<ReturnType<KV['watch']>> | undefined;
     try {
+      watch = await kv.watch({
+        key: '>',
+        initializedFn: () => initialized(),
+        ...(fromRevision === undefined ? {} : { resumeFromRevision: fromRevision }),
+      });
+      this.watch = watch;
+      this.watching = this.follow(watch);
       await ready;
     } catch (error) {
-      watch.stop();
+      watch?.stop();
       throw error;
     } finally {
       clearTimeout(timer);

@@ -18,6 +18,14 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/**
+ * A page with the index key of each record: the key the list sorts by (newest first), which the
+ * instances of a group share, so that their pages of one list merge into one order.
+ */
+export interface KeyedPage<T> extends Page<T> {
+  keys: string[];
+}
+
 export interface PageQuery {
   limit: number;
   cursor?: string;
@@ -57,7 +65,7 @@ export class Lists {
     private readonly fanouts: Fanouts,
   ) {}
 
-  async events(query: PageQuery & { eventType?: string }): Promise<Page<EventRecord>> {
+  async events(query: PageQuery & { eventType?: string }): Promise<KeyedPage<EventRecord>> {
     const { events, eventsByType, eventsByTime } = this.space;
     const load = (entries: [string, string][]) => events.getMany(entries.map(([, id]) => id));
     const scan = query.eventType
@@ -74,7 +82,7 @@ export class Lists {
    * their own are merged in: those still in a fan-out record (held in memory) and, for an
    * event, the ones its record lists.
    */
-  async messages(query: MessageQuery): Promise<Page<MessageRecord>> {
+  async messages(query: MessageQuery): Promise<KeyedPage<MessageRecord>> {
     const { messages, messagesByEvent, messagesByConsumerStatus, messagesByStatus, messagesByType } = this.space;
     const matches = (m: MessageRecord) =>
       (query.consumerId === undefined || m.consumerId === query.consumerId) &&
@@ -93,7 +101,7 @@ export class Lists {
       [messagesByType, query.eventType],
     ];
     const chosen = indexes.find(([, value]) => value !== undefined);
-    let indexed: Page<MessageRecord>;
+    let indexed: KeyedPage<MessageRecord>;
     let prefix = '';
     if (chosen === undefined) {
       const load = (entries: [string, MessageRecord][]) => entries.map(([, message]) => message);
@@ -123,12 +131,12 @@ export class Lists {
     return found.flatMap((message, i) => message ?? this.fanouts.message(ids[i]) ?? []);
   }
 
-  async attempts(messageId: string, query: PageQuery): Promise<Page<AttemptRecord>> {
+  async attempts(messageId: string, query: PageQuery): Promise<KeyedPage<AttemptRecord>> {
     const load = (entries: [string, AttemptRecord][]) => entries.map(([, attempt]) => attempt);
     return page({ index: this.space.attempts, prefix: messageId + SEP, load, idPrefix: null }, query);
   }
 
-  async deadLetters(query: PageQuery): Promise<Page<DeadLetterRecord>> {
+  async deadLetters(query: PageQuery): Promise<KeyedPage<DeadLetterRecord>> {
     const load = (entries: [string, DeadLetterRecord][]) => entries.map(([, record]) => record);
     return page({ index: this.space.deadLetters, prefix: '', load, idPrefix: 'dlq_' }, query);
   }
@@ -138,7 +146,7 @@ export class Lists {
  * One page of a reverse scan. At most limit × MAX_SCAN_FACTOR entries are read; when filters
  * reject them all, the page is short and its cursor continues the scan.
  */
-async function page<V, T>(scan: Scan<V, T>, query: PageQuery): Promise<Page<T>> {
+async function page<V, T>(scan: Scan<V, T>, query: PageQuery): Promise<KeyedPage<T>> {
   const { index, prefix, load, matches = () => true, idPrefix } = scan;
   const range: { gte: string; lt: string } = { gte: prefix, lt: prefix + HIGH };
   if (idPrefix !== null && query.since !== undefined) range.gte = prefix + sortableIdFloor(idPrefix, query.since);
@@ -148,6 +156,7 @@ async function page<V, T>(scan: Scan<V, T>, query: PageQuery): Promise<Page<T>> 
     if (after < range.lt) range.lt = after;
   }
   const data: T[] = [];
+  const keys: string[] = [];
   let lastKey: string | undefined;
   let scanned = 0;
   const maxScan = query.limit * MAX_SCAN_FACTOR;
@@ -155,20 +164,23 @@ async function page<V, T>(scan: Scan<V, T>, query: PageQuery): Promise<Page<T>> 
   try {
     while (data.length < query.limit && scanned < maxScan) {
       const entries = await iterator.nextv(Math.min(query.limit - data.length + 8, maxScan - scanned));
-      if (entries.length === 0) return { data, nextCursor: null };
+      if (entries.length === 0) return { data, keys, nextCursor: null };
       const records = await load(entries);
       for (let i = 0; i < entries.length; i++) {
         scanned += 1;
         lastKey = entries[i][0];
         const record = records[i];
-        if (record !== undefined && matches(record)) data.push(record);
+        if (record !== undefined && matches(record)) {
+          data.push(record);
+          keys.push(entries[i][0]);
+        }
         if (data.length === query.limit) break;
       }
     }
   } finally {
     await iterator.close();
   }
-  return { data, nextCursor: lastKey === undefined ? null : encodeCursor(lastKey) };
+  return { data, keys, nextCursor: lastKey === undefined ? null : encodeCursor(lastKey) };
 }
 
 /**
@@ -177,11 +189,11 @@ async function page<V, T>(scan: Scan<V, T>, query: PageQuery): Promise<Page<T>> 
  * is the last key it shows, as an index key, so the next page goes on from there either way.
  */
 function merge(
-  indexed: Page<MessageRecord>,
+  indexed: KeyedPage<MessageRecord>,
   extra: MessageRecord[],
   prefix: string,
   query: MessageQuery,
-): Page<MessageRecord> {
+): KeyedPage<MessageRecord> {
   const lowest = query.since === undefined ? '' : sortableIdFloor('msg_', query.since);
   let below = query.until === undefined ? HIGH : sortableIdFloor('msg_', query.until);
   if (query.cursor !== undefined) {
@@ -194,9 +206,10 @@ function merge(
   const added = extra.filter((m) => m.id >= lowest && m.id < below && m.id > covered && !shown.has(m.id));
   if (added.length === 0) return indexed;
   const data = [...indexed.data, ...added].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-  if (data.length <= query.limit) return { data, nextCursor: indexed.nextCursor };
+  const keys = data.map((m) => prefix + m.id);
+  if (data.length <= query.limit) return { data, keys, nextCursor: indexed.nextCursor };
   const kept = data.slice(0, query.limit);
-  return { data: kept, nextCursor: encodeCursor(prefix + (kept.at(-1) as MessageRecord).id) };
+  return { data: kept, keys: keys.slice(0, query.limit), nextCursor: encodeCursor(keys[query.limit - 1]) };
 }
 
 export function encodeCursor(key: string): string {

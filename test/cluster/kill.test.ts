@@ -2,6 +2,7 @@ import t from 'tap';
 import { connect } from 'nats';
 import { eventually } from '../helpers/hooksd.js';
 import { listAll } from '../helpers/hooksd-group.js';
+import { instanceTag, ownerTagOf } from '../../daemon/store/ids.js';
 import { publishAll } from './load.js';
 import { startLoadGroup } from './load-group.js';
 
@@ -42,7 +43,10 @@ t.test('cluster - SIGKILL a hooksd, then a nats-server, under load: 0 lost; its 
   const faults = (async () => {
     await sleepUntil(loadStart + HOOKSD_KILL_S * 1000);
     // What waits for a retry on the victim's disk when it dies.
-    stranded = await listAll(victim, '/v1/messages?status=attempting');
+    // The list answers for the group: the victim's own messages carry its tag.
+    stranded = (await listAll(victim, '/v1/messages?status=attempting')).filter(
+      (m) => ownerTagOf(m.id, 'msg_') === instanceTag(victim.id),
+    );
     await victim.daemon.stop('SIGKILL');
     killedAt = Date.now();
     await sleepUntil(loadStart + NATS_KILL_S * 1000);

@@ -1,14 +1,15 @@
 import t from 'tap';
 import { connect } from 'nats';
 import { eventually } from '../helpers/hooksd.js';
-import { metricsOf, metricSum } from '../helpers/hooksd-group.js';
+import { listAll, metricsOf, metricSum } from '../helpers/hooksd-group.js';
 import { instanceTag, ownerTagOf } from '../../daemon/store/ids.js';
 import { publishAll } from './load.js';
 import { groupFormed, startLoadGroup } from './load-group.js';
 
 /**
  * Three hooksd instances on a three-node NATS cluster share the work: every (event, consumer)
- * pair arrives, and each instance delivers its share of them.
+ * pair arrives, and each instance delivers its share of them. Then the API of one instance
+ * walks the messages of all three (90,000 by default) without a gap or a repeat.
  */
 const EVENTS = Number(process.env.HOOKSD_CLUSTER_EVENTS ?? 30_000);
 const CONSUMERS = 3;
@@ -87,13 +88,33 @@ t.test(
       const share = counts[i] / pairs;
       t.comment(`${instance.id}: ${counts[i]} deliveries, ${(100 * share).toFixed(1)} %`);
       t.ok(share >= 0.15, `${instance.id} delivered ${(100 * share).toFixed(1)} % of the pairs (15 % or more)`);
-      const { body } = await instance.daemon.api('/v1/messages?limit=50');
-      t.equal(body.data.length, 50);
-      t.ok(
-        body.data.every((m: { id: string }) => ownerTagOf(m.id, 'msg_') === instanceTag(instance.id)),
-        `${instance.id}: the ids of its messages carry its tag`,
-      );
     }
+    // One API across the group: a walk through one instance meets every message of all three once;
+    // the ids of each instance's messages carry its tag.
+    const through = instances[1];
+    const walkStarted = Date.now();
+    const walked = await listAll<{ id: string; eventId: string; consumerId: string }>(through, '/v1/messages');
+    const walkSeconds = (Date.now() - walkStarted) / 1000;
+    t.equal(new Set(walked.map((m) => m.id)).size, walked.length, `the walk of ${walked.length} messages: no repeat`);
+    const walkedPairs = new Set(walked.map((m) => `${m.eventId}/${m.consumerId}`));
+    t.equal(walkedPairs.size, pairs, `every one of the ${pairs} pairs`);
+    t.ok(
+      walked.every((m, i) => i === 0 || walked[i - 1].id > m.id),
+      'newest first, in one order across the instances',
+    );
+    for (const [i, instance] of instances.entries()) {
+      // No failures and no resends: each message of an instance had one successful attempt there.
+      const owned = walked.filter((m) => ownerTagOf(m.id, 'msg_') === instanceTag(instance.id)).length;
+      t.equal(owned, counts[i], `${instance.id}: all ${counts[i]} of its messages, with its tag, none left out`);
+    }
+    t.comment(
+      `walked ${walked.length} messages through ${through.id}, 250 a page, in ${walkSeconds.toFixed(1)} s ` +
+        `(${Math.round(walked.length / walkSeconds)} messages/s)`,
+    );
+    const foreign = walked.find((m) => ownerTagOf(m.id, 'msg_') !== instanceTag(instances[0].id))!;
+    const { status, body } = await instances[0].daemon.api(`/v1/messages/${foreign.id}`);
+    t.equal(status, 200, `${instances[0].id} answers for a message another instance owns`);
+    t.equal(body.id, foreign.id);
     t.comment(
       `published ${EVENTS} events in ${((published - started) / 1000).toFixed(1)} s; all ${pairs} pairs ` +
         `delivered ${((done - started) / 1000).toFixed(1)} s after the first publish ` +

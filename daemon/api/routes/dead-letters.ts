@@ -9,7 +9,7 @@ import { ingestEvent } from '../../dispatch/messages.js';
 import type { PageQuery } from '../../store/lists.js';
 import type { DeadLetterRecord, MessageRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
-import { deadLetterSchema, pageOf, redrivenSchema } from '../answer-schemas.js';
+import { deadLetterSchema, groupPageOf, redrivenSchema } from '../answer-schemas.js';
 import { presentDeadLetter, presentMessage } from '../present.js';
 import type { RouteTable } from '../route-table.js';
 import { emptyBodySchema, pageQuerySchema } from '../validation.js';
@@ -48,7 +48,7 @@ export function deadLetterRoutes(
   /** Dead letters and event ids being redriven now: a second redrive beside one would make every message twice. */
   const busy = new Set<string>();
 
-  routes.add<PageQuery>(
+  routes.addShared<PageQuery>(
     {
       method: 'get',
       path: '/v1/dead-letters',
@@ -57,11 +57,12 @@ export function deadLetterRoutes(
       scope: 'read',
       query: pageQuerySchema,
       status: 200,
-      response: pageOf(deadLetterSchema),
+      response: groupPageOf(deadLetterSchema),
     },
+    { kind: 'list' },
     async ({ query }) => {
       const page = await store.lists.deadLetters(query);
-      return { data: page.data.map(presentDeadLetter), nextCursor: page.nextCursor };
+      return { ...page, data: page.data.map(presentDeadLetter) };
     },
   );
 
@@ -82,7 +83,7 @@ export function deadLetterRoutes(
     return envelope;
   };
 
-  routes.add(
+  routes.addShared(
     {
       method: 'post',
       path: '/v1/dead-letters/:id/redrive',
@@ -95,8 +96,9 @@ export function deadLetterRoutes(
       body: emptyBodySchema,
       status: 202,
       response: redrivenSchema,
-      errors: [404, 409, 422],
+      errors: [404, 409, 422, 503],
     },
+    { kind: 'owner', idPrefix: 'dlq_' },
     async ({ params }) => {
       const record = await store.getDeadLetter(params.id);
       if (record === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no dead letter with id "${params.id}"`);

@@ -5,11 +5,17 @@ import { HooksdError } from '../../common/errors.js';
 import { subjectForEventType } from '../../common/subjects.js';
 import type { ConsumerRegistry } from '../../dispatch/consumers.js';
 import type { Dispatcher } from '../../dispatch/dispatcher.js';
-import { replayEvent, type Replayed } from '../../dispatch/replay.js';
+import { replayEvent } from '../../dispatch/replay.js';
 import type { PageQuery } from '../../store/lists.js';
 import type { EventRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
-import { eventSchema, eventWithMessagesSchema, pageOf, publishedSchema, replayedSchema } from '../answer-schemas.js';
+import {
+  eventSchema,
+  eventWithMessagesSchema,
+  groupPageOf,
+  publishedSchema,
+  replayedSchema,
+} from '../answer-schemas.js';
 import { presentEvent, presentMessage } from '../present.js';
 import type { RouteTable } from '../route-table.js';
 import { pageQuerySchema } from '../validation.js';
@@ -96,12 +102,11 @@ export function eventRoutes(
     jetstream: () => JetStreamClient | undefined;
     checkEvent: CheckEvent;
     /** Replays an event this instance does not hold on the live instance that does; undefined when none does. */
-    replayElsewhere?: (eventId: string, consumerIds?: string[]) => Promise<Replayed | undefined>;
   },
 ): void {
   const { store, consumers, dispatcher, subjects } = deps;
 
-  routes.add<PageQuery & { eventType?: string }>(
+  routes.addShared<PageQuery & { eventType?: string }>(
     {
       method: 'get',
       path: '/v1/events',
@@ -113,25 +118,27 @@ export function eventRoutes(
         eventType: { type: 'string', pattern: EVENT_TYPE_PATTERN, description: 'Only events of this type.' },
       },
       status: 200,
-      response: pageOf(eventSchema),
+      response: groupPageOf(eventSchema),
     },
+    { kind: 'list' },
     async ({ query }) => {
       const page = await store.lists.events(query);
-      return { data: page.data.map(presentEvent), nextCursor: page.nextCursor };
+      return { ...page, data: page.data.map(presentEvent) };
     },
   );
 
-  routes.add(
+  routes.addShared(
     {
       method: 'get',
       path: '/v1/events/:id',
       tag: 'events',
-      summary: 'An event with its messages',
+      summary: 'An event with its messages (those of the instance that holds it)',
       scope: 'read',
       status: 200,
       response: eventWithMessagesSchema,
-      errors: [404],
+      errors: [404, 503],
     },
+    { kind: 'find' },
     async ({ params }) => {
       const event = await foundEvent(store, params.id);
       const messages = await store.lists.messages({ eventId: event.id, limit: 250 });
@@ -181,7 +188,7 @@ export function eventRoutes(
     },
   );
 
-  routes.add<object, { consumerIds?: string[] }>(
+  routes.addShared<object, { consumerIds?: string[] }>(
     {
       method: 'post',
       path: '/v1/events/:id/replay',
@@ -191,16 +198,14 @@ export function eventRoutes(
       body: replayBody,
       status: 202,
       response: replayedSchema,
-      errors: [404],
+      errors: [404, 503],
     },
+    { kind: 'find' },
     async ({ params, body }) => {
+      // On a group, the route runs on each instance until the one holding the event (group.ts).
       const event = await store.getEvent(params.id);
-      // Held by another instance of the group: that one makes the messages.
-      const replayed =
-        event !== undefined
-          ? await replayEvent(store, dispatcher, consumers, event, body.consumerIds)
-          : await deps.replayElsewhere?.(params.id, body.consumerIds);
-      if (replayed === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no event with id "${params.id}"`);
+      if (event === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no event with id "${params.id}"`);
+      const replayed = await replayEvent(store, dispatcher, consumers, event, body.consumerIds);
       return { ...replayed, messages: replayed.messages.map(presentMessage) };
     },
   );

@@ -6,7 +6,7 @@ import type { Dispatcher } from '../../dispatch/dispatcher.js';
 import type { MessageQuery, PageQuery } from '../../store/lists.js';
 import { MESSAGE_STATUSES, type MessageRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
-import { attemptSchema, messageSchema, pageOf, resentSchema } from '../answer-schemas.js';
+import { attemptSchema, groupPageOf, messageSchema, pageOf, resentSchema } from '../answer-schemas.js';
 import { presentAttempt, presentMessage } from '../present.js';
 import type { RouteTable } from '../route-table.js';
 import { emptyBodySchema, pageQuerySchema } from '../validation.js';
@@ -24,6 +24,9 @@ const cancelBody = {
   },
 };
 
+/** A message id names its owner: lookups and actions run there (group.ts). */
+const OWNED = { kind: 'owner', idPrefix: 'msg_' } as const;
+
 async function foundMessage(store: Store, id: string): Promise<MessageRecord> {
   const message = await store.getMessage(id);
   if (message === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no message with id "${id}"`);
@@ -37,7 +40,7 @@ export function messageRoutes(
   dispatcher: Dispatcher,
   log: Logger,
 ): void {
-  routes.add<MessageQuery>(
+  routes.addShared<MessageQuery>(
     {
       method: 'get',
       path: '/v1/messages',
@@ -57,15 +60,16 @@ export function messageRoutes(
         },
       },
       status: 200,
-      response: pageOf(messageSchema),
+      response: groupPageOf(messageSchema),
     },
+    { kind: 'list' },
     async ({ query }) => {
       const page = await store.lists.messages(query);
-      return { data: page.data.map(presentMessage), nextCursor: page.nextCursor };
+      return { ...page, data: page.data.map(presentMessage) };
     },
   );
 
-  routes.add(
+  routes.addShared(
     {
       method: 'get',
       path: '/v1/messages/:id',
@@ -74,12 +78,13 @@ export function messageRoutes(
       scope: 'read',
       status: 200,
       response: messageSchema,
-      errors: [404],
+      errors: [404, 503],
     },
+    OWNED,
     async ({ params }) => presentMessage(await foundMessage(store, params.id)),
   );
 
-  routes.add<Pick<PageQuery, 'limit' | 'cursor'>>(
+  routes.addShared<Pick<PageQuery, 'limit' | 'cursor'>>(
     {
       method: 'get',
       path: '/v1/messages/:id/attempts',
@@ -89,8 +94,9 @@ export function messageRoutes(
       query: { limit: pageQuerySchema.limit, cursor: pageQuerySchema.cursor },
       status: 200,
       response: pageOf(attemptSchema),
-      errors: [404],
+      errors: [404, 503],
     },
+    OWNED,
     async ({ params, query }) => {
       const message = await foundMessage(store, params.id);
       const page = await store.lists.attempts(message.id, query);
@@ -100,7 +106,7 @@ export function messageRoutes(
     },
   );
 
-  routes.add(
+  routes.addShared(
     {
       method: 'post',
       path: '/v1/messages/:id/resend',
@@ -110,8 +116,9 @@ export function messageRoutes(
       body: emptyBodySchema,
       status: 202,
       response: resentSchema,
-      errors: [404, 409],
+      errors: [404, 409, 503],
     },
+    OWNED,
     async ({ params }) => {
       const message = await foundMessage(store, params.id);
       const consumer = consumers.get(message.consumerId);
@@ -128,7 +135,7 @@ export function messageRoutes(
     },
   );
 
-  routes.add<object, { reason?: string }>(
+  routes.addShared<object, { reason?: string }>(
     {
       method: 'post',
       path: '/v1/messages/:id/cancel',
@@ -140,8 +147,9 @@ export function messageRoutes(
       body: cancelBody,
       status: 200,
       response: messageSchema,
-      errors: [404, 409],
+      errors: [404, 409, 503],
     },
+    OWNED,
     async ({ params, body }) => {
       const found = await foundMessage(store, params.id);
       // Held back from the lanes meanwhile: an attempt starting now would write over the cancellation.
