@@ -28,12 +28,9 @@ async function twoInstances(t: Parameters<Parameters<typeof t.test>[1]>[0], nats
 const publish = (hooksd: InProcess, n: number) =>
   hooksd.api('/v1/events', json('POST', { eventType: 'order.placed', payload: { n } }));
 
+/** The messages in this instance's own store (the API's list answers for the whole group). */
 const messagesOf = async (hooksd: InProcess, consumerId: string) =>
-  (await hooksd.api(`/v1/messages?consumerId=${consumerId}&limit=100`)).body.data as {
-    id: string;
-    status: string;
-    eventId: string;
-  }[];
+  (await hooksd.app.store.lists.messages({ limit: 100, consumerId })).data;
 
 t.test('shared control - a consumer disabled through A stops delivering on B (propagation measured)', async (t) => {
   const nats = await startNats(t);
