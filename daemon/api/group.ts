@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ERROR_CODES, HooksdError, type ErrorCode } from '../common/errors.js';
 import { ownerTagOf } from '../store/ids.js';
 import type { KeyedPage } from '../store/lists.js';
+import { seal, unseal } from './group-seal.js';
 import { cutPage, mergePages } from './merge-pages.js';
 import type { RouteInput } from './route-table.js';
 
@@ -63,6 +64,8 @@ export class Group {
   constructor(
     readonly self: Member,
     private readonly log: Logger,
+    /** Seals the questions between instances (group-seal.ts): made from the API tokens, none without. */
+    private readonly key: Buffer | undefined = undefined,
     private readonly answerWithinMs = ANSWER_WITHIN_MS,
   ) {}
 
@@ -183,7 +186,7 @@ export class Group {
     const nc = this.nc;
     if (nc === undefined || nc.isClosed()) return undefined;
     try {
-      const reply = await nc.request(this.subjectOf(member.id), JSON.stringify(call), {
+      const reply = await nc.request(this.subjectOf(member.id), seal(call, this.key), {
         timeout: this.answerWithinMs,
       });
       const answer = JSON.parse(new TextDecoder().decode(reply.data)) as Answer;
@@ -200,7 +203,7 @@ export class Group {
   private async answer(msg: Msg): Promise<void> {
     let answer: Answer;
     try {
-      const call = readCall(msg.data);
+      const call = readCall(unseal(new TextDecoder().decode(msg.data), this.key));
       const local = this.locals.get(call.route);
       if (local === undefined)
         throw new HooksdError('HOOKSD_ROUTE_NOT_FOUND', `this instance does not answer ${call.route} for the group`);
@@ -210,6 +213,8 @@ export class Group {
       const coded = error instanceof HooksdError ? error : undefined;
       if (coded === undefined || coded.status >= 500)
         this.log.error({ err: error }, 'could not answer the question of another instance');
+      if (coded?.code === 'HOOKSD_UNAUTHORIZED')
+        this.log.warn({ reason: coded.message }, 'refused a question from another instance');
       answer =
         coded !== undefined && coded.status < 500
           ? { error: { code: coded.code, message: coded.message, details: coded.details ?? null } }
@@ -246,13 +251,8 @@ export class Group {
   }
 }
 
-function readCall(data: Uint8Array): Call {
-  let call: Call | undefined;
-  try {
-    call = JSON.parse(new TextDecoder().decode(data)) as Call;
-  } catch {
-    call = undefined;
-  }
+function readCall(question: unknown): Call {
+  const call = question as Call;
   if (typeof call !== 'object' || call === null || typeof call.route !== 'string')
     throw new HooksdError('HOOKSD_INVALID_REQUEST', 'a question must be JSON: {route, params, query, body}');
   return call;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { HooksdConfig } from '../../config/schema.js';
 import { builtConsoleDir, consoleFiles } from '../api/console-files.js';
 import { Group } from '../api/group.js';
+import { groupKey } from '../api/group-seal.js';
 import { RouteTable } from '../api/route-table.js';
 import { buildApiServer } from '../api/server.js';
 import { consumerRoutes } from '../api/routes/consumers.js';
@@ -106,7 +107,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
   let ingest: Ingest | undefined;
   let draining = false;
 
-  const group = new Group(instance, log);
+  const group = new Group(instance, log, groupKey(config.server.auth.tokens.map((entry) => entry.token)));
   const routes = new RouteTable(group);
   healthRoutes(routes, () => {
     const checks = {

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { connect } from 'nats';
+import { seal } from '../../../daemon/api/group-seal.js';
 import { apiSubject } from '../../../daemon/common/subjects.js';
 import { eventually, json } from '../../helpers/hooksd.js';
 import { startInProcess } from '../../helpers/in-process.js';
@@ -49,7 +50,8 @@ t.test('group api - alone: no question on NATS; the questions of others answered
 
   // What another instance of its group would ask it.
   const ask = async (call: Record<string, unknown>) => {
-    const reply = await nc.request(apiSubject('HOOKS_EVENTS', 'alone-1'), JSON.stringify(call), { timeout: 10_000 });
+    // No API token configured: a question is sealed without a MAC.
+    const reply = await nc.request(apiSubject('HOOKS_EVENTS', 'alone-1'), seal(call, undefined), { timeout: 10_000 });
     return JSON.parse(new TextDecoder().decode(reply.data));
   };
   const listed = await ask({ route: 'get /v1/messages', params: {}, query: { limit: 2 } });
