@@ -46,7 +46,18 @@ interface Call {
   body: unknown;
 }
 
-type Answer = { ok: unknown } | { error: { code: string; message: string; details: unknown } };
+type Answer = { ok: unknown } | { error: { code: string; message: string; details: unknown }; notHere?: true };
+
+/**
+ * A 404 that says the record asked about is not in this instance's store, so the group asks the
+ * next instance; any other error (a 404 about something else, such as an unknown consumer of a
+ * replay) is the holder's answer and ends the walk.
+ */
+export class NotHere extends HooksdError {
+  constructor(kind: string, id: string) {
+    super('HOOKSD_NOT_FOUND', `no ${kind} with id "${id}"`);
+  }
+}
 
 /**
  * The API of a group of instances: each answers the others' questions about its own store on
@@ -156,7 +167,7 @@ export class Group {
         try {
           return { by: member.id, result: await local(input) };
         } catch (error) {
-          if (!(error instanceof HooksdError) || error.code !== 'HOOKSD_NOT_FOUND') throw error;
+          if (!(error instanceof NotHere)) throw error;
           notFound ??= error;
           continue;
         }
@@ -165,7 +176,7 @@ export class Group {
       if (answer === undefined || ('error' in answer && answer.error.code === 'HOOKSD_ROUTE_NOT_FOUND'))
         missing.push(member.id);
       else if ('ok' in answer) return { by: member.id, result: answer.ok };
-      else if (answer.error.code === 'HOOKSD_NOT_FOUND') notFound ??= errorOf(answer.error);
+      else if ('notHere' in answer) notFound ??= errorOf(answer.error);
       else throw errorOf(answer.error);
     }
     if (ownerLive && missing.length === 0) throw notFound;
@@ -217,7 +228,10 @@ export class Group {
         this.log.warn({ reason: coded.message }, 'refused a question from another instance');
       answer =
         coded !== undefined && coded.status < 500
-          ? { error: { code: coded.code, message: coded.message, details: coded.details ?? null } }
+          ? {
+              error: { code: coded.code, message: coded.message, details: coded.details ?? null },
+              ...(coded instanceof NotHere ? { notHere: true as const } : {}),
+            }
           : { error: { code: coded?.code ?? 'HOOKSD_INTERNAL', message: 'internal error', details: null } };
     }
     try {

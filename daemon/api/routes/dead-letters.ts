@@ -14,6 +14,7 @@ import { presentDeadLetter, presentMessage } from '../present.js';
 import type { RouteTable } from '../route-table.js';
 import { emptyBodySchema, pageQuerySchema } from '../validation.js';
 import type { CheckEvent } from './events.js';
+import { NotHere } from '../group.js';
 
 /**
  * The dead letter's bytes as they were published. An envelope that had no id of its own got
@@ -101,7 +102,7 @@ export function deadLetterRoutes(
     { kind: 'owner', idPrefix: 'dlq_' },
     async ({ params }) => {
       const record = await store.getDeadLetter(params.id);
-      if (record === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no dead letter with id "${params.id}"`);
+      if (record === undefined) throw new NotHere('dead letter', params.id);
       const redrivenAlready = (eventId: string, when: string) =>
         new HooksdError('HOOKSD_DEAD_LETTER_REDRIVEN', `dead letter "${record.id}" ${when} as event "${eventId}"`, {
           eventId,

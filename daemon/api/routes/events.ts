@@ -19,6 +19,7 @@ import {
 import { presentEvent, presentMessage } from '../present.js';
 import type { RouteTable } from '../route-table.js';
 import { pageQuerySchema } from '../validation.js';
+import { NotHere } from '../group.js';
 
 const MAX_KEY_LENGTH = 256;
 
@@ -87,7 +88,7 @@ function idForKey(key: string): string {
 
 async function foundEvent(store: Store, id: string): Promise<EventRecord> {
   const event = await store.getEvent(id);
-  if (event === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no event with id "${id}"`);
+  if (event === undefined) throw new NotHere('event', id);
   return event;
 }
 
@@ -204,7 +205,7 @@ export function eventRoutes(
     async ({ params, body }) => {
       // On a group, the route runs on each instance until the one holding the event (group.ts).
       const event = await store.getEvent(params.id);
-      if (event === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no event with id "${params.id}"`);
+      if (event === undefined) throw new NotHere('event', params.id);
       const replayed = await replayEvent(store, dispatcher, consumers, event, body.consumerIds);
       return { ...replayed, messages: replayed.messages.map(presentMessage) };
     },

@@ -10,6 +10,7 @@ import { attemptSchema, groupPageOf, messageSchema, pageOf, resentSchema } from 
 import { presentAttempt, presentMessage } from '../present.js';
 import type { RouteTable } from '../route-table.js';
 import { emptyBodySchema, pageQuerySchema } from '../validation.js';
+import { NotHere } from '../group.js';
 
 const cancelBody = {
   type: 'object',
@@ -29,7 +30,7 @@ const OWNED = { kind: 'owner', idPrefix: 'msg_' } as const;
 
 async function foundMessage(store: Store, id: string): Promise<MessageRecord> {
   const message = await store.getMessage(id);
-  if (message === undefined) throw new HooksdError('HOOKSD_NOT_FOUND', `no message with id "${id}"`);
+  if (message === undefined) throw new NotHere('message', id);
   return message;
 }
 
