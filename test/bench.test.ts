@@ -86,7 +86,7 @@ t.test('bench warm-up - warm-up events count as deliveries, but only the measure
 });
 
 t.test(
-  'bench harness - a small quick run measures hooksd (got and node transports), a baseline loop and the backlog, and writes every figure',
+  'bench harness - a quick run measures hooksd on both transports, a loop and the backlog, and writes every figure',
   { timeout: 90_000 },
   async (t) => {
     const out = path.join(tempDir(t, 'bench'), 'result.json');
