@@ -18,9 +18,16 @@ import { eventOfRun, expectedDeliveries, type Scenario } from './scenarios.js';
 import { latency, ratePerSecond, type Latency } from './stats.js';
 
 export const STREAM = 'HOOKS_EVENTS';
-/** `hooksd` runs with the default delivery.workers; `workers` is hooksd with `BenchContext.workers` of them. */
-export type System = 'hooksd' | 'workers' | BaselineKind;
-export const SYSTEMS: readonly System[] = ['hooksd', 'workers', 'got', 'http'];
+/**
+ * `hooksd` runs with the default delivery.workers and transport (got); `workers` is hooksd with
+ * `BenchContext.workers` of them; `node` is hooksd with `delivery.transport: node`.
+ */
+export type System = 'hooksd' | 'workers' | 'node' | BaselineKind;
+export const SYSTEMS: readonly System[] = ['hooksd', 'workers', 'node', 'got', 'http'];
+/** The systems that are hooksd (with a store, and its operations counted), not a bare loop. */
+export function isHooksd(system: System): system is Exclude<System, BaselineKind> {
+  return system === 'hooksd' || system === 'workers' || system === 'node';
+}
 
 export interface BenchContext {
   natsUrl: string;
@@ -84,7 +91,7 @@ export async function storeOperations(child: Child & { url?: string }): Promise<
 }
 
 async function startSystem(ctx: BenchContext, system: System, scenario: Scenario): Promise<Child & { url?: string }> {
-  if (system === 'hooksd' || system === 'workers') {
+  if (isHooksd(system)) {
     mkdirSync(ctx.dir, { recursive: true });
     const config = await writeHooksdConfig({
       dir: ctx.dir,
@@ -92,6 +99,7 @@ async function startSystem(ctx: BenchContext, system: System, scenario: Scenario
       receiverUrl: ctx.receiver.url,
       scenario,
       ...(system === 'workers' ? { delivery: { workers: ctx.workers } } : {}),
+      ...(system === 'node' ? { delivery: { transport: 'node' } } : {}),
     });
     return startHooksd(config, ctx.cpuProfDir);
   }

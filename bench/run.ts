@@ -6,7 +6,8 @@
  *   --quick              smaller counts, one round, fewer scenarios (under a minute)
  *   --rounds N           rounds per scenario (default 3, quick 1)
  *   --scenario a,b       only these scenarios (names in bench/scenarios.ts); "backlog" included
- *   --systems a,b        only these of hooksd, workers, got, http (workers: hooksd with --workers delivery workers)
+ *   --systems a,b        only these of hooksd, workers, node, got, http (workers: hooksd with --workers delivery
+ *                        workers; node: hooksd with delivery.transport: node)
  *   --workers N          delivery.workers of the "workers" system (default 2); "hooksd" runs with the default
  *   --backlog 10000,...  backlog levels (default 10k, 100k, 1M; quick 10k)
  *   --events N           events per scenario run, and due messages per backlog step (overrides the defaults)
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from 'nats';
 import { runBacklog, type BacklogStep } from './backlog.js';
-import { runOnce, SYSTEMS, type BenchContext, type RunResult, type System } from './measure.js';
+import { isHooksd, runOnce, SYSTEMS, type BenchContext, type RunResult, type System } from './measure.js';
 import { defaultWorkers } from '../daemon/dispatch/delivery-pool.js';
 import { REPO, startNatsServer, startReceiver } from './processes.js';
 import { SCENARIOS } from './scenarios.js';
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
           say(
             `${scenario.name} round ${round + 1} ${system}: ${fmt(result.deliveriesPerSec)}/s, ` +
               `p99 ${fmt(result.latencyMs.p99, 1)} ms, ${fmt(result.cpuSecondsPer1000, 3)} CPU s/1000, ` +
-              (system === 'hooksd' || system === 'workers' ? `${fmt(result.storeOpsPerDelivery, 2)} store ops, ` : '') +
+              (isHooksd(system) ? `${fmt(result.storeOpsPerDelivery, 2)} store ops, ` : '') +
               `${fmt(result.promotedKbPerDelivery, 1)} kB promoted per delivery, ` +
               `peak RSS ${fmt(result.peakRssMb)} MB` +
               (result.timedOut ? ` (TIMED OUT at ${result.delivered}/${result.expected})` : ''),
@@ -183,6 +184,8 @@ interface ScenarioSummary {
   hooksdVsHttp: number;
   /** The `workers` system's deliveries/s over hooksd's (default workers). */
   workersVsHooksd: number;
+  /** The `node` system's (delivery.transport: node) deliveries/s over hooksd's (got). */
+  nodeVsHooksd: number;
   incompleteRuns: number;
 }
 
@@ -207,6 +210,7 @@ function summarise(runs: RunResult[]): ScenarioSummary[] {
       hooksdVsGot: ratio(perSecond.hooksd, perSecond.got),
       hooksdVsHttp: ratio(perSecond.hooksd, perSecond.http),
       workersVsHooksd: ratio(perSecond.workers, perSecond.hooksd),
+      nodeVsHooksd: ratio(perSecond.node, perSecond.hooksd),
       incompleteRuns: runs.filter((r) => r.scenario === scenario.name && r.timedOut).length,
     };
   });
@@ -240,6 +244,8 @@ function printTable(summary: ScenarioSummary[], backlog: BacklogStep[]): void {
         'hooksd/s',
         'workers/s',
         'workers/hooksd',
+        'node/s',
+        'node/hooksd',
         'got/s',
         'http/s',
         'hooksd/got',
@@ -249,10 +255,12 @@ function printTable(summary: ScenarioSummary[], backlog: BacklogStep[]): void {
         'p99 ms',
         'CPU s/1k hooksd',
         'workers',
+        'node',
         'got',
         'http',
         'ops/dlv',
         'promoted kB/dlv hooksd',
+        'node',
         'got',
         'http',
         'RSS MB',
@@ -262,6 +270,8 @@ function printTable(summary: ScenarioSummary[], backlog: BacklogStep[]): void {
         fmt(s.perSecond.hooksd),
         fmt(s.perSecond.workers),
         fmt(s.workersVsHooksd, 2),
+        fmt(s.perSecond.node),
+        fmt(s.nodeVsHooksd, 2),
         fmt(s.perSecond.got),
         fmt(s.perSecond.http),
         fmt(s.hooksdVsGot, 2),
@@ -271,10 +281,12 @@ function printTable(summary: ScenarioSummary[], backlog: BacklogStep[]): void {
         fmt(s.p99.hooksd, 1),
         fmt(s.cpuPer1000.hooksd, 3),
         fmt(s.cpuPer1000.workers, 3),
+        fmt(s.cpuPer1000.node, 3),
         fmt(s.cpuPer1000.got, 3),
         fmt(s.cpuPer1000.http, 3),
         fmt(s.storeOpsPerDelivery.hooksd, 2),
         fmt(s.promotedKbPerDelivery.hooksd, 1),
+        fmt(s.promotedKbPerDelivery.node, 1),
         fmt(s.promotedKbPerDelivery.got, 1),
         fmt(s.promotedKbPerDelivery.http, 1),
         fmt(s.peakRssMb.hooksd),

@@ -360,9 +360,19 @@ export const configSchema = {
         minimum: 0,
         maximum: 256,
         description:
-          'Worker threads that send the requests (got, its sockets and its garbage), beside the main thread, which ' +
-          'signs, records and talks to NATS and LevelDB. 0 sends them on the main thread. Left out: 0 on a machine ' +
-          'with 2 cores or fewer, else one less than the cores. Read at start-up: a change applies after a restart.',
+          'Worker threads that send the requests (the transport, its sockets and its garbage), beside the main ' +
+          'thread, which signs, records and talks to NATS and LevelDB. 0 sends them on the main thread. ' +
+          'Left out: 0 on a machine with 2 cores or fewer, else one less than the cores. ' +
+          'Read at start-up: a change applies after a restart.',
+      },
+      transport: {
+        type: 'string',
+        enum: ['got', 'node'],
+        default: 'got',
+        description:
+          'What sends the requests: got (the default) or node, which uses node:http and node:https alone and costs ' +
+          'about half the CPU per delivery (BENCHMARKS.md). Both keep the same timeout, response cut, network ' +
+          'checks, TLS files and timings. A reload applies it to the next attempts.',
       },
       sweepSchedule: {
         type: 'string',

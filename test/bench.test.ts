@@ -86,7 +86,7 @@ t.test('bench warm-up - warm-up events count as deliveries, but only the measure
 });
 
 t.test(
-  'bench harness - a small quick run measures hooksd, a baseline loop and the backlog, and writes every figure',
+  'bench harness - a quick run measures hooksd on both transports, a loop and the backlog, and writes every figure',
   { timeout: 90_000 },
   async (t) => {
     const out = path.join(tempDir(t, 'bench'), 'result.json');
@@ -96,7 +96,7 @@ t.test(
       '--scenario',
       'one-consumer,backlog',
       '--systems',
-      'hooksd,http',
+      'hooksd,node,http',
       '--events',
       '300',
       '--backlog',
@@ -119,7 +119,7 @@ t.test(
     t.equal(code, 0, `npm run bench exits 0:\n${output}`);
     t.match(output, /\| one-consumer +\|/, 'the summary table is printed');
     const result = JSON.parse(readFileSync(out, 'utf8'));
-    t.equal(result.runs.length, 2, 'one run of hooksd and one of the http loop');
+    t.equal(result.runs.length, 3, 'one run of hooksd on each transport and one of the http loop');
     for (const run of result.runs) {
       t.equal(run.delivered, 300, `${run.system} delivered every event`);
       t.notOk(run.timedOut);
@@ -130,15 +130,18 @@ t.test(
       t.ok(run.latencyMs.p99 >= run.latencyMs.p50 && run.latencyMs.p50 > 0, `${run.system} has latency percentiles`);
       t.ok(run.promotedKbPerDelivery >= 0 && run.allocatedKbPerDelivery >= 0, `${run.system} has GC figures`);
     }
-    const hooksdRun = result.runs.find((run: { system: string }) => run.system === 'hooksd');
-    // Each delivery writes at least its attempt; far fewer than 50 operations in all.
-    t.ok(
-      hooksdRun.storeOpsPerDelivery >= 1 && hooksdRun.storeOpsPerDelivery < 50,
-      `hooksd's store operations per delivery are counted (${hooksdRun.storeOpsPerDelivery})`,
-    );
+    for (const system of ['hooksd', 'node']) {
+      const hooksdRun = result.runs.find((run: { system: string }) => run.system === system);
+      // Each delivery writes at least its attempt; far fewer than 50 operations in all.
+      t.ok(
+        hooksdRun.storeOpsPerDelivery >= 1 && hooksdRun.storeOpsPerDelivery < 50,
+        `${system}: hooksd's store operations per delivery are counted (${hooksdRun.storeOpsPerDelivery})`,
+      );
+    }
     const httpRun = result.runs.find((run: { system: string }) => run.system === 'http');
     t.equal(httpRun.storeOpsPerDelivery, null, 'a bare loop has no store (NaN, written as null)');
     t.ok(result.summary[0].hooksdVsHttp > 0, 'the headline ratio is computed');
+    t.ok(result.summary[0].nodeVsHooksd > 0, 'the node transport over got is computed');
     t.equal(result.backlog.length, 1, 'one backlog step');
     t.equal(result.backlog[0].pending, 2000);
     t.ok(

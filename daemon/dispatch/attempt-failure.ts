@@ -1,11 +1,19 @@
-import type { Response } from 'got';
 import type { ErrorClass } from '../store/records.js';
 import { BLOCKED_CODE } from './network-guard.js';
 
-export type Timings = NonNullable<Response['timings']>;
+/**
+ * When a request reached each step (ms), as got's timings name them; the node transport
+ * keeps the same (transport-node.ts). Unset: not reached.
+ */
+export interface StepTimes {
+  connect?: number;
+  secureConnect?: number;
+  upload?: number;
+  response?: number;
+}
 
-/** An error from got's stream: transport errors carry a code, and got's timings show how far the request got. */
-export type RequestError = Error & { code?: string; timings?: Timings };
+/** A transport's error: transport errors carry a code, and the timings show how far the request got. */
+export type RequestError = Error & { code?: string; timings?: StepTimes };
 
 /** What the attempt records of a request that failed on its way, before or after the response began. */
 export interface Failure {
@@ -42,8 +50,8 @@ function classify(error: RequestError | undefined): ErrorClass {
   return 'connect';
 }
 
-/** The step a request cut by its timeout had not finished, from got's timings. */
-function stalled(timings: Timings | undefined, https: boolean): string {
+/** The step a request cut by its timeout had not finished. */
+function stalled(timings: StepTimes | undefined, https: boolean): string {
   if (timings?.connect === undefined) return 'no connection';
   if (https && timings.secureConnect === undefined) return 'the TLS handshake did not complete';
   if (timings.upload === undefined) return 'the request body was not fully sent';

@@ -8,7 +8,7 @@ import type { Consumer } from './consumers.js';
 import { AttemptFeed, summarize } from './attempt-feed.js';
 import type { DeliveryPool } from './delivery-pool.js';
 import type { ConsumerHealth } from './health.js';
-import { sendHttp } from './http-attempt.js';
+import { sendHttp, type TransportName } from './http-attempt.js';
 import type { NetworkGuard } from './network-guard.js';
 import { redactHeaders, redactText } from './redact.js';
 import { activeKeys } from './secrets.js';
@@ -30,6 +30,8 @@ export interface DeliverySettings {
   maxResponseBytes: number;
   /** Which addresses requests may reach (delivery.network). */
   guard: NetworkGuard;
+  /** What sends the requests (delivery.transport). */
+  transport: TransportName;
 }
 
 /** The request a transform made (or the untransformed one), or why there is none. */
@@ -127,15 +129,15 @@ export class Attempts {
       body,
       keys: activeKeys(consumer.signingKeys, startedAt),
     });
-    // content-type and user-agent come with the consumer's got instance (http-attempt.ts).
+    // content-type and user-agent are added by the transport (transport.ts).
     const headers = { ...webhook.headers, ...signature };
     const unchanged = body === envelope;
     const sent = unchanged && job.bytes !== undefined ? job.bytes : body;
     const request = { method: webhook.method, url: webhook.url, headers, body: sent };
-    const { maxResponseBytes, guard } = this.settings;
+    const { maxResponseBytes, guard, transport } = this.settings;
     const outcome = await (this.pool === undefined
-      ? sendHttp(consumer, request, maxResponseBytes, guard)
-      : this.pool.send(consumer, request, maxResponseBytes, guard));
+      ? sendHttp(consumer, request, maxResponseBytes, guard, transport)
+      : this.pool.send(consumer, request, maxResponseBytes, guard, transport));
     if (outcome.error !== undefined) outcome.error = redactText(outcome.error, consumer);
     const recorded = {
       method: request.method,

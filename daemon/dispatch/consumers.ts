@@ -341,7 +341,7 @@ export class ConsumerRegistry {
 
   /**
    * In-flight attempts may still hold the old agents: close them once those must have ended,
-   * that is after the longest of the replaced consumers' own timeouts (got ends every request
+   * that is after the longest of the replaced consumers' own timeouts (either transport ends every request
    * by then).
    */
   private retire(replaced: Consumer[]): void {

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Consumer } from './consumers.js';
 import type { ToWorker } from './delivery-worker.js';
-import { sendHttp, type HttpOutcome, type HttpRequest } from './http-attempt.js';
+import { sendHttp, type HttpOutcome, type HttpRequest, type TransportName } from './http-attempt.js';
 import type { NetworkGuard } from './network-guard.js';
 
 /**
@@ -46,11 +46,11 @@ interface Slot {
 }
 
 /**
- * Worker threads that send deliveries' HTTP requests (delivery-worker.ts), so that got's work
+ * Worker threads that send deliveries' HTTP requests (delivery-worker.ts), so that the transport's work
  * and its garbage leave the main thread; signing, the records, LevelDB and NATS stay on it.
  * Each request goes to the worker with the fewest in flight. A worker gets a consumer's
  * settings (timeout, concurrency, TLS) and the network guard's before its first request for
- * them, and builds its own agents, got instance and guard from them, so every check of the
+ * them, and builds its own agents and guard from them, and sends on the same transport, so every check of the
  * main-thread path holds. A worker that dies fails its requests in flight (recorded as
  * `connect` failures, retried by the consumer's policy) and is replaced.
  */
@@ -71,9 +71,16 @@ export class DeliveryPool {
   }
 
   /** Sends the request on a worker; like `sendHttp`, never throws. */
-  send(consumer: Consumer, request: HttpRequest, maxResponseBytes: number, guard: NetworkGuard): Promise<HttpOutcome> {
+  send(
+    consumer: Consumer,
+    request: HttpRequest,
+    maxResponseBytes: number,
+    guard: NetworkGuard,
+    transport: TransportName,
+  ): Promise<HttpOutcome> {
     // A guard built with an injected resolver (tests) cannot be rebuilt in a worker.
-    if (guard.portable === undefined || this.closing) return sendHttp(consumer, request, maxResponseBytes, guard);
+    if (guard.portable === undefined || this.closing)
+      return sendHttp(consumer, request, maxResponseBytes, guard, transport);
     const slot = this.pick();
     const consumerId = this.idOfConsumer(consumer);
     const guardId = this.idOfGuard(guard);
@@ -93,7 +100,8 @@ export class DeliveryPool {
       // Timed here, as on the main-thread path: the attempt ends when its outcome can be recorded.
       slot.pending.set(seq, (outcome) => resolve({ ...outcome, durationMs: Math.round(performance.now() - started) }));
       const sent = { ...request, body };
-      this.post(slot, { kind: 'send', seq, consumer: consumerId, guard: guardId, request: sent, maxResponseBytes });
+      const message = { seq, consumer: consumerId, guard: guardId, request: sent, maxResponseBytes, transport };
+      this.post(slot, { kind: 'send', ...message });
     });
   }
 

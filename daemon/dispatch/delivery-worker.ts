@@ -1,14 +1,14 @@
 /**
  * A delivery worker thread (delivery-pool.ts starts it): sends the requests the main thread
  * hands it with `sendHttp`, the same code as the main-thread path, and answers each one's
- * outcome. It holds its own agents and got instances per consumer, and its own network guard
+ * outcome, on the transport the main thread names. It holds its own agents per consumer, and its own network guard
  * built from the same settings; it signs nothing, reads no secret and writes no log.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { parentPort } from 'node:worker_threads';
 import type { TlsFiles } from './consumers.js';
-import { sendHttp, type HttpRequest, type HttpTarget } from './http-attempt.js';
+import { sendHttp, type HttpRequest, type HttpTarget, type TransportName } from './http-attempt.js';
 import { NetworkGuard } from './network-guard.js';
 
 /** What the main thread tells a worker; ids are the pool's own numbers for consumers and guards. */
@@ -23,6 +23,7 @@ export type ToWorker =
       guard: number;
       request: Omit<HttpRequest, 'body'> & { body: string | Uint8Array };
       maxResponseBytes: number;
+      transport: TransportName;
     };
 
 const consumers = new Map<number, HttpTarget>();
@@ -64,10 +65,12 @@ function handle(message: ToWorker): void {
       }
       const { body: sent } = request;
       const body = typeof sent === 'string' ? sent : Buffer.from(sent.buffer, sent.byteOffset, sent.byteLength);
-      void sendHttp(target, { ...request, body }, message.maxResponseBytes, guard).then((outcome) => {
-        if (outcome.response !== undefined) outcome.response.headers = { ...outcome.response.headers };
-        parentPort!.postMessage({ seq, outcome });
-      });
+      void sendHttp(target, { ...request, body }, message.maxResponseBytes, guard, message.transport).then(
+        (outcome) => {
+          if (outcome.response !== undefined) outcome.response.headers = { ...outcome.response.headers };
+          parentPort!.postMessage({ seq, outcome });
+        },
+      );
       return;
     }
   }

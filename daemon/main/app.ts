@@ -261,7 +261,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       handover.start();
       await tasks.start();
       const counts = { consumers: consumers.all().length, eventTypes: settings.ingest.catalog.list().length };
-      log.info({ url, ...counts }, 'hooksd ready');
+      log.info({ url, ...counts, transport: settings.delivery.transport }, 'hooksd ready');
       return url;
     },
     async reload(next) {
@@ -275,6 +275,11 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       const needRestart = sectionsNeedingRestart(running, next);
       if (needRestart.length > 0)
         log.warn({ sections: needRestart }, 'these sections changed and apply after a restart');
+      if (next.delivery.transport !== running.delivery.transport)
+        log.info(
+          { transport: next.delivery.transport },
+          'the next requests are sent on this transport (delivery.transport)',
+        );
       running = next;
       settings = nextSettings;
       health.settings = settings.health;

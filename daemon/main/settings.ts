@@ -18,7 +18,11 @@ export function partSettings(config: HooksdConfig): PartSettings {
   const { delivery } = config;
   return {
     ingest: { catalog: new EventCatalog(config.eventTypes), unknownTypes: config.ingest.unknownTypes },
-    delivery: { maxResponseBytes: delivery.maxResponseBytes, guard: new NetworkGuard(delivery.network) },
+    delivery: {
+      maxResponseBytes: delivery.maxResponseBytes,
+      guard: new NetworkGuard(delivery.network),
+      transport: delivery.transport,
+    },
     health: { disableAfter: delivery.disableAfter },
     consumerDefaults: { timeout: delivery.timeout, concurrency: delivery.concurrency },
   };

@@ -73,6 +73,15 @@ function forcedWorkers(): { workers?: number } {
 }
 
 /**
+ * `delivery.transport` from HOOKSD_TEST_TRANSPORT, when set: the delivery suites run again on
+ * the node transport (test/transport-node); a test's own setting wins.
+ */
+function forcedTransport(): { transport?: string } {
+  const forced = process.env.HOOKSD_TEST_TRANSPORT;
+  return forced === undefined || forced === '' ? {} : { transport: forced };
+}
+
+/**
  * Writes `config` to `dir/hooks.config.yaml`, with storage in `dir`, the API on a free
  * loopback port, and loopback receivers allowed, unless the config says otherwise.
  */
@@ -82,7 +91,12 @@ export async function writeConfig(dir: string, config: Record<string, any>): Pro
     ...config,
     server: { listen: `127.0.0.1:${await freePort()}`, ...config.server },
     storage: { path: path.join(dir, 'data'), ...config.storage },
-    delivery: { network: { allowCidrs: ['127.0.0.0/8'] }, ...forcedWorkers(), ...config.delivery },
+    delivery: {
+      network: { allowCidrs: ['127.0.0.0/8'] },
+      ...forcedWorkers(),
+      ...forcedTransport(),
+      ...config.delivery,
+    },
     log: { level: 'info', ...config.log },
   };
   writeFileSync(file, stringify(full));

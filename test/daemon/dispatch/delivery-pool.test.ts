@@ -7,10 +7,13 @@ import type { Worker } from 'node:worker_threads';
 import { createLogger } from '../../../daemon/common/log.js';
 import type { Consumer, TlsFiles } from '../../../daemon/dispatch/consumers.js';
 import { DeliveryPool, defaultWorkers } from '../../../daemon/dispatch/delivery-pool.js';
-import { sendHttp, type HttpOutcome } from '../../../daemon/dispatch/http-attempt.js';
+import { sendHttp, type HttpOutcome, type TransportName } from '../../../daemon/dispatch/http-attempt.js';
 import { NetworkGuard } from '../../../daemon/dispatch/network-guard.js';
 import { makeCerts } from '../../helpers/certs.js';
 import { tempDir } from '../../helpers/hooksd.js';
+
+/** got unless HOOKSD_TEST_TRANSPORT names another (test/transport-node runs this file again on node). */
+const TRANSPORT = (process.env.HOOKSD_TEST_TRANSPORT || 'got') as TransportName;
 
 /** What the pool reads of a consumer: its timeout, concurrency, TLS files and (main-thread) agents. */
 function consumerWith(t: Test, timeout: number, tls: TlsFiles = {}): Consumer {
@@ -104,22 +107,22 @@ t.test('delivery pool - outcomes match the main thread, and the main thread open
   // A small Buffer is a view into a shared 8 kB pool: only its own bytes may be sent.
   const shared = Buffer.from('{"shared":true}');
   for (const path of ['/ok', '/fail', '/big', '/slow', '/redirect']) {
-    const viaPool = await pool.send(onWorkers, post(url + path, shared), 1024, guard);
-    const viaMain = await sendHttp(onMain, post(url + path, shared), 1024, guard);
+    const viaPool = await pool.send(onWorkers, post(url + path, shared), 1024, guard, TRANSPORT);
+    const viaMain = await sendHttp(onMain, post(url + path, shared), 1024, guard, TRANSPORT);
     t.same(comparable(viaPool), comparable(viaMain), `${path}: the same outcome on both paths`);
     t.ok(viaPool.durationMs >= 0 && typeof viaPool.timings === 'object', `${path}: a duration and timings`);
   }
-  const ok = await pool.send(onWorkers, post(`${url}/ok`), 1024, guard);
+  const ok = await pool.send(onWorkers, post(`${url}/ok`), 1024, guard, TRANSPORT);
   t.equal(ok.outcome, 'success');
   t.equal(ok.response?.body, 'fine');
   t.ok(ok.timings.total !== undefined && ok.timings.total >= 0, "got's phase timings come back");
-  const big = await pool.send(onWorkers, post(`${url}/big`), 1024, guard);
+  const big = await pool.send(onWorkers, post(`${url}/big`), 1024, guard, TRANSPORT);
   t.equal(big.response?.body.length, 1024, 'cut at maxResponseBytes');
   t.equal(big.response?.truncated, true);
-  const slow = await pool.send(onWorkers, post(`${url}/slow`), 1024, guard);
+  const slow = await pool.send(onWorkers, post(`${url}/slow`), 1024, guard, TRANSPORT);
   t.equal(slow.errorClass, 'timeout');
   t.equal(slow.error, 'ETIMEDOUT: no complete response headers within 1000 ms');
-  const redirect = await pool.send(onWorkers, post(`${url}/redirect`), 1024, guard);
+  const redirect = await pool.send(onWorkers, post(`${url}/redirect`), 1024, guard, TRANSPORT);
   t.equal(redirect.response?.statusCode, 302, 'a redirect is not followed');
   t.equal(redirect.errorClass, 'http');
   t.ok(
@@ -146,16 +149,16 @@ t.test('delivery pool - the network guard holds in the worker, for IP literals a
   const { pool } = await startPool(t);
   const strict = new NetworkGuard({ allowPrivate: false, allowCidrs: [] });
   const consumer = consumerWith(t, 5000);
-  const literal = await pool.send(consumer, post(`${url}/hook`), 1024, strict);
+  const literal = await pool.send(consumer, post(`${url}/hook`), 1024, strict, TRANSPORT);
   t.equal(literal.errorClass, 'blocked');
   t.match(literal.error, /^127\.0\.0\.1 is a loopback address \(127\.0\.0\.0\/8\)/);
   const port = new URL(url).port;
-  const named = await pool.send(consumer, post(`http://localhost:${port}/hook`), 1024, strict);
+  const named = await pool.send(consumer, post(`http://localhost:${port}/hook`), 1024, strict, TRANSPORT);
   t.equal(named.errorClass, 'blocked', 'localhost resolves to a loopback address, refused in the lookup');
   t.match(named.error, /^localhost resolved to (127\.0\.0\.1|::1), /);
   t.equal(reached, 0, 'nothing reached the server');
   // A new guard (a reload) reaches the workers before the next request.
-  const allowed = await pool.send(consumer, post(`${url}/hook`), 1024, loopback());
+  const allowed = await pool.send(consumer, post(`${url}/hook`), 1024, loopback(), TRANSPORT);
   t.equal(allowed.outcome, 'success');
   t.equal(reached, 1);
 });
@@ -179,10 +182,10 @@ t.test('delivery pool - mTLS: the worker presents the consumer client certificat
   const withoutCert = consumerWith(t, 5000, { ca: certs.ca });
   const unknownCa = consumerWith(t, 5000);
   const guard = loopback();
-  t.equal((await pool.send(withCert, post(`${url}/hook`), 1024, guard)).outcome, 'success');
+  t.equal((await pool.send(withCert, post(`${url}/hook`), 1024, guard, TRANSPORT)).outcome, 'success');
   t.same(clients, ['hooksd test client']);
-  t.match((await pool.send(withoutCert, post(`${url}/hook`), 1024, guard)).errorClass, /^(tls|connect)$/);
-  t.equal((await pool.send(unknownCa, post(`${url}/hook`), 1024, guard)).errorClass, 'tls');
+  t.match((await pool.send(withoutCert, post(`${url}/hook`), 1024, guard, TRANSPORT)).errorClass, /^(tls|connect)$/);
+  t.equal((await pool.send(unknownCa, post(`${url}/hook`), 1024, guard, TRANSPORT)).errorClass, 'tls');
 });
 
 t.test("delivery pool - forgetting a consumer closes the workers' kept-alive connections", async (t) => {
@@ -192,7 +195,7 @@ t.test("delivery pool - forgetting a consumer closes the workers' kept-alive con
   );
   const { pool } = await startPool(t, 1);
   const consumer = consumerWith(t, 5000);
-  t.equal((await pool.send(consumer, post(`${url}/hook`), 1024, loopback())).outcome, 'success');
+  t.equal((await pool.send(consumer, post(`${url}/hook`), 1024, loopback(), TRANSPORT)).outcome, 'success');
   t.equal(connections.length, 1);
   const closed = new Promise<void>((resolve) => connections[0]!.once('close', () => resolve()));
   pool.forget(consumer.agent);
@@ -212,7 +215,7 @@ t.test('delivery pool - a worker that dies fails its requests in flight and is r
   const { pool, logs } = await startPool(t, 1);
   t.teardown(() => answer?.());
   const consumer = consumerWith(t, 60_000);
-  const hanging = pool.send(consumer, post(`${url}/hang`), 1024, loopback());
+  const hanging = pool.send(consumer, post(`${url}/hang`), 1024, loopback(), TRANSPORT);
   while (answer === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
   // The real thread stopped from outside, as a crash would stop it.
   const { slots } = pool as unknown as { slots: { worker: Worker }[] };
@@ -222,6 +225,6 @@ t.test('delivery pool - a worker that dies fails its requests in flight and is r
   t.equal(failed.errorClass, 'connect', 'a failure the retry policy retries');
   t.match(failed.error, /the delivery worker sending this request stopped/);
   t.match(logs(), /a delivery worker stopped/);
-  const after = await pool.send(consumer, post(`${url}/after`), 1024, loopback());
+  const after = await pool.send(consumer, post(`${url}/after`), 1024, loopback(), TRANSPORT);
   t.equal(after.outcome, 'success', 'the replacement worker sends');
 });

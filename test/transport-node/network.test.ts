@@ -1,0 +1,3 @@
+// ../e2e/network.test.ts again, with requests sent on the node transport (delivery.transport: node).
+import './force-transport.js';
+import '../e2e/network.test.js';
