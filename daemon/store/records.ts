@@ -126,26 +126,30 @@ export interface SecretRecord {
 
 export type TaskKind = 'recover' | 'replay-missing';
 
-/** A bulk task as stored and as the API shows it. */
-export interface TaskRecord {
-  id: string;
-  kind: TaskKind;
-  consumerId: string;
-  since: number;
-  until: number | null;
+/** How far a task, or one instance's part of it, has got. */
+export interface TaskProgress {
   status: 'running' | 'done' | 'failed';
-  createdAt: number;
   updatedAt: number;
   finishedAt: number | null;
-  /** Index key of the last record looked at: a resumed task carries on after it. */
+  /** Index key of the last record looked at: a resumed task or part carries on after it. */
   position: string | null;
-  /** Messages handed over whose attempt had not finished when the task was last saved. */
+  /** Messages handed over whose attempt had not finished when it was last saved. */
   pending: string[];
   /** Records looked at: the consumer's messages (recover) or events (replay-missing). */
   examined: number;
   /** Messages resent (recover) or created (replay-missing). */
   sent: number;
   error: string | null;
+}
+
+/** A bulk task as stored and as the API shows it. */
+export interface TaskRecord extends TaskProgress {
+  id: string;
+  kind: TaskKind;
+  consumerId: string;
+  since: number;
+  until: number | null;
+  createdAt: number;
   /**
    * The instance that made it (instance.id). A task made before tasks ran on every instance
    * (no `instances`) ran there only, with its progress in the fields above.
@@ -159,20 +163,10 @@ export interface TaskRecord {
 }
 
 /** One instance's part of a task, over the records of that instance's store: `parts.<taskId>/<instance>`. */
-export interface TaskPartRecord {
+export interface TaskPartRecord extends TaskProgress {
   taskId: string;
   instance: string;
-  status: 'running' | 'done' | 'failed';
   startedAt: number;
-  updatedAt: number;
-  finishedAt: number | null;
-  /** Index key of the last record looked at: a resumed part carries on after it. */
-  position: string | null;
-  /** Messages handed over whose attempt had not finished when the part was last saved. */
-  pending: string[];
-  examined: number;
-  sent: number;
-  error: string | null;
 }
 
 /** What an instance publishes about its config file, so that instances can tell they read different ones. */
