@@ -100,6 +100,10 @@ export class Lists {
       [messagesByStatus, query.status],
       [messagesByType, query.eventType],
     ];
+    // Messages held in fan-out records are taken before the index is read: one settled in
+    // between is then on disk when the scan starts, never in neither place.
+    const held = this.unindexed(query);
+    held.catch(() => undefined); // awaited below; not unhandled should the index read fail first
     const chosen = indexes.find(([, value]) => value !== undefined);
     let indexed: KeyedPage<MessageRecord>;
     let prefix = '';
@@ -112,7 +116,7 @@ export class Lists {
       const load = (entries: [string, string][]) => messages.getMany(entries.map(([key]) => afterLastSep(key)));
       indexed = await page({ index, prefix, load, matches, idPrefix: 'msg_' }, query);
     }
-    const unindexed = await this.unindexed(query);
+    const unindexed = await held;
     return unindexed.length === 0 ? indexed : merge(indexed, unindexed.filter(matches), prefix, query);
   }
 
@@ -127,8 +131,9 @@ export class Lists {
     }
     const ids = (await this.space.events.get(eventId))?.fanout ?? [];
     if (ids.length === 0) return [];
+    const inMemory = ids.map((id) => this.fanouts.message(id));
     const found = await this.space.messages.getMany(ids);
-    return found.flatMap((message, i) => message ?? this.fanouts.message(ids[i]) ?? []);
+    return found.flatMap((message, i) => message ?? inMemory[i] ?? []);
   }
 
   async attempts(messageId: string, query: PageQuery): Promise<KeyedPage<AttemptRecord>> {
