@@ -139,7 +139,7 @@ export class ConsumerHealth {
         : undefined,
     );
     if (!written) return;
+    // The operational event's own log line is the one line an enable gets, as a disable does.
     this.ops.publish('consumer.enabled', { consumerId });
-    this.log.info({ consumerId }, 'consumer enabled');
   }
 }
