@@ -44,7 +44,7 @@ t.test('hooksd tail - follows attempts live: one line each, filters, --json, a c
   const down = await startReceiver(t, () => ({ status: 503 }));
   const gateway = await startGateway(t, {
     server: { auth: { tokens: [{ name: 'ops', token: 'tail-token-0123456789', scopes: ['read'] }] } },
-    eventTypes: [{ name: 'company.created' }],
+    eventTypes: [{ name: 'company.created' }, { name: 'company.deleted' }],
     consumers: [
       { id: 'ok', url: ok.url },
       { id: 'down', url: down.url, retrySchedule: ['0s', '1h'] },
@@ -54,10 +54,12 @@ t.test('hooksd tail - follows attempts live: one line each, filters, --json, a c
   const everything = tail(t, ['--url', url, '--token', 'tail-token-0123456789']);
   const failures = tail(t, ['--url', url, '--token', 'tail-token-0123456789', '--status', 'failure', '--json']);
   const onlyOk = tail(t, ['--url', url, '--consumer', 'ok', '--json', '--token', 'tail-token-0123456789']);
-  await Promise.all([everything.following(), failures.following(), onlyOk.following()]);
+  const deletions = tail(t, ['--url', url, '--type', 'company.deleted', '--json', '--token', 'tail-token-0123456789']);
+  await Promise.all([everything.following(), failures.following(), onlyOk.following(), deletions.following()]);
   for (let i = 0; i < 3; i++) await gateway.publish('company.created', { n: i });
+  await gateway.publish('company.deleted', { n: 3 });
 
-  await eventually(() => (everything.lines.length >= 6 ? true : undefined), 30_000, 'six attempts');
+  await eventually(() => (everything.lines.length >= 8 ? true : undefined), 30_000, 'eight attempts');
   const okLines = everything.lines.filter((line) => / ok +company\.created +success +200 /.test(line));
   const downLines = everything.lines.filter((line) => / down +company\.created +failure +503 /.test(line));
   t.equal(okLines.length, 3, 'each success on a line: time, consumer, type, outcome, status');
@@ -72,6 +74,13 @@ t.test('hooksd tail - follows attempts live: one line each, filters, --json, a c
   t.ok(
     onlyOk.lines.map((line) => JSON.parse(line)).every((a) => a.consumerId === 'ok'),
     '--consumer ok: only ok',
+  );
+  await eventually(() => (deletions.lines.length >= 2 ? true : undefined), 30_000, 'the two deletion attempts');
+  const deleted = deletions.lines.map((line) => JSON.parse(line));
+  t.same(
+    deleted.map((a) => `${a.consumerId} ${a.eventType}`).sort(),
+    ['down company.deleted', 'ok company.deleted'],
+    '--type company.deleted: its attempt at each consumer, none of the six company.created ones',
   );
   t.equal(await everything.stop(), 0, 'SIGTERM stops it, exit 0');
   t.equal(everything.errors(), `hooksd tail: following the attempts at ${url}\n`, 'nothing else on stderr');
