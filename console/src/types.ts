@@ -15,6 +15,7 @@ export interface Consumer {
   source: 'yaml' | 'api';
   eventTypes: string[];
   filter: Record<string, unknown> | null;
+  transform: string | null;
   disabled: boolean;
   disabledReason: string | null;
   failingSince: string | null;

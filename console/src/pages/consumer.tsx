@@ -31,6 +31,7 @@ function Settings({ consumer }: { consumer: Consumer }) {
           'Filter',
           consumer.filter ? <Code value={consumer.filter} label="Filter" /> : 'none: every event of its types',
         ],
+        ['Transform', consumer.transform === null ? 'none' : <span class="url">{consumer.transform}</span>],
         ['Headers added', consumer.headers.length > 0 ? consumer.headers.join(', ') : 'none'],
         ['Rate limit', consumer.rateLimit === null ? 'none' : `${consumer.rateLimit} per second`],
         ['Concurrency', String(consumer.concurrency)],

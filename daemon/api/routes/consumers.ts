@@ -54,6 +54,7 @@ export function presentConsumer(consumer: Consumer) {
     source: consumer.source,
     eventTypes: consumer.eventTypes,
     filter: consumer.filter ?? null,
+    transform: consumer.transform ?? null,
     disabled: consumer.disabled,
     disabledReason: consumer.disabled ? (consumer.state.disabledReason ?? 'disabled in its settings') : null,
     failingSince: isoOrNull(consumer.state.failingSince || null),

@@ -1,6 +1,8 @@
 import t from 'tap';
 import { CATALOG } from '../../helpers/catalog.js';
-import { json } from '../../helpers/hooksd.js';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { json, tempDir } from '../../helpers/hooksd.js';
 import { startInProcess, type InProcess } from '../../helpers/in-process.js';
 
 /** A receiver nothing listens on: these tests deliver nothing. */
@@ -44,6 +46,34 @@ t.test('api consumers - refused bodies create nothing; config-file consumers are
     (await hooksd.api('/v1/consumers/from-yaml')).body,
     { id: 'from-yaml', source: 'yaml', description: '' },
     'and unchanged',
+  );
+});
+
+t.test('api consumers - a consumer shows its transform script, null when it has none', async (t) => {
+  const script = path.join(tempDir(t), 'tag.js');
+  writeFileSync(script, 'function handler(webhook) { return webhook; }\n');
+  const hooksd = await startInProcess(t, {
+    eventTypes: CATALOG,
+    consumers: [
+      { id: 'reshaped', url: `${NOWHERE}/a`, transform: script, rateLimit: 5 },
+      { id: 'plain', url: `${NOWHERE}/b` },
+    ],
+  });
+  t.match((await hooksd.api('/v1/consumers/reshaped')).body, { transform: script, rateLimit: 5 });
+  t.match((await hooksd.api('/v1/consumers/plain')).body, { transform: null, rateLimit: null });
+  const made = await hooksd.api('/v1/consumers', json('POST', { id: 'made', url: `${NOWHERE}/c` }));
+  t.same([made.status, made.body.transform], [201, null], 'an API consumer has none (the API takes no file paths)');
+  t.same(
+    (await hooksd.api('/v1/consumers')).body.data.map((c: { id: string; transform: string | null }) => [
+      c.id,
+      c.transform,
+    ]),
+    [
+      ['made', null],
+      ['plain', null],
+      ['reshaped', script],
+    ],
+    'and in the list',
   );
 });
 
