@@ -7,6 +7,10 @@ import { json, tempDir } from '../helpers/hooksd.js';
 
 t.setTimeout(170_000);
 
+/** How far the page is wider than the window (1280×800 unless the tab says otherwise): 0 or less fits. */
+const overflow = (page: import('playwright-core').Page) =>
+  page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+
 t.test(
   "overview - each consumer's state (enabled, failing, disabled and why), its source (config file or API) " +
     'and its deliveries per minute',
@@ -44,6 +48,7 @@ t.test(
     const perMinute = Number(await cell('orders', 'Per minute').textContent());
     t.ok(perMinute > 0, `orders delivered ${perMinute} per minute over the hour`);
     t.equal(await cell('audit', 'Per minute').textContent(), '0.00', 'audit: nothing');
+    t.ok((await overflow(page)) <= 0, 'the overview fits 1280×800 without scrolling sideways');
     t.same(tab.offHost, [], 'no request went anywhere but the daemon');
     t.same(tab.errors, [], 'no script error, no Content-Security-Policy violation');
   },
@@ -72,6 +77,7 @@ t.test(
     await page.waitForFunction(() => document.querySelectorAll('table.list tbody tr').length === 1);
     t.equal(await rows.locator('td[data-label="Event type"]').textContent(), 'order.shipped', 'by event type');
     t.equal(await rows.locator('td:first-child a').textContent(), shipped.id, 'the shipped message');
+    t.ok((await overflow(page)) <= 0, 'the messages page fits 1280×800 without scrolling sideways');
 
     // The time range, typed in the browser's zone, goes into the URL as ISO 8601.
     const local = (offsetMs: number) =>
@@ -151,6 +157,7 @@ t.test(
     const latency = page.getByRole('img', { name: 'Latency per step, p50 and p95' });
     await latency.waitFor();
     t.pass('the latency chart is drawn');
+    t.ok((await overflow(page)) <= 0, 'the consumer page fits 1280×800 without scrolling sideways');
 
     await tab.open('/ui/consumers/billing');
     await page.getByRole('heading', { name: 'billing', level: 1 }).waitFor();
@@ -165,6 +172,7 @@ t.test(
     t.equal(shown.properties.total.type, 'number');
     const shippedCard = page.locator('section.card', { has: page.getByRole('heading', { name: 'order.shipped' }) });
     t.match(await shippedCard.textContent(), /Any payload\./, 'a type without a schema says so');
+    t.ok((await overflow(page)) <= 0, 'the catalog fits 1280×800 without scrolling sideways');
     t.same(tab.offHost, [], 'no request went anywhere but the daemon');
     t.same(tab.errors, [], 'no script error, no Content-Security-Policy violation');
   },
