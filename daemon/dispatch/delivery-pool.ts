@@ -48,13 +48,14 @@ interface Slot {
 }
 
 /**
- * Worker threads that send deliveries' HTTP requests (delivery-worker.ts), so that the transport's work
- * and its garbage leave the main thread; signing, the records, LevelDB and NATS stay on it.
- * Each request goes to the worker with the fewest in flight. A worker gets a consumer's
- * settings (timeout, concurrency, TLS), the network guard's and the transport's (its module and
- * options) before its first request for them, and builds its own agents, guard and transport
- * from them, so every check of the main-thread path holds. A worker that dies fails its requests in flight (recorded as
- * `connect` failures, retried by the consumer's policy) and is replaced.
+ * Worker threads that send deliveries' HTTP requests (delivery-worker.ts), so that the
+ * transport's work and its garbage leave the main thread; signing, the records, LevelDB and
+ * NATS stay on it. Each request goes to the worker with the fewest in flight. A worker gets a
+ * consumer's settings (timeout, concurrency, TLS), the network guard's and the transport's (its
+ * module and options) before its first request for them, and builds its own agents, guard and
+ * transport from them, so every check of the main-thread path holds. A worker that dies fails
+ * its requests in flight (recorded as `connect` failures, retried by the consumer's policy) and
+ * is replaced.
  */
 export class DeliveryPool {
   private readonly slots: Slot[] = [];

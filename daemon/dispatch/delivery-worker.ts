@@ -13,7 +13,7 @@ import { sendHttp, type HttpOutcome, type HttpRequest, type HttpTarget } from '.
 import { NetworkGuard } from './network-guard.js';
 import { loadTransport, type LoadedTransport, type TransportSource } from './transport-loader.js';
 
-/** What the main thread tells a worker; ids are the pool's own numbers for consumers and guards. */
+/** What the main thread tells a worker; ids are the pool's own numbers for consumers, guards and transports. */
 export type ToWorker =
   | { kind: 'guard'; id: number; allowPrivate: boolean; allowCidrs: readonly string[] }
   | { kind: 'consumer'; id: number; timeout: number; concurrency: number; tls: TlsFiles }
@@ -31,7 +31,7 @@ export type ToWorker =
 
 const consumers = new Map<number, HttpTarget>();
 const guards = new Map<number, NetworkGuard>();
-/** Loaded (or failed to load: the main thread loaded the same, so that would be a bug) and started. */
+/** Loaded and started, or why not (a module that loads on the main thread and not in a worker). */
 const transports = new Map<number, Promise<LoadedTransport | Error>>();
 
 async function loadStarted({ use, options, configDir }: TransportSource): Promise<LoadedTransport | Error> {
