@@ -212,6 +212,7 @@ function resolveRelativePaths(config: ValidatedConfig, directory: string): void 
   const relativePlugin = (entry: PluginEntry): PluginEntry =>
     typeof entry === 'string' ? relativeModule(entry) : { ...entry, use: relativeModule(entry.use) };
   config.pipeline = config.pipeline.map(relativePlugin);
+  config.delivery.transport = relativePlugin(config.delivery.transport);
   for (const consumer of config.consumers) {
     consumer.plugins = consumer.plugins.map(relativePlugin);
     if (consumer.transform !== undefined) consumer.transform = relativeModule(consumer.transform);

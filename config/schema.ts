@@ -366,13 +366,14 @@ export const configSchema = {
           'Read at start-up: a change applies after a restart.',
       },
       transport: {
-        type: 'string',
-        enum: ['got', 'node'],
+        ...pluginEntrySchema,
         default: 'got',
         description:
-          'What sends the requests: got (the default) or node, which uses node:http and node:https alone and costs ' +
-          'about half the CPU per delivery (BENCHMARKS.md). Both keep the same timeout, response cut, network ' +
-          'checks, TLS files and timings. A reload applies it to the next attempts.',
+          'What sends the requests, a plugin of kind transport: got (the default), node, which uses node:http and ' +
+          'node:https alone and costs about half the CPU per delivery (BENCHMARKS.md), or a module path (relative ' +
+          'to the config file) or `{ use, options }` for a transport of your own (docs/plugins.md). got and node ' +
+          'keep the same timeout, response cut, network checks, TLS files and timings. A reload applies it to the ' +
+          'next attempts.',
       },
       sweepSchedule: {
         type: 'string',

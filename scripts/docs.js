@@ -1,7 +1,7 @@
 // Writes docs/config.md, docs/api.md, docs/plugins.md and docs/errors.md from the code (run
 // after a build: npm run docs). Tests fail when any of them is stale.
 import { writeFileSync } from 'node:fs';
-import { BUILT_IN_PLUGINS } from '../dist/daemon/dispatch/pipeline.js';
+import { BUILT_IN_PLUGINS } from '../dist/daemon/dispatch/plugin-loader.js';
 import { apiRoutes, renderApiDocs } from '../dist/daemon/main/api-docs.js';
 import { renderConfigDocs } from '../dist/daemon/main/config-docs.js';
 import { renderErrorDocs, renderPluginDocs } from '../dist/daemon/main/docs.js';

@@ -1,19 +1,12 @@
+import type { TransportResult } from '../../plugins/contract.js';
 import type { ErrorClass } from '../store/records.js';
 import { BLOCKED_CODE } from './network-guard.js';
 
-/**
- * When a request reached each step (ms), as got's timings name them; the node transport
- * keeps the same (transport-node.ts). Unset: not reached.
- */
-export interface StepTimes {
-  connect?: number;
-  secureConnect?: number;
-  upload?: number;
-  response?: number;
-}
+/** When a request reached each step (Date.now() ms), as got's timings name them; unset: not reached. */
+export type StepTimes = NonNullable<TransportResult['steps']>;
 
-/** A transport's error: transport errors carry a code, and the timings show how far the request got. */
-export type RequestError = Error & { code?: string; timings?: StepTimes };
+/** A transport's error: transport errors carry a code. */
+export type RequestError = NonNullable<TransportResult['error']>;
 
 /** What the attempt records of a request that failed on its way, before or after the response began. */
 export interface Failure {
@@ -31,11 +24,11 @@ export interface Failure {
  */
 export function failureOf(
   error: RequestError | undefined,
-  context: { timeoutMs: number; https: boolean; statusCode?: number },
+  context: { timeoutMs: number; https: boolean; statusCode?: number; steps?: StepTimes },
 ): Failure {
   const errorClass = classify(error);
   if (errorClass === 'timeout') {
-    return { errorClass, error: `ETIMEDOUT: ${stalled(error?.timings, context.https)} within ${context.timeoutMs} ms` };
+    return { errorClass, error: `ETIMEDOUT: ${stalled(context.steps, context.https)} within ${context.timeoutMs} ms` };
   }
   const after = context.statusCode === undefined ? '' : ` after the response headers (HTTP ${context.statusCode})`;
   return { errorClass, error: describe(error) + after };

@@ -8,7 +8,7 @@ import type { Consumer } from './consumers.js';
 import { AttemptFeed, summarize } from './attempt-feed.js';
 import type { DeliveryPool } from './delivery-pool.js';
 import type { ConsumerHealth } from './health.js';
-import { sendHttp, type TransportName } from './http-attempt.js';
+import { sendHttp } from './http-attempt.js';
 import type { NetworkGuard } from './network-guard.js';
 import { redactHeaders, redactText } from './redact.js';
 import { activeKeys } from './secrets.js';
@@ -30,8 +30,6 @@ export interface DeliverySettings {
   maxResponseBytes: number;
   /** Which addresses requests may reach (delivery.network). */
   guard: NetworkGuard;
-  /** What sends the requests (delivery.transport). */
-  transport: TransportName;
 }
 
 /** The request a transform made (or the untransformed one), or why there is none. */
@@ -134,7 +132,8 @@ export class Attempts {
     const unchanged = body === envelope;
     const sent = unchanged && job.bytes !== undefined ? job.bytes : body;
     const request = { method: webhook.method, url: webhook.url, headers, body: sent };
-    const { maxResponseBytes, guard, transport } = this.settings;
+    const { maxResponseBytes, guard } = this.settings;
+    const { transport } = consumer.pipeline;
     const outcome = await (this.pool === undefined
       ? sendHttp(consumer, request, maxResponseBytes, guard, transport)
       : this.pool.send(consumer, request, maxResponseBytes, guard, transport));

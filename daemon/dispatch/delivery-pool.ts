@@ -3,8 +3,9 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Consumer } from './consumers.js';
 import type { ToWorker } from './delivery-worker.js';
-import { sendHttp, type HttpOutcome, type HttpRequest, type TransportName } from './http-attempt.js';
+import { sendHttp, type HttpOutcome, type HttpRequest } from './http-attempt.js';
 import type { NetworkGuard } from './network-guard.js';
+import type { LoadedTransport } from './transport-loader.js';
 
 /**
  * `delivery.workers` when the config leaves it out: none with two cores or fewer (the main
@@ -40,24 +41,27 @@ interface Slot {
   ready: Promise<void>;
   /** Requests sent and not answered yet, by sequence number. */
   pending: Map<number, (outcome: HttpOutcome) => void>;
-  /** Consumers and guards this worker has been sent. */
+  /** Consumers, guards and transports this worker has been sent. */
   known: Set<number>;
   guards: Set<number>;
+  transports: Set<number>;
 }
 
 /**
- * Worker threads that send deliveries' HTTP requests (delivery-worker.ts), so that the transport's work
- * and its garbage leave the main thread; signing, the records, LevelDB and NATS stay on it.
- * Each request goes to the worker with the fewest in flight. A worker gets a consumer's
- * settings (timeout, concurrency, TLS) and the network guard's before its first request for
- * them, and builds its own agents and guard from them, and sends on the same transport, so every check of the
- * main-thread path holds. A worker that dies fails its requests in flight (recorded as
- * `connect` failures, retried by the consumer's policy) and is replaced.
+ * Worker threads that send deliveries' HTTP requests (delivery-worker.ts), so that the
+ * transport's work and its garbage leave the main thread; signing, the records, LevelDB and
+ * NATS stay on it. Each request goes to the worker with the fewest in flight. A worker gets a
+ * consumer's settings (timeout, concurrency, TLS), the network guard's and the transport's (its
+ * module and options) before its first request for them, and builds its own agents, guard and
+ * transport from them, so every check of the main-thread path holds. A worker that dies fails
+ * its requests in flight (recorded as `connect` failures, retried by the consumer's policy) and
+ * is replaced.
  */
 export class DeliveryPool {
   private readonly slots: Slot[] = [];
   private readonly consumerIds = new WeakMap<Consumer['agent'], number>();
   private readonly guardIds = new WeakMap<NetworkGuard, number>();
+  private readonly transportIds = new WeakMap<LoadedTransport, number>();
   private nextId = 1;
   private seq = 0;
   private turn = 0;
@@ -76,17 +80,22 @@ export class DeliveryPool {
     request: HttpRequest,
     maxResponseBytes: number,
     guard: NetworkGuard,
-    transport: TransportName,
+    transport: LoadedTransport,
   ): Promise<HttpOutcome> {
     // A guard built with an injected resolver (tests) cannot be rebuilt in a worker.
     if (guard.portable === undefined || this.closing)
       return sendHttp(consumer, request, maxResponseBytes, guard, transport);
     const slot = this.pick();
     const consumerId = this.idOfConsumer(consumer);
-    const guardId = this.idOfGuard(guard);
+    const guardId = this.idOf(this.guardIds, guard);
     if (!slot.guards.has(guardId)) {
       slot.guards.add(guardId);
       this.post(slot, { kind: 'guard', id: guardId, ...guard.portable });
+    }
+    const transportId = this.idOf(this.transportIds, transport);
+    if (!slot.transports.has(transportId)) {
+      slot.transports.add(transportId);
+      this.post(slot, { kind: 'transport', id: transportId, source: transport.source });
     }
     if (!slot.known.has(consumerId)) {
       slot.known.add(consumerId);
@@ -100,7 +109,14 @@ export class DeliveryPool {
       // Timed here, as on the main-thread path: the attempt ends when its outcome can be recorded.
       slot.pending.set(seq, (outcome) => resolve({ ...outcome, durationMs: Math.round(performance.now() - started) }));
       const sent = { ...request, body };
-      const message = { seq, consumer: consumerId, guard: guardId, request: sent, maxResponseBytes, transport };
+      const message = {
+        seq,
+        consumer: consumerId,
+        guard: guardId,
+        request: sent,
+        maxResponseBytes,
+        transport: transportId,
+      };
       this.post(slot, { kind: 'send', ...message });
     });
   }
@@ -142,11 +158,12 @@ export class DeliveryPool {
     return id;
   }
 
-  private idOfGuard(guard: NetworkGuard): number {
-    let id = this.guardIds.get(guard);
+  /** A guard's or transport's number: both are replaced as a whole by a reload. */
+  private idOf<T extends object>(ids: WeakMap<T, number>, replaced: T): number {
+    let id = ids.get(replaced);
     if (id === undefined) {
       id = this.nextId++;
-      this.guardIds.set(guard, id);
+      ids.set(replaced, id);
     }
     return id;
   }
@@ -166,7 +183,14 @@ export class DeliveryPool {
     });
     // Waited for at start-up only; a replacement's requests just queue until it has loaded.
     ready.catch(() => undefined);
-    const slot: Slot = { worker, ready, pending: new Map(), known: new Set(), guards: new Set() };
+    const slot: Slot = {
+      worker,
+      ready,
+      pending: new Map(),
+      known: new Set(),
+      guards: new Set(),
+      transports: new Set(),
+    };
     worker.on('message', ({ seq, outcome, ready }: { seq: number; outcome: HttpOutcome; ready?: true }) => {
       if (ready) {
         loaded();

@@ -1,43 +1,21 @@
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Ajv, type ErrorObject } from 'ajv';
 import { configLocation } from '../../config/loader.js';
 import type { ConsumerConfig, HooksdConfig, PluginEntry } from '../../config/schema.js';
-import { addConfigKeywords } from '../../config/validate.js';
 import type {
   EventView,
   FilterInstance,
   InstanceOf,
+  Lifecycle,
   PluginContext,
-  PluginDefinition,
-  PluginKind,
   RetryPolicy,
   SignInstance,
   TransformInstance,
   Webhook,
 } from '../../plugins/contract.js';
 import { eventTypesPlugin } from '../../plugins/eventTypes.js';
-import { payloadFilterPlugin } from '../../plugins/payloadFilter.js';
-import { schedulePlugin } from '../../plugins/schedule.js';
-import { scriptPlugin } from '../../plugins/script.js';
-import { standardWebhooksPlugin } from '../../plugins/standardWebhooks.js';
 import { HooksdError } from '../common/errors.js';
-
-export const BUILT_IN_PLUGINS: readonly PluginDefinition<PluginKind, never>[] = [
-  eventTypesPlugin,
-  payloadFilterPlugin,
-  scriptPlugin,
-  standardWebhooksPlugin,
-  schedulePlugin,
-];
-
-const KINDS: readonly PluginKind[] = ['filter', 'transform', 'sign', 'retry'];
-
-interface LoadedPlugin<K extends PluginKind = PluginKind> {
-  name: string;
-  kind: K;
-  instance: InstanceOf[K];
-}
+import { loadPlugin, type LoadedPlugin } from './plugin-loader.js';
+import { loadTransport, type LoadedTransport } from './transport-loader.js';
 
 /** One consumer's share of the pipeline, resolved once per config. */
 export interface ConsumerPipeline {
@@ -49,6 +27,8 @@ export interface ConsumerPipeline {
   readonly transforms: readonly ((webhook: Webhook) => Webhook)[];
   readonly sign: SignInstance;
   readonly retry: RetryPolicy;
+  /** What sends its requests: the same for every consumer of a config (delivery.transport). */
+  readonly transport: LoadedTransport;
 }
 
 /**
@@ -60,12 +40,24 @@ export class Pipeline {
   private constructor(
     private readonly global: LoadedPlugin[],
     private readonly perConsumer: Map<string, LoadedPlugin[]>,
+    /** What sends the requests (delivery.transport). */
+    readonly transport: LoadedTransport,
   ) {}
 
-  static async load(config: Pick<HooksdConfig, 'pipeline' | 'consumers'>, configFile: string): Promise<Pipeline> {
+  static async load(
+    config: Pick<HooksdConfig, 'pipeline' | 'consumers' | 'delivery'>,
+    configFile: string,
+  ): Promise<Pipeline> {
     const context: PluginContext = { configDir: path.dirname(path.resolve(configFile)) };
     const load = (entry: PluginEntry, where: (string | number)[]) =>
-      loadPlugin(entry, context, () => configLocation(configFile, where));
+      loadPlugin(entry, context, {
+        where: () => configLocation(configFile, where),
+        kinds: ['filter', 'transform', 'sign', 'retry'],
+        wrongKind: () => 'a transport plugin is named by delivery.transport, not in a pipeline',
+      });
+    const transport = await loadTransport(config.delivery.transport, context, () =>
+      configLocation(configFile, ['delivery', 'transport']),
+    );
     const global = await Promise.all(config.pipeline.map((entry, i) => load(entry, ['pipeline', i])));
     const perConsumer = new Map<string, LoadedPlugin[]>();
     for (const [c, consumer] of config.consumers.entries()) {
@@ -74,7 +66,7 @@ export class Pipeline {
         await Promise.all(consumer.plugins.map((entry, i) => load(entry, ['consumers', c, 'plugins', i]))),
       );
     }
-    const pipeline = new Pipeline(global, perConsumer);
+    const pipeline = new Pipeline(global, perConsumer, transport);
     for (const [c, consumer] of config.consumers.entries()) {
       try {
         pipeline.forConsumer(consumer);
@@ -126,70 +118,21 @@ export class Pipeline {
       transforms,
       sign: only('sign'),
       retry: only('retry').forConsumer(consumer),
+      transport: this.transport,
     };
   }
 
   async start(): Promise<void> {
-    for (const plugin of this.all()) await plugin.instance.start?.();
+    for (const instance of this.instances()) await instance.start?.();
   }
 
   async stop(): Promise<void> {
-    for (const plugin of this.all()) await plugin.instance.stop?.();
+    for (const instance of this.instances()) await instance.stop?.();
   }
 
-  private all(): LoadedPlugin[] {
-    return [...this.global, ...[...this.perConsumer.values()].flat()];
+  private instances(): Lifecycle[] {
+    return [...this.global, ...[...this.perConsumer.values()].flat()]
+      .map((p) => p.instance)
+      .concat(this.transport.instance);
   }
-}
-
-// Plugin options may use the config's own keywords: `duration: true` takes "5s" and gives milliseconds.
-const optionsAjv = addConfigKeywords(new Ajv({ allErrors: true, useDefaults: true }));
-
-/** `options.a.b must be …; …`: ajv's errors about plugin options, with paths as the YAML names them. */
-const describeErrors = (errors: ErrorObject[] | null | undefined) =>
-  (errors ?? []).map((e) => `options${e.instancePath.replace(/\//g, '.')} ${e.message}`).join('; ');
-
-async function loadPlugin(entry: PluginEntry, context: PluginContext, where: () => string): Promise<LoadedPlugin> {
-  const { use, options = {} } = typeof entry === 'string' ? { use: entry } : entry;
-  const fail = (message: string): never => {
-    throw new HooksdError('HOOKSD_PLUGIN_INVALID', `${where()} plugin "${use}": ${message}`);
-  };
-  let definition = BUILT_IN_PLUGINS.find((p) => p.name === use) as PluginDefinition | undefined;
-  if (definition === undefined) {
-    if (!/^(\.{0,2}\/)/.test(use))
-      fail(
-        `no built-in plugin has this name (built-ins: ${BUILT_IN_PLUGINS.map((p) => p.name).join(', ')}); a custom ` +
-          `plugin is a module path like ./plugins/mine.js`,
-      );
-    let module: Record<string, unknown>;
-    try {
-      module = await import(pathToFileURL(use).href);
-    } catch (error) {
-      return fail(`cannot be loaded: ${(error as Error).message}`);
-    }
-    definition = (module.default ?? module) as PluginDefinition;
-    const problems = [
-      typeof definition.name !== 'string' && 'it exports no `name`',
-      !KINDS.includes(definition.kind) && `its \`kind\` must be one of ${KINDS.join(', ')}`,
-      (typeof definition.optionsSchema !== 'object' || definition.optionsSchema === null) &&
-        'it exports no `optionsSchema`',
-      typeof definition.create !== 'function' && 'it exports no `create(options, context)` function',
-    ].filter(Boolean);
-    if (problems.length > 0) fail(problems.join('; '));
-  }
-  const copy = structuredClone(options);
-  let validate;
-  try {
-    validate = optionsAjv.compile(definition.optionsSchema);
-  } catch (error) {
-    return fail(`its optionsSchema is not a valid JSON Schema: ${(error as Error).message}`);
-  }
-  if (!validate(copy)) fail(`invalid options: ${describeErrors(validate.errors)}`);
-  let instance;
-  try {
-    instance = definition.create(Object.freeze(copy) as never, context);
-  } catch (error) {
-    return fail(`create() failed: ${(error as Error).message}`);
-  }
-  return { name: definition.name, kind: definition.kind, instance };
 }

@@ -1,17 +1,12 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { TransportResult } from '../../plugins/contract.js';
 import { packageVersion } from '../common/version.js';
 import type { AttemptRecord } from '../store/records.js';
-import { failureOf, type RequestError } from './attempt-failure.js';
+import { failureOf } from './attempt-failure.js';
 import type { Consumer } from './consumers.js';
-import type { NetworkGuard } from './network-guard.js';
 
 export const USER_AGENT = `hooksd/${packageVersion()}`;
 /** Headers every request carries; the request's own headers override them. */
 export const DEFAULT_HEADERS = { 'user-agent': USER_AGENT, 'content-type': 'application/json' } as const;
-
-/** The transports `delivery.transport` names: got is the default, node is node:http(s) alone. */
-export const TRANSPORT_NAMES = ['got', 'node'] as const;
-export type TransportName = (typeof TRANSPORT_NAMES)[number];
 
 export interface HttpRequest {
   method: 'POST' | 'PUT';
@@ -23,28 +18,12 @@ export interface HttpRequest {
 }
 
 /** What a request reads of its consumer: a worker thread builds this much of it (delivery-worker.ts). */
-export type HttpTarget = Pick<Consumer, 'timeout' | 'agent'>;
+export type HttpTarget = Pick<Consumer, 'timeout' | 'agent' | 'tls'>;
 
 export type HttpOutcome = Pick<
   AttemptRecord,
   'durationMs' | 'timings' | 'response' | 'outcome' | 'errorClass' | 'error'
 >;
-
-/**
- * Sends one request whose URL the guard has passed (http-attempt.ts) and reads at most
- * `maxResponseBytes` of the answer. Never throws. Each transport keeps the same promises:
- * the consumer's timeout covers the whole request, body included; a hostname is resolved by
- * `guard.lookup` and the socket connects to the address it checked; the consumer's agents
- * carry its keep-alive sockets and its TLS files; redirects are not followed; the timings
- * are got's phases (wait, dns, tcp, tls, request, firstByte, download, total).
- */
-export type Transport = (
-  consumer: HttpTarget,
-  request: HttpRequest,
-  maxResponseBytes: number,
-  guard: NetworkGuard,
-  started: number,
-) => Promise<HttpOutcome>;
 
 /** The body as read so far, cut at `max` bytes. */
 export class BodyCut {
@@ -68,21 +47,10 @@ export class BodyCut {
     return false;
   }
 
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
+  /** What a transport answers of the body it read. */
+  result(): { body: string; truncated: boolean } {
+    return { body: Buffer.concat(this.chunks).toString('utf8'), truncated: this.truncated };
   }
-}
-
-/** How a request ended, as the transport saw it. */
-export interface Ending {
-  started: number;
-  timings: Record<string, number | undefined>;
-  /** Set once the response headers arrived. */
-  response?: { statusCode: number; headers: IncomingHttpHeaders; body: BodyCut };
-  /** Unset when the body was read to its end or cut at maxResponseBytes. */
-  error?: RequestError;
-  timeoutMs: number;
-  https: boolean;
 }
 
 /**
@@ -90,14 +58,18 @@ export interface Ending {
  * `maxResponseBytes`: a response cut by the timeout or a broken connection is a failure, with
  * what arrived of it recorded. A 3xx is a failure like any other non-2xx.
  */
-export function outcomeOf(ending: Ending): HttpOutcome {
-  const { timings, response, error } = ending;
-  const durationMs = Math.round(performance.now() - ending.started);
+export function outcomeOf(
+  result: TransportResult,
+  context: { started: number; timeoutMs: number; https: boolean },
+): HttpOutcome {
+  const { response, error, steps } = result;
+  const timings = result.timings ?? {};
+  const durationMs = Math.round(performance.now() - context.started);
   const failure = (statusCode?: number) =>
-    failureOf(error, { timeoutMs: ending.timeoutMs, https: ending.https, statusCode });
+    failureOf(error, { timeoutMs: context.timeoutMs, https: context.https, statusCode, steps });
   if (response === undefined) return { durationMs, timings, outcome: 'failure', ...failure() };
-  const { statusCode, headers, body } = response;
-  const recorded = { statusCode, headers, body: body.text(), truncated: body.truncated };
+  const { statusCode } = response;
+  const recorded = { statusCode, headers: response.headers, body: response.body, truncated: response.truncated };
   if (error !== undefined)
     return { durationMs, timings, outcome: 'failure', response: recorded, ...failure(statusCode) };
   const ok = statusCode >= 200 && statusCode < 300;

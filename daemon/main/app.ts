@@ -261,7 +261,7 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       handover.start();
       await tasks.start();
       const counts = { consumers: consumers.all().length, eventTypes: settings.ingest.catalog.list().length };
-      log.info({ url, ...counts, transport: settings.delivery.transport }, 'hooksd ready');
+      log.info({ url, ...counts, transport: pipeline.transport.name }, 'hooksd ready');
       return url;
     },
     async reload(next) {
@@ -275,9 +275,9 @@ export function buildApp(config: HooksdConfig, deps: { configFile: string; log: 
       const needRestart = sectionsNeedingRestart(running, next);
       if (needRestart.length > 0)
         log.warn({ sections: needRestart }, 'these sections changed and apply after a restart');
-      if (next.delivery.transport !== running.delivery.transport)
+      if (JSON.stringify(next.delivery.transport) !== JSON.stringify(running.delivery.transport))
         log.info(
-          { transport: next.delivery.transport },
+          { transport: loaded.transport.name },
           'the next requests are sent on this transport (delivery.transport)',
         );
       running = next;

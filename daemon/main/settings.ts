@@ -21,7 +21,6 @@ export function partSettings(config: HooksdConfig): PartSettings {
     delivery: {
       maxResponseBytes: delivery.maxResponseBytes,
       guard: new NetworkGuard(delivery.network),
-      transport: delivery.transport,
     },
     health: { disableAfter: delivery.disableAfter },
     consumerDefaults: { timeout: delivery.timeout, concurrency: delivery.concurrency },

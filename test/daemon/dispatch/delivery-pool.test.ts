@@ -7,13 +7,14 @@ import type { Worker } from 'node:worker_threads';
 import { createLogger } from '../../../daemon/common/log.js';
 import type { Consumer, TlsFiles } from '../../../daemon/dispatch/consumers.js';
 import { DeliveryPool, defaultWorkers } from '../../../daemon/dispatch/delivery-pool.js';
-import { sendHttp, type HttpOutcome, type TransportName } from '../../../daemon/dispatch/http-attempt.js';
+import { sendHttp, type HttpOutcome } from '../../../daemon/dispatch/http-attempt.js';
+import { TRANSPORTS, type TransportName } from '../../helpers/transports.js';
 import { NetworkGuard } from '../../../daemon/dispatch/network-guard.js';
 import { makeCerts } from '../../helpers/certs.js';
 import { tempDir } from '../../helpers/hooksd.js';
 
 /** got unless HOOKSD_TEST_TRANSPORT names another (test/transport-node runs this file again on node). */
-const TRANSPORT = (process.env.HOOKSD_TEST_TRANSPORT || 'got') as TransportName;
+const TRANSPORT = TRANSPORTS[(process.env.HOOKSD_TEST_TRANSPORT || 'got') as TransportName];
 
 /** What the pool reads of a consumer: its timeout, concurrency, TLS files and (main-thread) agents. */
 function consumerWith(t: Test, timeout: number, tls: TlsFiles = {}): Consumer {

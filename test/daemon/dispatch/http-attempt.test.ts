@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Consumer } from '../../../daemon/dispatch/consumers.js';
 import { sendHttp } from '../../../daemon/dispatch/http-attempt.js';
-import { TRANSPORT_NAMES } from '../../../daemon/dispatch/transport.js';
+import { TRANSPORT_NAMES, TRANSPORTS } from '../../helpers/transports.js';
 import { NetworkGuard, type Resolve } from '../../../daemon/dispatch/network-guard.js';
 import { freePort } from '../../helpers/nats.js';
 
@@ -28,7 +28,13 @@ for (const transport of TRANSPORT_NAMES) {
     // and the API keep the process alive; here this timer does.
     const alive = setInterval(() => undefined, 1000);
     t.teardown(() => clearInterval(alive));
-    const outcome = await sendHttp(consumerWith(t, 300), request('http://stalled.test/hook'), 1024, guard, transport);
+    const outcome = await sendHttp(
+      consumerWith(t, 300),
+      request('http://stalled.test/hook'),
+      1024,
+      guard,
+      TRANSPORTS[transport],
+    );
     t.equal(outcome.outcome, 'failure');
     t.equal(outcome.errorClass, 'timeout');
     t.equal(outcome.error, 'ETIMEDOUT: no connection within 300 ms');
@@ -39,7 +45,7 @@ for (const transport of TRANSPORT_NAMES) {
   t.test(`http attempt (${transport}) - a refused connection is a connect failure, with no response`, async (t) => {
     const guard = new NetworkGuard({ allowPrivate: false, allowCidrs: ['127.0.0.0/8'] });
     const url = `http://127.0.0.1:${await freePort()}/hook`;
-    const outcome = await sendHttp(consumerWith(t, 5000), request(url), 1024, guard, transport);
+    const outcome = await sendHttp(consumerWith(t, 5000), request(url), 1024, guard, TRANSPORTS[transport]);
     t.equal(outcome.errorClass, 'connect');
     t.match(outcome.error, /^ECONNREFUSED: /);
     t.notMatch(outcome.error, /after the response headers/);

@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../../config/loader.js';
-import { BUILT_IN_PLUGINS, Pipeline } from '../../../daemon/dispatch/pipeline.js';
+import { Pipeline } from '../../../daemon/dispatch/pipeline.js';
+import { BUILT_IN_PLUGINS } from '../../../daemon/dispatch/plugin-loader.js';
 import { generateSecret, decodeSecret } from '../../../plugins/standardWebhooks.js';
 import { REPO, tempDir } from '../../helpers/hooksd.js';
 
@@ -84,7 +85,7 @@ t.test(
     t.equal(run.retry.nextDelay(1, { statusCode: 500 }), 10_000, 'schedule ran with its option jitter: 0');
     t.equal(run.retry.nextDelay(2, { statusCode: 500 }), null, 'schedule ran');
     await pipeline!.stop();
-    t.equal(BUILT_IN_PLUGINS.length, 5);
+    t.equal(BUILT_IN_PLUGINS.length, 7);
   },
 );
 
@@ -125,7 +126,7 @@ t.test(
     });
     t.match(
       notPlugin.error?.message,
-      /it exports no `name`; its `kind` must be one of filter, transform, sign, retry;/,
+      /it exports no `name`; its `kind` must be one of filter, transform, sign, retry, transport;/,
     );
     t.match(notPlugin.error?.message, /; it exports no `optionsSchema`; it exports no `create/);
     const badFilter = await load(t, { consumers: [{ ...consumer, filter: { 'payload.x': { $regex: '(a+)+$' } } }] });

@@ -5,9 +5,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, TlsFiles } from '../../../daemon/dispatch/consumers.js';
-import { sendHttp, type HttpOutcome, type TransportName } from '../../../daemon/dispatch/http-attempt.js';
+import { sendHttp, type HttpOutcome } from '../../../daemon/dispatch/http-attempt.js';
 import { NetworkGuard } from '../../../daemon/dispatch/network-guard.js';
-import { TRANSPORT_NAMES } from '../../../daemon/dispatch/transport.js';
+import { TRANSPORT_NAMES, TRANSPORTS, type TransportName } from '../../helpers/transports.js';
 import { makeCerts } from '../../helpers/certs.js';
 import { freePort } from '../../helpers/nats.js';
 import { tempDir } from '../../helpers/hooksd.js';
@@ -76,7 +76,13 @@ t.test('transports - a 2xx: same status, headers and body, every phase timed and
     }),
   );
   const outcomes = await onEach((transport) =>
-    sendHttp(consumerWith(t, 10_000), post(`${url}/hook`, { 'x-custom': 'a' }), 1024, loopback(), transport),
+    sendHttp(
+      consumerWith(t, 10_000),
+      post(`${url}/hook`, { 'x-custom': 'a' }),
+      1024,
+      loopback(),
+      TRANSPORTS[transport],
+    ),
   );
   t.equal(outcomes.node.outcome, 'success');
   t.same(outcomes.node.response?.body, 'thanks');
@@ -110,7 +116,7 @@ t.test('transports - a reused connection has no dns or tcp time; a request heade
   for (const transport of TRANSPORT_NAMES) {
     sockets.clear();
     const consumer = consumerWith(t, 10_000);
-    await sendHttp(consumer, post(`${url}/a`), 1024, loopback(), transport);
+    await sendHttp(consumer, post(`${url}/a`), 1024, loopback(), TRANSPORTS[transport]);
     // The agent takes the socket back a moment after the response ended: the second request reuses it.
     const kept = () => Object.values(consumer.agent.http.freeSockets).flat().length;
     for (let waited = 0; kept() === 0 && waited < 10_000; waited += 10) await sleep(10);
@@ -120,7 +126,7 @@ t.test('transports - a reused connection has no dns or tcp time; a request heade
       post(`${url}/b`, { 'content-type': 'text/plain' }),
       1024,
       loopback(),
-      transport,
+      TRANSPORTS[transport],
     );
     t.equal(second.outcome, 'success');
     t.equal(sockets.size, 1, `${transport}: one connection for both requests`);
@@ -145,7 +151,7 @@ t.test('transports - an endless body is cut at maxResponseBytes, a 2xx still a s
     }),
   );
   const outcomes = await onEach((transport) =>
-    sendHttp(consumerWith(t, 30_000), post(`${url}/big`), 1000, loopback(), transport),
+    sendHttp(consumerWith(t, 30_000), post(`${url}/big`), 1000, loopback(), TRANSPORTS[transport]),
   );
   t.equal(outcomes.node.outcome, 'success');
   t.equal(outcomes.node.response?.body, 'x'.repeat(1000));
@@ -165,7 +171,7 @@ t.test('transports - a non-2xx and a redirect are failures, the redirect not fol
   );
   for (const path of ['/moved', '/down']) {
     const outcomes = await onEach((transport) =>
-      sendHttp(consumerWith(t, 10_000), post(url + path), 1024, loopback(), transport),
+      sendHttp(consumerWith(t, 10_000), post(url + path), 1024, loopback(), TRANSPORTS[transport]),
     );
     t.same(comparable(outcomes.node), comparable(outcomes.got), path);
     t.equal(outcomes.node.errorClass, 'http');
@@ -175,7 +181,13 @@ t.test('transports - a non-2xx and a redirect are failures, the redirect not fol
 
 t.test('transports - refused, reset before and during the response: connect failures alike', async (t) => {
   const refused = await onEach(async (transport) =>
-    sendHttp(consumerWith(t, 10_000), post(`http://127.0.0.1:${await freePort()}/`), 1024, loopback(), transport),
+    sendHttp(
+      consumerWith(t, 10_000),
+      post(`http://127.0.0.1:${await freePort()}/`),
+      1024,
+      loopback(),
+      TRANSPORTS[transport],
+    ),
   );
   t.equal(refused.node.errorClass, 'connect');
   t.match(refused.node.error, /^ECONNREFUSED: /);
@@ -193,12 +205,12 @@ t.test('transports - refused, reset before and during the response: connect fail
     }),
   );
   const before = await onEach((transport) =>
-    sendHttp(consumerWith(t, 10_000), post(`${url}/before`), 1024, loopback(), transport),
+    sendHttp(consumerWith(t, 10_000), post(`${url}/before`), 1024, loopback(), TRANSPORTS[transport]),
   );
   t.same(comparable(before.node), comparable(before.got));
   t.equal(before.node.errorClass, 'connect');
   const during = await onEach((transport) =>
-    sendHttp(consumerWith(t, 10_000), post(`${url}/during`), 1024, loopback(), transport),
+    sendHttp(consumerWith(t, 10_000), post(`${url}/during`), 1024, loopback(), TRANSPORTS[transport]),
   );
   t.equal(during.node.errorClass, 'connect');
   t.equal(during.node.response?.body, 'part');
@@ -217,14 +229,14 @@ t.test('transports - the timeout names the step that did not finish, as got does
   );
   for (const path of ['/headers', '/body']) {
     const outcomes = await onEach((transport) =>
-      sendHttp(consumerWith(t, 600), post(url + path), 1024, loopback(), transport),
+      sendHttp(consumerWith(t, 600), post(url + path), 1024, loopback(), TRANSPORTS[transport]),
     );
     t.same(comparable(outcomes.node), comparable(outcomes.got), path);
     t.equal(outcomes.node.errorClass, 'timeout');
     t.ok(outcomes.node.durationMs >= 590 && outcomes.node.durationMs < 10_000, `cut at ${outcomes.node.durationMs} ms`);
   }
   t.match(
-    (await sendHttp(consumerWith(t, 600), post(`${url}/headers`), 1024, loopback(), 'node')).error,
+    (await sendHttp(consumerWith(t, 600), post(`${url}/headers`), 1024, loopback(), TRANSPORTS.node)).error,
     'ETIMEDOUT: no complete response headers within 600 ms',
   );
 });
@@ -243,13 +255,13 @@ t.test('transports - TLS: an unknown CA is a tls failure; the client certificate
     ),
   );
   const unknownCa = await onEach((transport) =>
-    sendHttp(consumerWith(t, 10_000), post(`${url}/hook`), 1024, loopback(), transport),
+    sendHttp(consumerWith(t, 10_000), post(`${url}/hook`), 1024, loopback(), TRANSPORTS[transport]),
   );
   t.same(comparable(unknownCa.node), comparable(unknownCa.got));
   t.equal(unknownCa.node.errorClass, 'tls');
   const tls = { cert: certs.clientCert, key: certs.clientKey, ca: certs.ca };
   const mtls = await onEach((transport) =>
-    sendHttp(consumerWith(t, 10_000, tls), post(`${url}/hook`), 1024, loopback(), transport),
+    sendHttp(consumerWith(t, 10_000, tls), post(`${url}/hook`), 1024, loopback(), TRANSPORTS[transport]),
   );
   t.equal(mtls.node.outcome, 'success');
   t.same(comparable(mtls.node), comparable(mtls.got));
@@ -272,12 +284,12 @@ t.test('transports - a hostname connects to the address the guard checked, and a
   const pinned = new NetworkGuard({ allowPrivate: false, allowCidrs: ['127.0.0.0/8'], resolve });
   const strict = new NetworkGuard({ allowPrivate: false, allowCidrs: [], resolve });
   const allowed = await onEach((transport) =>
-    sendHttp(consumerWith(t, 10_000), post(`http://pinned.test:${port}/`), 1024, pinned, transport),
+    sendHttp(consumerWith(t, 10_000), post(`http://pinned.test:${port}/`), 1024, pinned, TRANSPORTS[transport]),
   );
   t.equal(allowed.node.outcome, 'success');
   t.equal(reached, 2);
   const blocked = await onEach((transport) =>
-    sendHttp(consumerWith(t, 10_000), post(`http://pinned.test:${port}/`), 1024, strict, transport),
+    sendHttp(consumerWith(t, 10_000), post(`http://pinned.test:${port}/`), 1024, strict, TRANSPORTS[transport]),
   );
   t.same(comparable(blocked.node), comparable(blocked.got));
   t.equal(blocked.node.errorClass, 'blocked');
@@ -291,7 +303,7 @@ t.test('transports - a header value node refuses is a failed attempt, not a thro
     http.createServer((_req, res) => res.end()),
   );
   const outcomes = await onEach((transport) =>
-    sendHttp(consumerWith(t, 10_000), post(`${url}/`, { 'x-bad': 'a\nb' }), 1024, loopback(), transport),
+    sendHttp(consumerWith(t, 10_000), post(`${url}/`, { 'x-bad': 'a\nb' }), 1024, loopback(), TRANSPORTS[transport]),
   );
   t.equal(outcomes.node.outcome, 'failure');
   t.same(comparable(outcomes.node), comparable(outcomes.got));

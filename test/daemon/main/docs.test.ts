@@ -4,7 +4,7 @@ import { apiRoutes, renderApiDocs } from '../../../daemon/main/api-docs.js';
 import { configKeys, renderConfigDocs } from '../../../daemon/main/config-docs.js';
 import { renderErrorDocs, renderPluginDocs } from '../../../daemon/main/docs.js';
 import { ERROR_CODES } from '../../../daemon/common/errors.js';
-import { BUILT_IN_PLUGINS } from '../../../daemon/dispatch/pipeline.js';
+import { BUILT_IN_PLUGINS } from '../../../daemon/dispatch/plugin-loader.js';
 
 const doc = (name: string) => readFileSync(new URL(`../../../docs/${name}`, import.meta.url), 'utf8');
 
