@@ -40,7 +40,7 @@ export interface Consumer {
   readonly source: 'yaml' | 'api';
   readonly eventTypes: readonly string[];
   readonly filter?: Readonly<Record<string, unknown>>;
-  /** The config's `transform`: the script's path, resolved against the config file's folder. */
+  /** The config's `transform`: the script's path, relative to the config file's folder. */
   readonly transform?: string;
   /** The config's `disabled`, unless the API or a health check changed it since. */
   readonly disabled: boolean;
@@ -392,7 +392,7 @@ export class ConsumerRegistry {
       source,
       eventTypes: entry.eventTypes,
       filter: entry.filter,
-      transform: entry.transform,
+      transform: entry.transform === undefined ? undefined : path.relative(this.configDir, entry.transform),
       disabled: state.disabled ?? entry.disabled,
       configDisabled: entry.disabled,
       state,

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { launchBrowser, openConsole } from '../helpers/browser.js';
 import { ADMIN_TOKEN, startConsoleDaemon } from '../helpers/console-daemon.js';
-import { json, tempDir } from '../helpers/hooksd.js';
+import { json } from '../helpers/hooksd.js';
 
 t.setTimeout(170_000);
 
@@ -128,7 +128,7 @@ t.test(
   "consumer and catalog - a consumer's filter, transform and rate limit, its latency chart; each type's schema",
   async (t) => {
     const daemon = await startConsoleDaemon(t);
-    const script = path.join(tempDir(t), 'stamp.js');
+    const script = path.join(path.dirname(daemon.hooksd.configFile), 'stamp.js');
     writeFileSync(script, 'function handler(webhook) { return webhook; }\n');
     await daemon.hooksd.reconfigure((config) => ({
       ...config,
@@ -151,7 +151,7 @@ t.test(
         .first()
         .locator('div', { has: page.locator('dt', { hasText: name }) })
         .locator('dd');
-    t.equal(await setting('Transform').textContent(), script, 'its transform script');
+    t.equal(await setting('Transform').textContent(), 'stamp.js', 'its transform script, as the YAML names it');
     t.match(await page.getByLabel('Filter').textContent(), /"payload\.total":\s*\{\s*"\$gte": 10/, 'its filter');
     t.equal(await setting('Rate limit').textContent(), '25 per second', 'its rate limit');
     const latency = page.getByRole('img', { name: 'Latency per step, p50 and p95' });

@@ -59,7 +59,10 @@ t.test('api consumers - a consumer shows its transform script, null when it has 
       { id: 'plain', url: `${NOWHERE}/b` },
     ],
   });
-  t.match((await hooksd.api('/v1/consumers/reshaped')).body, { transform: script, rateLimit: 5 });
+  // As the YAML names it, relative to the config file's folder: not the machine's whole layout.
+  const shown = path.relative(path.dirname(hooksd.configFile), script);
+  t.ok(!path.isAbsolute(shown) && shown.endsWith('tag.js'), shown);
+  t.match((await hooksd.api('/v1/consumers/reshaped')).body, { transform: shown, rateLimit: 5 });
   t.match((await hooksd.api('/v1/consumers/plain')).body, { transform: null, rateLimit: null });
   const made = await hooksd.api('/v1/consumers', json('POST', { id: 'made', url: `${NOWHERE}/c` }));
   t.same([made.status, made.body.transform], [201, null], 'an API consumer has none (the API takes no file paths)');
@@ -71,7 +74,7 @@ t.test('api consumers - a consumer shows its transform script, null when it has 
     [
       ['made', null],
       ['plain', null],
-      ['reshaped', script],
+      ['reshaped', shown],
     ],
     'and in the list',
   );
