@@ -75,9 +75,7 @@ const consumerFields = {
   source: { enum: ['yaml', 'api'], description: 'From the config file (yaml) or created through the API.' },
   eventTypes: list(text('An event type, `prefix.*` or `*`.'), 'The event types it takes.'),
   filter: { type: ['object', 'null'], additionalProperties: true, description: 'Its payload filter, or null.' },
-  transform: textOrNull(
-    "The path of its transform script (the config file's, resolved against that file's folder), or null.",
-  ),
+  transform: textOrNull("The path of its transform script, relative to the config file's folder, or null."),
   disabled: { type: 'boolean', description: 'Whether it is sent nothing now.' },
   disabledReason: textOrNull('Why it is disabled, or null.'),
   failingSince: timeOrNull('Time of the first failed attempt since the last success; null while healthy.'),
