@@ -50,13 +50,14 @@ export class StatusCounter {
   }
 
   /**
-   * Adds the new counts to each batch that moves status index entries; `changed` hears of the
-   * moves in all once the batch is written.
+   * Adds the new counts to each batch that moves status index entries; `changed` hears, once the
+   * batch is written, how many messages entered each status in it (a message that entered and
+   * left a status within one batch counts too: the counts' net change would not show it).
    */
   extension(changed: (changes: Map<MessageStatus, number>) => void): BatchExtension {
     return (ops) => {
-      const { totals, perConsumer } = this.changesIn(ops);
-      if (totals.size === 0 && perConsumer.size === 0) return undefined;
+      const { totals, perConsumer, entered } = this.changesIn(ops);
+      if (totals.size === 0 && perConsumer.size === 0 && entered.size === 0) return undefined;
       const extra: BatchOp[] = [];
       const next = { ...this.counts };
       for (const [status, delta] of totals) next[status] = (next[status] ?? 0) + delta;
@@ -79,7 +80,7 @@ export class StatusCounter {
         written: () => {
           this.counts = next;
           for (const [consumerId, counts] of nextOf) this.byConsumer.set(consumerId, counts);
-          if (totals.size > 0) changed(totals);
+          if (entered.size > 0) changed(entered);
         },
       };
     };
@@ -153,6 +154,8 @@ export class StatusCounter {
    */
   private changesIn(ops: readonly BatchOp[]) {
     const totals = new Map<MessageStatus, number>();
+    const entered = new Map<MessageStatus, number>();
+    const enter = (status: MessageStatus, count: number) => entered.set(status, (entered.get(status) ?? 0) + count);
     const perConsumer = new Map<string, Map<MessageStatus, number>>();
     const addTotal = (status: MessageStatus, delta: number) => totals.set(status, (totals.get(status) ?? 0) + delta);
     const addOf = (consumerId: string, status: MessageStatus, delta: number) => {
@@ -164,8 +167,11 @@ export class StatusCounter {
       const delta = op.type === 'put' ? 1 : -1;
       const fromFanout = (op as { fromFanout?: boolean }).fromFanout === true;
       if (op.sublevel === this.space.messagesByStatus) {
-        addTotal(op.key.slice(0, op.key.indexOf(SEP)) as MessageStatus, delta);
+        const status = op.key.slice(0, op.key.indexOf(SEP)) as MessageStatus;
+        addTotal(status, delta);
         if (fromFanout) addTotal('sending', -1);
+        // A message of a fan-out record entered `sending` with the record.
+        if (op.type === 'put' && !(fromFanout && status === 'sending')) enter(status, 1);
       } else if (op.sublevel === this.space.messagesByConsumerStatus) {
         const [consumerId, status] = op.key.split(SEP) as [string, MessageStatus];
         addOf(consumerId, status, delta);
@@ -173,10 +179,11 @@ export class StatusCounter {
       } else if (op.sublevel === this.space.fanouts && op.type === 'put') {
         const { messages } = op.value as FanoutRecord;
         addTotal('sending', messages.length);
+        enter('sending', messages.length);
         for (const message of messages) addOf(message.consumerId, 'sending', 1);
       }
     }
-    return { totals, perConsumer };
+    return { totals, perConsumer, entered };
   }
 
   /** The messages of fan-out records that have no record of their own (a crash's leftovers, before `recover`). */

@@ -47,7 +47,7 @@ export class Store {
   readonly legacyControl: LegacyControl;
   /** Messages due at once that live in their event's fan-out record until first written (fanouts.ts). */
   readonly fanouts: Fanouts;
-  /** Told after each write how many messages entered (+n) or left (-n) each status. */
+  /** Told after each write how many messages entered each status in it. */
   onStatusCounts: ((changes: Map<MessageStatus, number>) => void) | undefined;
   private readonly space: Keyspace;
   private readonly writer: GroupCommit;

@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap';
 import { Keyspace } from '../../../daemon/store/keyspace.js';
+import type { MessageRecord } from '../../../daemon/store/records.js';
 import { Store } from '../../../daemon/store/store.js';
 import { tempDir } from '../../helpers/hooksd.js';
 import { fanout, message, openStore } from './store-records.js';
@@ -162,3 +163,31 @@ t.test(
     t.same(await ids('a', 'success'), [messages[0].id]);
   },
 );
+
+t.test('store - a batch tells how many messages entered each status, whatever left it in the same batch', async (t) => {
+  const store = await openStore(t);
+  const first = fanout('e1', ['a', 'b']);
+  await store.write(store.eventOps(first.event, first.messages), true);
+  const told: Map<string, number>[] = [];
+  store.onStatusCounts = (changes) => told.push(new Map(changes));
+  // One batch: the next event's fan-out record enters two messages in `sending` while the
+  // first event's two leave it for `success`; the counts' net change of `sending` is 0.
+  const second = fanout('e2', ['a', 'b']);
+  const done = (m: MessageRecord): MessageRecord => ({ ...m, status: 'success', attempts: 1, nextAttemptAt: null });
+  await store.write([
+    ...store.eventOps(second.event, second.messages),
+    ...first.messages.flatMap((m) => store.messageUpdateOps(m, done(m))),
+  ]);
+  t.same(
+    told,
+    [
+      new Map([
+        ['sending', 2],
+        ['success', 2],
+      ]),
+    ],
+    'two entered sending, two entered success',
+  );
+  t.equal(store.countStatus('sending'), 2, 'while the count of sending stays 2');
+  t.equal(store.countStatus('success'), 2);
+});
