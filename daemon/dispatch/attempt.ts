@@ -4,7 +4,7 @@ import type { Metrics } from '../common/metrics.js';
 import type { OpsEvents } from '../common/ops-events.js';
 import type { AttemptRecord, MessageRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
-import type { Consumer } from './consumers.js';
+import type { Consumer } from './consumer.js';
 import { AttemptFeed, summarize } from './attempt-feed.js';
 import type { DeliveryPool } from './delivery-pool.js';
 import type { ConsumerHealth } from './health.js';

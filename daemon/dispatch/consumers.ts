@@ -1,7 +1,3 @@
-import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ConsumerConfig } from '../../config/schema.js';
 import { generateSecret } from '../../plugins/standardWebhooks.js';
@@ -9,56 +5,14 @@ import { HooksdError } from '../common/errors.js';
 import type { ConsumerState, MessageRecord, SecretRecord, StoredSecret } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import type { ConsumerPipeline, Pipeline } from './pipeline.js';
-import { effectiveSecrets, rotate, secretDigest, signingKeys, type SigningKey } from './secrets.js';
-
-/** The delivery settings a consumer takes when it sets none of its own. */
-export interface ConsumerDefaults {
-  /** delivery.timeout, in ms. */
-  timeout: number;
-  /** delivery.concurrency. */
-  concurrency: number;
-}
-
-/** A consumer's TLS settings as PEM text: its client certificate and key (mTLS) and the CA it trusts. */
-export interface TlsFiles {
-  cert?: string;
-  key?: string;
-  ca?: string;
-}
+import { buildConsumer, type Consumer, type ConsumerDefaults } from './consumer.js';
+import { effectiveSecrets, rotate, secretDigest, signingKeys } from './secrets.js';
 
 /** Later than any due time (the due index holds 15 digits of milliseconds). */
 const END_OF_TIME = 9e14;
 const DELETE_STEP = 500;
 /** Time for a request cut by its timeout to close its socket before the agent is destroyed. */
 const RETIRE_MARGIN_MS = 1000;
-
-/** A consumer as the delivery path uses it: settings resolved, keys decoded, agents ready. */
-export interface Consumer {
-  readonly id: string;
-  readonly url: string;
-  readonly description: string;
-  readonly source: 'yaml' | 'api';
-  readonly eventTypes: readonly string[];
-  readonly filter?: Readonly<Record<string, unknown>>;
-  /** The config's `transform`: the script's path, relative to the config file's folder. */
-  readonly transform?: string;
-  /** The config's `disabled`, unless the API or a health check changed it since. */
-  readonly disabled: boolean;
-  readonly state: Readonly<ConsumerState>;
-  readonly configDisabled: boolean;
-  readonly configSecret?: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly timeout: number;
-  readonly concurrency: number;
-  readonly rateLimit?: number;
-  readonly secrets: readonly StoredSecret[];
-  /** Every secret's key with its expiry: use `activeKeys` to pick the ones that sign now. */
-  readonly signingKeys: readonly SigningKey[];
-  readonly agent: { http: http.Agent; https: https.Agent };
-  /** The https agent's client certificate, key and CA (PEM), for a delivery worker to build its own agents. */
-  readonly tls: Readonly<TlsFiles>;
-  readonly pipeline: ConsumerPipeline;
-}
 
 /**
  * The consumers of the running config and those created through the API. Built once per
@@ -378,35 +332,7 @@ export class ConsumerRegistry {
     pipeline: ConsumerPipeline,
   ): Consumer {
     const state = this.store.control.consumerState(entry.id) ?? {};
-    const concurrency = entry.concurrency ?? defaults.concurrency;
-    const agentOptions = { keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency };
-    const tls: TlsFiles = {
-      cert: this.pem(entry.tls.cert),
-      key: this.pem(entry.tls.key),
-      ca: this.pem(entry.tls.ca),
-    };
-    return Object.freeze({
-      id: entry.id,
-      url: entry.url,
-      description: entry.description,
-      source,
-      eventTypes: entry.eventTypes,
-      filter: entry.filter,
-      transform: entry.transform === undefined ? undefined : path.relative(this.configDir, entry.transform),
-      disabled: state.disabled ?? entry.disabled,
-      configDisabled: entry.disabled,
-      state,
-      headers: entry.headers,
-      timeout: entry.timeout ?? defaults.timeout,
-      concurrency,
-      rateLimit: entry.rateLimit,
-      secrets,
-      signingKeys: signingKeys(secrets),
-      configSecret: entry.secret,
-      agent: { http: new http.Agent(agentOptions), https: new https.Agent({ ...agentOptions, ...tls }) },
-      tls,
-      pipeline,
-    });
+    return buildConsumer(entry, { source, defaults, secrets, pipeline, state }, this.configDir);
   }
 
   /**
@@ -420,11 +346,5 @@ export class ConsumerRegistry {
     const record: SecretRecord = { secrets: [{ secret: generateSecret(), expiresAt: null }], configSecretHash: null };
     await control.createSecrets(entry.id, record);
     return effectiveSecrets(entry.secret, control.secrets(entry.id)) ?? record.secrets;
-  }
-
-  /** PEM text as given, or read from a file path relative to the config file. */
-  private pem(value: string | undefined): string | undefined {
-    if (value === undefined || value.includes('-----BEGIN')) return value;
-    return readFileSync(path.resolve(this.configDir, value), 'utf8');
   }
 }

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { Consumer } from './consumers.js';
+import type { Consumer } from './consumer.js';
 import type { ToWorker } from './delivery-worker.js';
 import { sendHttp, type HttpOutcome, type HttpRequest } from './http-attempt.js';
 import type { NetworkGuard } from './network-guard.js';

@@ -8,7 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { parentPort } from 'node:worker_threads';
-import type { TlsFiles } from './consumers.js';
+import type { TlsFiles } from './consumer.js';
 import { sendHttp, type HttpOutcome, type HttpRequest, type HttpTarget } from './http-attempt.js';
 import { NetworkGuard } from './network-guard.js';
 import { loadTransport, type LoadedTransport, type TransportSource } from './transport-loader.js';

@@ -3,7 +3,7 @@ import { MOCK_EVENT_SUBJECT } from '../common/subjects.js';
 import { ownedId, sortableId } from '../store/ids.js';
 import type { EventRecord, MessageRecord } from '../store/records.js';
 import type { BatchOp, Store } from '../store/store.js';
-import type { Consumer } from './consumers.js';
+import type { Consumer } from './consumer.js';
 import type { Dispatcher, Job } from './dispatcher.js';
 import { envelopeOf, type Envelope } from './envelope.js';
 

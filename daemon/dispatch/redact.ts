@@ -1,4 +1,4 @@
-import type { Consumer } from './consumers.js';
+import type { Consumer } from './consumer.js';
 
 /**
  * What hooksd records of an attempt, with credentials taken out: header values by the header's

@@ -1,7 +1,8 @@
 import { HooksdError } from '../common/errors.js';
 import type { EventRecord, MessageRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
-import type { Consumer, ConsumerRegistry } from './consumers.js';
+import type { ConsumerRegistry } from './consumers.js';
+import type { Consumer } from './consumer.js';
 import type { Dispatcher } from './dispatcher.js';
 import { sendAgain } from './messages.js';
 

@@ -2,7 +2,7 @@ import type { TransportResult } from '../../plugins/contract.js';
 import { packageVersion } from '../common/version.js';
 import type { AttemptRecord } from '../store/records.js';
 import { failureOf } from './attempt-failure.js';
-import type { Consumer } from './consumers.js';
+import type { Consumer } from './consumer.js';
 
 export const USER_AGENT = `hooksd/${packageVersion()}`;
 /** Headers every request carries; the request's own headers override them. */

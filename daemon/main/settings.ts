@@ -1,6 +1,6 @@
 import type { HooksdConfig } from '../../config/schema.js';
 import type { DeliverySettings } from '../dispatch/attempt.js';
-import type { ConsumerDefaults } from '../dispatch/consumers.js';
+import type { ConsumerDefaults } from '../dispatch/consumer.js';
 import type { HealthSettings } from '../dispatch/health.js';
 import { NetworkGuard } from '../dispatch/network-guard.js';
 import { EventCatalog } from '../ingest/catalog.js';

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { HooksdError } from '../common/errors.js';
 import { MOCK_EVENT_SUBJECT } from '../common/subjects.js';
-import type { Consumer, ConsumerRegistry } from '../dispatch/consumers.js';
+import type { ConsumerRegistry } from '../dispatch/consumers.js';
+import type { Consumer } from '../dispatch/consumer.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import { sendAgain, wouldReceive } from '../dispatch/messages.js';
 import { sortableId } from '../store/ids.js';

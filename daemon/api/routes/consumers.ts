@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { EVENT_TYPE_PATTERN, type ConsumerConfig } from '../../../config/schema.js';
 import { HooksdError } from '../../common/errors.js';
-import type { Consumer, ConsumerRegistry } from '../../dispatch/consumers.js';
+import type { ConsumerRegistry } from '../../dispatch/consumers.js';
+import type { Consumer } from '../../dispatch/consumer.js';
 import type { ConsumerHealth } from '../../dispatch/health.js';
 import { sortableId } from '../../store/ids.js';
 import {

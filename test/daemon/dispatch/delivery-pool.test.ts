@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Worker } from 'node:worker_threads';
 import { createLogger } from '../../../daemon/common/log.js';
-import type { Consumer, TlsFiles } from '../../../daemon/dispatch/consumers.js';
+import type { Consumer, TlsFiles } from '../../../daemon/dispatch/consumer.js';
 import { DeliveryPool, defaultWorkers } from '../../../daemon/dispatch/delivery-pool.js';
 import { sendHttp, type HttpOutcome } from '../../../daemon/dispatch/http-attempt.js';
 import { TRANSPORTS, type TransportName } from '../../helpers/transports.js';

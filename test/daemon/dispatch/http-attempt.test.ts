@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import http from 'node:http';
 import https from 'node:https';
-import type { Consumer } from '../../../daemon/dispatch/consumers.js';
+import type { Consumer } from '../../../daemon/dispatch/consumer.js';
 import { sendHttp } from '../../../daemon/dispatch/http-attempt.js';
 import { TRANSPORT_NAMES, TRANSPORTS } from '../../helpers/transports.js';
 import { NetworkGuard, type Resolve } from '../../../daemon/dispatch/network-guard.js';

@@ -4,7 +4,7 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Consumer, TlsFiles } from '../../../daemon/dispatch/consumers.js';
+import type { Consumer, TlsFiles } from '../../../daemon/dispatch/consumer.js';
 import { sendHttp, type HttpOutcome } from '../../../daemon/dispatch/http-attempt.js';
 import { NetworkGuard } from '../../../daemon/dispatch/network-guard.js';
 import { TRANSPORT_NAMES, TRANSPORTS, type TransportName } from '../../helpers/transports.js';
