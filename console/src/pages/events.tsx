@@ -4,6 +4,8 @@ import { fromLocalInput, localInput, Time } from '../parts/format.js';
 import { Loading, Pager, Problem } from '../parts/ui.js';
 import { apiPath, href, navigate, param } from '../router.js';
 import type { EventRecord, EventType, Page } from '../types.js';
+import { ListTable } from '../parts/list-table.js';
+import { ChoiceField, FilterButtons, TimeRange } from '../parts/filter-fields.js';
 
 export function EventsPage({ query }: { query: URLSearchParams }) {
   const filters = { eventType: param(query, 'eventType'), since: param(query, 'since'), until: param(query, 'until') };
@@ -31,34 +33,15 @@ export function EventsPage({ query }: { query: URLSearchParams }) {
     <>
       <h1>Events</h1>
       <form class="filters" onSubmit={submit} aria-label="Filter events">
-        <div>
-          <label for="e-type">Event type</label>
-          <select id="e-type" value={form.eventType} onChange={set('eventType')}>
-            <option value="">any</option>
-            {(types.data?.data ?? []).map((type) => (
-              <option key={type.name} value={type.name}>
-                {type.name}
-              </option>
-            ))}
-            {form.eventType && !types.data?.data.some((type) => type.name === form.eventType) && (
-              <option value={form.eventType}>{form.eventType}</option>
-            )}
-          </select>
-        </div>
-        <div>
-          <label for="e-since">Since</label>
-          <input id="e-since" type="datetime-local" value={form.since} onInput={set('since')} />
-        </div>
-        <div>
-          <label for="e-until">Until</label>
-          <input id="e-until" type="datetime-local" value={form.until} onInput={set('until')} />
-        </div>
-        <div class="buttons">
-          <button type="submit" class="primary">
-            Filter
-          </button>
-          <a href={href('/events')}>Clear</a>
-        </div>
+        <ChoiceField
+          id="e-type"
+          label="Event type"
+          value={form.eventType}
+          options={(types.data?.data ?? []).map((type) => type.name)}
+          onChange={set('eventType')}
+        />
+        <TimeRange prefix="e" since={form.since} until={form.until} onSince={set('since')} onUntil={set('until')} />
+        <FilterButtons clear={href('/events')} />
       </form>
       <Problem error={list.error} />
       {list.data === undefined && !list.error && <Loading what="events" />}
@@ -67,34 +50,22 @@ export function EventsPage({ query }: { query: URLSearchParams }) {
           {list.data.data.length === 0 ? (
             <p class="muted">No events.</p>
           ) : (
-            <div class="table-wrap">
-              <table class="list cards-on-phone">
-                <thead>
-                  <tr>
-                    <th scope="col">Event</th>
-                    <th scope="col">Type</th>
-                    <th scope="col">Received</th>
-                    <th scope="col">Subject</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {list.data.data.map((event) => (
-                    <tr key={event.id}>
-                      <td data-label="Event">
-                        <a href={href(`/events/${encodeURIComponent(event.id)}`)}>{event.id}</a>
-                      </td>
-                      <td data-label="Type">{event.eventType}</td>
-                      <td data-label="Received">
-                        <Time iso={event.receivedAt} />
-                      </td>
-                      <td class="sub" data-label="Subject">
-                        {event.subject}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <ListTable columns={[{ label: 'Event' }, { label: 'Type' }, { label: 'Received' }, { label: 'Subject' }]}>
+              {list.data.data.map((event) => (
+                <tr key={event.id}>
+                  <td data-label="Event">
+                    <a href={href(`/events/${encodeURIComponent(event.id)}`)}>{event.id}</a>
+                  </td>
+                  <td data-label="Type">{event.eventType}</td>
+                  <td data-label="Received">
+                    <Time iso={event.receivedAt} />
+                  </td>
+                  <td class="sub" data-label="Subject">
+                    {event.subject}
+                  </td>
+                </tr>
+              ))}
+            </ListTable>
           )}
           <Pager
             first={cursor ? href('/events', filters) : null}

@@ -5,6 +5,7 @@ import { MessageTable } from '../parts/message-table.js';
 import { Loading, Pager, Problem } from '../parts/ui.js';
 import { apiPath, href, navigate, param } from '../router.js';
 import { MESSAGE_STATUSES, type Consumer, type EventType, type Message, type Page } from '../types.js';
+import { ChoiceField, FilterButtons, TimeRange } from '../parts/filter-fields.js';
 
 const FILTERS = ['consumerId', 'eventType', 'status', 'since', 'until'] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
@@ -36,59 +37,32 @@ function FilterForm({ filters }: { filters: Filters }) {
   };
   return (
     <form class="filters" onSubmit={submit} aria-label="Filter messages">
-      <div>
-        <label for="f-consumer">Consumer</label>
-        <select id="f-consumer" name="consumerId" value={form.consumerId ?? ''} onChange={set('consumerId')}>
-          <option value="">any</option>
-          {(consumers.data?.data ?? []).map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.id}
-            </option>
-          ))}
-          {form.consumerId && !consumers.data?.data.some((c) => c.id === form.consumerId) && (
-            <option value={form.consumerId}>{form.consumerId}</option>
-          )}
-        </select>
-      </div>
-      <div>
-        <label for="f-type">Event type</label>
-        <select id="f-type" name="eventType" value={form.eventType ?? ''} onChange={set('eventType')}>
-          <option value="">any</option>
-          {(types.data?.data ?? []).map((type) => (
-            <option key={type.name} value={type.name}>
-              {type.name}
-            </option>
-          ))}
-          {form.eventType && !types.data?.data.some((type) => type.name === form.eventType) && (
-            <option value={form.eventType}>{form.eventType}</option>
-          )}
-        </select>
-      </div>
-      <div>
-        <label for="f-status">Status</label>
-        <select id="f-status" name="status" value={form.status ?? ''} onChange={set('status')}>
-          <option value="">any</option>
-          {MESSAGE_STATUSES.map((status) => (
-            <option key={status} value={status}>
-              {status}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div>
-        <label for="f-since">Since</label>
-        <input id="f-since" type="datetime-local" value={form.since} onInput={set('since')} />
-      </div>
-      <div>
-        <label for="f-until">Until</label>
-        <input id="f-until" type="datetime-local" value={form.until} onInput={set('until')} />
-      </div>
-      <div class="buttons">
-        <button type="submit" class="primary">
-          Filter
-        </button>
-        <a href={href('/messages')}>Clear</a>
-      </div>
+      <ChoiceField
+        id="f-consumer"
+        label="Consumer"
+        name="consumerId"
+        value={form.consumerId ?? ''}
+        options={(consumers.data?.data ?? []).map((c) => c.id)}
+        onChange={set('consumerId')}
+      />
+      <ChoiceField
+        id="f-type"
+        label="Event type"
+        name="eventType"
+        value={form.eventType ?? ''}
+        options={(types.data?.data ?? []).map((type) => type.name)}
+        onChange={set('eventType')}
+      />
+      <ChoiceField
+        id="f-status"
+        label="Status"
+        name="status"
+        value={form.status ?? ''}
+        options={MESSAGE_STATUSES}
+        onChange={set('status')}
+      />
+      <TimeRange prefix="f" since={form.since} until={form.until} onSince={set('since')} onUntil={set('until')} />
+      <FilterButtons clear={href('/messages')} />
     </form>
   );
 }

@@ -4,6 +4,7 @@ import { count, ms, percent, rate, Time } from '../parts/format.js';
 import { Loading, Problem } from '../parts/ui.js';
 import { href } from '../router.js';
 import type { Consumer, Instances, LastError, OpsEvent, Page, Readiness, Stats } from '../types.js';
+import { ListTable } from '../parts/list-table.js';
 
 type ConsumerStat = Stats['consumers'][number];
 
@@ -77,38 +78,29 @@ function Group() {
             {alive(group.data.count)}; the console talks to {group.data.self}. Each delivers the events it takes and
             keeps them in its own store.
           </p>
-          <div class="table-wrap">
-            <table class="list cards-on-phone instances">
-              <thead>
-                <tr>
-                  <th scope="col">Instance</th>
-                  <th scope="col">Started</th>
-                  <th scope="col">Last seen</th>
-                  <th scope="col">Config file</th>
-                </tr>
-              </thead>
-              <tbody>
-                {group.data.data.map((instance) => (
-                  <tr key={instance.id}>
-                    <td data-label="Instance">
-                      {instance.id}
-                      {instance.self && <span class="muted"> (this one)</span>}
-                      <div class="sub">id tag {instance.tag}</div>
-                    </td>
-                    <td data-label="Started">
-                      <Time iso={instance.startedAt} />
-                    </td>
-                    <td data-label="Last seen">
-                      <Time iso={instance.lastSeen} />
-                    </td>
-                    <td data-label="Config file">
-                      <SameYaml same={instance.sameYaml} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ListTable
+            columns={[{ label: 'Instance' }, { label: 'Started' }, { label: 'Last seen' }, { label: 'Config file' }]}
+            variant="instances"
+          >
+            {group.data.data.map((instance) => (
+              <tr key={instance.id}>
+                <td data-label="Instance">
+                  {instance.id}
+                  {instance.self && <span class="muted"> (this one)</span>}
+                  <div class="sub">id tag {instance.tag}</div>
+                </td>
+                <td data-label="Started">
+                  <Time iso={instance.startedAt} />
+                </td>
+                <td data-label="Last seen">
+                  <Time iso={instance.lastSeen} />
+                </td>
+                <td data-label="Config file">
+                  <SameYaml same={instance.sameYaml} />
+                </td>
+              </tr>
+            ))}
+          </ListTable>
         </>
       )}
     </section>
@@ -140,64 +132,53 @@ export function OverviewPage() {
         {!statsMissing && <Problem error={stats.error} />}
         {consumers.data === undefined && !consumers.error && <Loading what="consumers" />}
         {consumers.data && (
-          <div class="table-wrap">
-            <table class="list cards-on-phone">
-              <thead>
-                <tr>
-                  <th scope="col">Consumer</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Source</th>
-                  <th scope="col" class="num">
-                    Per minute
-                  </th>
-                  <th scope="col" class="num">
-                    Success
-                  </th>
-                  <th scope="col" class="num">
-                    p50 / p95
-                  </th>
-                  <th scope="col">Last error</th>
-                  <th scope="col" class="num">
-                    Pending
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {consumers.data.data.map((consumer) => {
-                  const stat = statOf.get(consumer.id);
-                  return (
-                    <tr key={consumer.id}>
-                      <td data-label="Consumer">
-                        <a href={href(`/consumers/${encodeURIComponent(consumer.id)}`)}>{consumer.id}</a>
-                        <div class="sub">{consumer.url}</div>
-                      </td>
-                      <td data-label="State">
-                        <State consumer={consumer} />
-                      </td>
-                      <td data-label="Source">{consumer.source}</td>
-                      <td class="num" data-label="Per minute">
-                        {rate(stat?.perMinute)}
-                      </td>
-                      <td class="num" data-label="Success">
-                        {percent(stat?.successRatio)}
-                      </td>
-                      <td class="num" data-label="p50 / p95">
-                        {ms(stat?.p50Ms)} / {ms(stat?.p95Ms)}
-                      </td>
-                      <td data-label="Last error">
-                        <LastErrorText error={stat?.lastError} />
-                      </td>
-                      <td class="num" data-label="Pending">
-                        {count(stat?.pending)}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
+          <>
+            <ListTable
+              columns={[
+                { label: 'Consumer' },
+                { label: 'State' },
+                { label: 'Source' },
+                { label: 'Per minute', num: true },
+                { label: 'Success', num: true },
+                { label: 'p50 / p95', num: true },
+                { label: 'Last error' },
+                { label: 'Pending', num: true },
+              ]}
+            >
+              {consumers.data.data.map((consumer) => {
+                const stat = statOf.get(consumer.id);
+                return (
+                  <tr key={consumer.id}>
+                    <td data-label="Consumer">
+                      <a href={href(`/consumers/${encodeURIComponent(consumer.id)}`)}>{consumer.id}</a>
+                      <div class="sub">{consumer.url}</div>
+                    </td>
+                    <td data-label="State">
+                      <State consumer={consumer} />
+                    </td>
+                    <td data-label="Source">{consumer.source}</td>
+                    <td class="num" data-label="Per minute">
+                      {rate(stat?.perMinute)}
+                    </td>
+                    <td class="num" data-label="Success">
+                      {percent(stat?.successRatio)}
+                    </td>
+                    <td class="num" data-label="p50 / p95">
+                      {ms(stat?.p50Ms)} / {ms(stat?.p95Ms)}
+                    </td>
+                    <td data-label="Last error">
+                      <LastErrorText error={stat?.lastError} />
+                    </td>
+                    <td class="num" data-label="Pending">
+                      {count(stat?.pending)}
+                    </td>
+                  </tr>
+                );
+              })}
+            </ListTable>
             {consumers.data.data.length === 0 && <p class="muted">No consumers yet.</p>}
             {consumers.data.nextCursor !== null && <p class="muted">Showing the first 250 consumers, by id.</p>}
-          </div>
+          </>
         )}
       </section>
       <Group />
