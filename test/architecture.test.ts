@@ -115,6 +115,30 @@ t.test('parts - the import reader finds every kind of import it checks', async (
   ]);
 });
 
+t.test(
+  'store - the store is walled: LevelDB, the keyspace and its sublevels are private to daemon/store',
+  async (t) => {
+    const storeDir = path.join(REPO, 'daemon', 'store') + path.sep;
+    const outside = files.filter((file) => !file.startsWith(storeDir));
+    const keyspace = path.join(storeDir, 'keyspace.ts');
+    const wrong: string[] = [];
+    for (const file of outside) {
+      const text = readFileSync(file, 'utf8');
+      const where = path.relative(REPO, file);
+      if (importsOf(file).includes(keyspace)) wrong.push(`${where} imports the keyspace`);
+      if (specifiersIn(text).some((s) => /^(level|classic-level|abstract-level)$/.test(s)))
+        wrong.push(`${where} opens LevelDB`);
+      if (/\.sublevel\s*\(|\bSublevel\b/.test(text)) wrong.push(`${where} reaches for a sublevel`);
+    }
+    t.same(wrong, [], "other parts call the store's typed methods");
+    t.ok(
+      files.some((file) => file.startsWith(storeDir) && importsOf(file).includes(keyspace)),
+      'the check sees imports of the keyspace (inside the store)',
+    );
+    t.notOk(/\bSublevel\s*=\s*any\b/.test(readFileSync(keyspace, 'utf8')), 'sublevels are typed, not any');
+  },
+);
+
 t.test('errors - every error hooksd raises is a HooksdError: no bare Error thrown, no other error class', async (t) => {
   const found: string[] = [];
   for (const file of files) {
