@@ -115,6 +115,25 @@ t.test('parts - the import reader finds every kind of import it checks', async (
   ]);
 });
 
+t.test("parts - the README's layout table says what each part may import, as this check has it", async (t) => {
+  const rows = readFileSync(path.join(REPO, 'README.md'), 'utf8')
+    .split('\n')
+    .map((line) => /^\| `(?:daemon\/)?(\w+)\/` \|.*\| ([^|]+) \|$/.exec(line))
+    .filter((match) => match !== null && match[1] in MAY_IMPORT);
+  const said = Object.fromEntries(
+    rows.map((match) => {
+      const [, part, column] = match!;
+      if (column.startsWith('every part')) return [part, Object.keys(MAY_IMPORT).filter((p) => p !== part)];
+      if (column.startsWith('nothing')) return [part, []];
+      return [part, column.split(',').map((name) => name.trim())];
+    }),
+  );
+  t.same(Object.keys(said).sort(), Object.keys(MAY_IMPORT).sort(), 'a row for every part');
+  for (const [part, allowed] of Object.entries(MAY_IMPORT)) {
+    t.same([...(said[part] ?? [])].sort(), [...allowed].sort(), `README: what ${part} may import`);
+  }
+});
+
 t.test(
   'store - the store is walled: LevelDB, the keyspace and its sublevels are private to daemon/store',
   async (t) => {
