@@ -79,6 +79,19 @@ t.test(
       'every event delivered',
     );
     t.equal(new Set(receiver.received.map(eventIdOf)).size, 400, 'all 400 events arrived, none lost');
+    // Acks resume too: NATS ends with nothing pending and nothing awaiting an ack (events whose
+    // ack was lost while it was away come back after the ack wait and are acked then).
+    const jsm = await nc.jetstreamManager();
+    const settled = await eventually(
+      async () => {
+        const info = await jsm.consumers.info('HOOKS_EVENTS', 'hooksd');
+        return info.num_pending === 0 && info.num_ack_pending === 0 ? info : undefined;
+      },
+      60_000,
+      'every event acknowledged',
+    );
+    t.equal(settled.ack_floor.stream_seq, settled.delivered.stream_seq, 'NATS holds every event as acknowledged');
+    t.ok(settled.ack_floor.stream_seq >= 400, `acknowledged up to stream sequence ${settled.ack_floor.stream_seq}`);
     await eventually(() => (failures.has('after-99') ? true : undefined), 30_000, 'an ops event after the restart');
     t.ok(failures.has('after-0'), 'operational events are published again after the reconnection');
     const starts = daemon.logs().filter((line) => line.msg === 'hooksd ready').length;
@@ -117,6 +130,10 @@ t.test('nats faults - NATS unreachable at start: hooksd waits, says so, and star
     );
   t.ok(waits.length >= 2, `it said so while it waited (${waits.length} times), with the wait before the next try`);
   t.type(waits[0].retryInMs, 'number');
+  t.ok(
+    waits.slice(1).every((line, i) => line.retryInMs > waits[i].retryInMs),
+    `with backoff: each wait longer than the one before (${waits.map((line) => line.retryInMs).join(', ')} ms)`,
+  );
   const nc = await connect({ servers: nats.url });
   t.teardown(() => nc.close());
   await nc.jetstream().publish('events.company.created', JSON.stringify({ id: 'late', payload: {} }));
