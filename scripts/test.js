@@ -62,12 +62,16 @@ function tapArguments(cliArgs) {
   if (requested.length === 0) {
     // test/faults is the long fault suite (kills, soak): `npm run test:faults` runs it; test/cluster
     // runs three nats-servers and three hooksd under load: `npm run test:cluster`; test/image
-    // builds and runs the Docker image as root with podman: `npm run test:image`. tap runs
-    // files in name order, so test/zz-last runs after everything else: it checks what the other
-    // files left in .tap/suite-record, which starts empty on every whole run.
+    // builds and runs the Docker image as root with podman: `npm run test:image`.
     const apart = ['faults', 'cluster', 'image'].map((dir) => join(repoRoot, 'test', dir) + sep);
     const files = testFilesUnder(join(repoRoot, 'test')).filter((file) => !apart.some((dir) => file.startsWith(dir)));
     args.push(...files.map(relativeToCwd));
+  }
+  // tap runs files in name order, so test/zz-last runs after the others: it checks the logs the
+  // daemons of this run left in .tap/suite-record, which starts empty on every run that includes
+  // it (the whole suite, and `npm run test:faults` and `test:cluster`, which end with it).
+  const lastChecks = join(repoRoot, 'test', 'zz-last') + sep;
+  if (args.some((arg) => namesTests(arg) && resolve(arg).startsWith(lastChecks))) {
     rmSync(join(repoRoot, '.tap', 'suite-record'), { recursive: true, force: true });
   }
   return { args, requested, hasTests: args.some(namesTests) };
