@@ -63,8 +63,9 @@ t.test(
     await receiver.waitFor(2 * N);
 
     const c = await start('c');
-    // c read the bucket at start: give its watch a moment, then the task is as it was.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // A later change to the control bucket, seen by c: its watch has gone past the task's entries by then.
+    t.equal((await a.api('/v1/consumers/slow/disable', json('POST'))).status, 200);
+    await eventually(async () => ((await c.api('/v1/consumers/slow')).body.disabled ? true : undefined), 10_000);
     const after = await c.api(`/v1/tasks/${made.body.id}`);
     t.same(
       after.body.parts.map((p: { instance: string }) => p.instance),
