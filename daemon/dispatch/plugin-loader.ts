@@ -27,6 +27,8 @@ const KINDS: readonly PluginKind[] = ['filter', 'transform', 'sign', 'retry', 't
 export interface LoadedPlugin<K extends PluginKind = PluginKind> {
   name: string;
   kind: K;
+  /** One of BUILT_IN_PLUGINS, not a module of the operator's. */
+  builtIn: boolean;
   /** The options as `create` got them: validated, with their defaults. */
   options: Readonly<Record<string, unknown>>;
   instance: InstanceOf[K];
@@ -61,6 +63,7 @@ export async function loadPlugin(
     throw new HooksdError('HOOKSD_PLUGIN_INVALID', `${place.where()} plugin "${use}": ${message}`);
   };
   let definition = BUILT_IN_PLUGINS.find((p) => p.name === use) as PluginDefinition | undefined;
+  const builtIn = definition !== undefined;
   if (definition === undefined) {
     if (!/^(\.{0,2}\/)/.test(use)) {
       const names = BUILT_IN_PLUGINS.filter((p) => place.kinds.includes(p.kind)).map((p) => p.name);
@@ -103,5 +106,5 @@ export async function loadPlugin(
   }
   if (definition.kind === 'transport' && typeof (instance as InstanceOf['transport'])?.send !== 'function')
     fail('create() returned no `send(request)` function');
-  return { name: definition.name, kind: definition.kind, options: frozen, instance };
+  return { name: definition.name, kind: definition.kind, builtIn, options: frozen, instance };
 }

@@ -34,7 +34,7 @@ export async function loadTransport(
   });
   return {
     name: loaded.name,
-    builtIn: !/^(\.{0,2}\/)/.test(use),
+    builtIn: loaded.builtIn,
     source: { use, options: loaded.options, configDir: context.configDir },
     instance: loaded.instance as TransportInstance,
   };

@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import t from 'tap';
-import { launchBrowser, openConsole } from '../helpers/browser.js';
-import { ADMIN_TOKEN, startConsoleDaemon } from '../helpers/console-daemon.js';
+
+import { startConsoleDaemon, adminTab } from '../helpers/console-daemon.js';
 
 t.setTimeout(170_000);
 
@@ -12,10 +12,8 @@ t.test(
     const daemon = await startConsoleDaemon(t);
     await daemon.publish('order.created', { orderId: 'ord_1', total: 1 });
     await daemon.messages('orders', 'success', 1);
-    const browser = await launchBrowser(t);
-    const tab = await openConsole(t, browser, daemon.url);
+    const tab = await adminTab(t, daemon);
     const { page } = tab;
-    await tab.signIn(ADMIN_TOKEN);
     await tab.open('/ui/consumers/orders');
     await page.getByRole('heading', { name: 'orders', level: 1 }).waitFor();
 
@@ -83,10 +81,8 @@ t.test('consumer - recover since a time runs as a task the page follows until it
   for (let i = 0; i < 3; i++) await daemon.publish('order.created', { orderId: `ord_${i}`, total: i });
   const failed = await daemon.messages('billing', 'failure', 3);
   daemon.failing.respond = () => ({ status: 204 });
-  const browser = await launchBrowser(t);
-  const tab = await openConsole(t, browser, daemon.url);
+  const tab = await adminTab(t, daemon);
   const { page } = tab;
-  await tab.signIn(ADMIN_TOKEN);
   await tab.open('/ui/consumers/billing');
   await page.getByRole('heading', { name: 'billing', level: 1 }).waitFor();
 

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { launchBrowser, openConsole } from '../helpers/browser.js';
-import { ADMIN_TOKEN, ORDER_CREATED, startConsoleDaemon } from '../helpers/console-daemon.js';
+
+import { ORDER_CREATED, startConsoleDaemon, adminTab } from '../helpers/console-daemon.js';
 import { eventually, natsClient } from '../helpers/hooksd.js';
 
 t.setTimeout(170_000);
@@ -13,10 +13,8 @@ t.test(
     const eventId = await daemon.publish('order.created', { orderId: 'ord_1', total: 1 });
     await daemon.messages('orders', 'success', 1);
     await daemon.messages('billing', 'failure', 1);
-    const browser = await launchBrowser(t);
-    const tab = await openConsole(t, browser, daemon.url, { timezoneId: 'Asia/Tokyo' });
+    const tab = await adminTab(t, daemon, { timezoneId: 'Asia/Tokyo' });
     const { page } = tab;
-    await tab.signIn(ADMIN_TOKEN);
 
     await page.getByRole('link', { name: 'Events', exact: true }).click();
     await page.getByRole('link', { name: eventId }).click();
@@ -77,10 +75,8 @@ t.test(
       consumers: config.consumers.map((c: any) => (c.id === 'orders' ? { ...c, eventTypes: ['order.*'] } : c)),
     }));
 
-    const browser = await launchBrowser(t);
-    const tab = await openConsole(t, browser, daemon.url);
+    const tab = await adminTab(t, daemon);
     const { page } = tab;
-    await tab.signIn(ADMIN_TOKEN);
     await tab.open('/ui/dead-letters');
     const letters = page.locator('article.letter');
     await letters.nth(1).waitFor();

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { sortableId } from '../../daemon/store/ids.js';
 import type { MessageRecord } from '../../daemon/store/records.js';
-import { launchBrowser, openConsole } from '../helpers/browser.js';
-import { ADMIN_TOKEN, startConsoleDaemon } from '../helpers/console-daemon.js';
+
+import { startConsoleDaemon, adminTab } from '../helpers/console-daemon.js';
 
 t.setTimeout(170_000);
 
@@ -63,9 +63,7 @@ t.test(
 
     // The page itself: the server's time as its Server-Timing header tells the browser, and the
     // browser's own measure of the request (sent to first byte).
-    const browser = await launchBrowser(t);
-    const tab = await openConsole(t, browser, daemon.url);
-    await tab.signIn(ADMIN_TOKEN);
+    const tab = await adminTab(t, daemon);
     await tab.open('/ui/messages?consumerId=billing&status=failure');
     const rows = tab.page.locator('table.list tbody tr');
     await rows.nth(49).waitFor();

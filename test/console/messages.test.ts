@@ -1,6 +1,6 @@
 import t from 'tap';
 import { launchBrowser, openConsole, PHONE } from '../helpers/browser.js';
-import { ADMIN_TOKEN, startConsoleDaemon } from '../helpers/console-daemon.js';
+import { ADMIN_TOKEN, startConsoleDaemon, adminTab } from '../helpers/console-daemon.js';
 
 t.setTimeout(170_000);
 
@@ -97,10 +97,8 @@ t.test('messages - cursor paging with filters: Older walks every page once, Firs
   const daemon = await startConsoleDaemon(t);
   for (let i = 0; i < 55; i++) await daemon.publish('order.shipped', { orderId: `ord_${i}` });
   await daemon.messages('orders', 'success', 55);
-  const browser = await launchBrowser(t);
-  const tab = await openConsole(t, browser, daemon.url);
+  const tab = await adminTab(t, daemon);
   const { page } = tab;
-  await tab.signIn(ADMIN_TOKEN);
   await tab.open('/ui/messages?consumerId=orders&status=success');
   const rows = page.locator('table.list tbody tr');
   await rows.nth(49).waitFor();

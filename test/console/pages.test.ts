@@ -1,8 +1,8 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { launchBrowser, openConsole } from '../helpers/browser.js';
-import { ADMIN_TOKEN, startConsoleDaemon } from '../helpers/console-daemon.js';
+
+import { startConsoleDaemon, adminTab } from '../helpers/console-daemon.js';
 import { json } from '../helpers/hooksd.js';
 
 t.setTimeout(170_000);
@@ -23,10 +23,8 @@ t.test(
     t.equal(made.status, 201, 'a consumer made through the API');
     t.equal((await daemon.api('/v1/consumers/audit/disable', json('POST', {}))).status, 200, 'and disabled');
 
-    const browser = await launchBrowser(t);
-    const tab = await openConsole(t, browser, daemon.url);
+    const tab = await adminTab(t, daemon);
     const { page } = tab;
-    await tab.signIn(ADMIN_TOKEN);
     const rows = page.locator('table.list tbody tr');
     await rows.nth(2).waitFor();
     const row = (id: string) => rows.filter({ has: page.getByRole('link', { name: id, exact: true }) });
@@ -62,10 +60,8 @@ t.test(
     await daemon.publish('order.shipped', { orderId: 'ord_1' });
     const [shipped] = (await daemon.messages('orders', 'success', 2)).filter((m) => m.eventType === 'order.shipped');
     await daemon.messages('billing', 'failure', 1);
-    const browser = await launchBrowser(t);
-    const tab = await openConsole(t, browser, daemon.url);
+    const tab = await adminTab(t, daemon);
     const { page } = tab;
-    await tab.signIn(ADMIN_TOKEN);
     await tab.open('/ui/messages');
     const rows = page.locator('table.list tbody tr');
     await rows.nth(2).waitFor();
@@ -138,10 +134,8 @@ t.test(
     }));
     await daemon.publish('order.created', { orderId: 'ord_big', total: 12 });
     await daemon.messages('orders', 'success', 1);
-    const browser = await launchBrowser(t);
-    const tab = await openConsole(t, browser, daemon.url);
+    const tab = await adminTab(t, daemon);
     const { page } = tab;
-    await tab.signIn(ADMIN_TOKEN);
 
     await tab.open('/ui/consumers/orders');
     await page.getByRole('heading', { name: 'orders', level: 1 }).waitFor();

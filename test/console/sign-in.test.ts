@@ -1,6 +1,6 @@
 import t from 'tap';
 import { launchBrowser, openConsole, PHONE } from '../helpers/browser.js';
-import { ADMIN_TOKEN, startConsoleDaemon } from '../helpers/console-daemon.js';
+import { ADMIN_TOKEN, startConsoleDaemon, adminTab } from '../helpers/console-daemon.js';
 
 t.setTimeout(170_000);
 
@@ -92,10 +92,8 @@ t.test('overview - readable at phone width; keyboard reaches every section and s
   const daemon = await startConsoleDaemon(t);
   await daemon.publish('order.created', { orderId: 'ord_2', total: 20 });
   await daemon.messages('billing', 'failure', 1);
-  const browser = await launchBrowser(t);
-  const tab = await openConsole(t, browser, daemon.url, { viewport: PHONE });
+  const tab = await adminTab(t, daemon, { viewport: PHONE });
   const { page } = tab;
-  await tab.signIn(ADMIN_TOKEN);
   await page.locator('table.list tbody tr').nth(1).waitFor();
 
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { launchBrowser, openConsole } from '../helpers/browser.js';
-import { ADMIN_TOKEN, startConsoleDaemon } from '../helpers/console-daemon.js';
+import { openConsole } from '../helpers/browser.js';
+import { startConsoleDaemon, adminTab } from '../helpers/console-daemon.js';
 import { natsClient } from '../helpers/hooksd.js';
 
 t.setTimeout(170_000);
@@ -34,10 +34,8 @@ t.test(
     nc.publish('events.order.created', new TextEncoder().encode(`not json ${SCRIPT}${IMAGE}`));
     await nc.flush();
     await daemon.hooksd.api('/healthz');
-    const browser = await launchBrowser(t);
-    const tab = await openConsole(t, browser, daemon.url);
+    const tab = await adminTab(t, daemon);
     const { page } = tab;
-    await tab.signIn(ADMIN_TOKEN);
 
     await tab.open(`/ui/messages/${failed.id}`);
     await page.locator('article.attempt').first().waitFor();
@@ -72,9 +70,7 @@ t.test(
 
 t.test('untrusted - even if markup got into the page, the Content-Security-Policy runs no inline script', async (t) => {
   const daemon = await startConsoleDaemon(t);
-  const browser = await launchBrowser(t);
-  const tab = await openConsole(t, browser, daemon.url);
-  await tab.signIn(ADMIN_TOKEN);
+  const tab = await adminTab(t, daemon);
   // What a mistake that put untrusted text into innerHTML would do: the policy still refuses it.
   await tab.page.evaluate((html) => {
     const div = document.createElement('div');

@@ -1,4 +1,5 @@
 import type { Test } from 'tap';
+import { launchBrowser, openConsole, type ConsolePage } from './browser.js';
 import { eventually, json } from './hooksd.js';
 import { startInProcess, type InProcess } from './in-process.js';
 import { startReceiver, type Receiver } from './receiver.js';
@@ -90,4 +91,15 @@ export async function startConsoleDaemon(t: Test, config: Record<string, any> = 
       );
     },
   };
+}
+
+/** A console tab on `daemon`, in a browser of its own, signed in with the admin token. */
+export async function adminTab(
+  t: Test,
+  daemon: Pick<ConsoleDaemon, 'url'>,
+  options?: Parameters<typeof openConsole>[3],
+): Promise<ConsolePage> {
+  const tab = await openConsole(t, await launchBrowser(t), daemon.url, options);
+  await tab.signIn(ADMIN_TOKEN);
+  return tab;
 }

@@ -1,41 +1,14 @@
-import { execFile } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import openapiTS, { astToString } from 'openapi-typescript';
-import t from 'tap';
-import { REPO, tempDir } from '../../helpers/hooksd.js';
+import t, { type Test } from 'tap';
+import { typeCheckWithApi } from '../../helpers/api-types.js';
+import { REPO } from '../../helpers/hooksd.js';
 import { startInProcess } from '../../helpers/in-process.js';
 
 const PROGRAM = path.join(REPO, 'test', 'fixtures', 'api-client.ts');
-const TSC = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-
-/**
- * Generates the client types of `document` with openapi-typescript into a folder of its own,
- * beside the program that uses every route, and type-checks both as a strict project would.
- */
-async function typeCheck(t: Parameters<Parameters<typeof t.test>[1]>[0], document: unknown) {
-  const dir = tempDir(t, 'hooksd-client');
-  writeFileSync(path.join(dir, 'api.d.ts'), astToString(await openapiTS(document as never)));
-  copyFileSync(PROGRAM, path.join(dir, 'client.ts'));
-  const compilerOptions = {
-    target: 'ES2022',
-    module: 'NodeNext',
-    moduleResolution: 'NodeNext',
-    strict: true,
-    noEmit: true,
-    types: ['node'],
-    typeRoots: [path.join(REPO, 'node_modules', '@types')],
-  };
-  writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['client.ts'] }));
-  try {
-    await promisify(execFile)(process.execPath, [TSC, '-p', dir], { cwd: dir });
-    return { ok: true, output: '' };
-  } catch (error) {
-    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-    return { ok: false, output: stdout + stderr };
-  }
-}
+/** The program that uses every route, type-checked against the client types of `document`. */
+const typeCheck = (t: Test, document: unknown) =>
+  typeCheckWithApi(t, document, { 'client.ts': readFileSync(PROGRAM, 'utf8') }, 'client.ts');
 
 t.test(
   'generated client - types generated from the live /openapi.json type-check a program using every route',
