@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs the tap suite, streams tap's output, and ends with one line CI can read:
-// "N passed, N failed" (", N skipped" when tests were skipped or todo).
+// "N passed, N failed" (", N skipped" when tests were skipped or todo). Before it, each failure is
+// named again on a line of its own ("failed: file > subtest > assertion"), so that the end of a long
+// log says what failed.
 //
 //   node scripts/test.js                      every test/**/*.test.ts but test/faults, test/cluster and test/image
 //   node scripts/test.js test/config          the *.test.ts files under a folder
@@ -83,8 +85,44 @@ function parseSummary(line) {
   return counts;
 }
 
+/**
+ * Follows tap's nesting ("# Subtest: NAME" opens a level 4 spaces deeper; "ok/not ok N - NAME"
+ * at the same depth closes it) and keeps the path of each failure. A subtest's own "not ok" is
+ * kept only when nothing inside it was (a file that timed out, say).
+ */
+function failureTracker() {
+  const stack = [];
+  const failures = [];
+  const record = (depth, name) => {
+    failures.push([...stack.slice(0, depth).map((level) => level.name), name].join(' > '));
+    for (const level of stack.slice(0, depth)) level.failedInside = true;
+  };
+  return {
+    failures,
+    line(text) {
+      const subtest = /^( *)# Subtest: (.*)$/.exec(text);
+      if (subtest) {
+        const depth = subtest[1].length / 4;
+        stack.length = depth;
+        stack.push({ name: subtest[2], failedInside: false });
+        return;
+      }
+      const result = /^( *)(not )?ok \d+ - (.*?)(?: # (?:time|SKIP|TODO).*)?$/.exec(text);
+      if (!result) return;
+      const depth = result[1].length / 4;
+      const name = result[3];
+      const closes = stack[depth]?.name === name;
+      if (result[2] && !(closes && stack[depth].failedInside)) record(depth, name);
+      if (closes) stack.length = depth;
+    },
+  };
+}
+
+const failed = failureTracker();
+
 function finish(message, counts, exitCode) {
   if (message) console.log(message);
+  for (const path of failed.failures) console.log(`failed: ${path}`);
   const skipped = (counts.skip ?? 0) + (counts.todo ?? 0);
   console.log(`${counts.pass ?? 0} passed, ${counts.fail ?? 0} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
   process.exit(exitCode);
@@ -119,6 +157,7 @@ tap.stdout.on('data', (chunk) => {
   partialLine = lines.pop();
   for (const line of lines) {
     if (SUMMARY.test(line)) summaryLine = line;
+    failed.line(line);
   }
 });
 
@@ -128,6 +167,7 @@ tap.on('error', (err) => {
 
 tap.on('close', (code, signal) => {
   if (SUMMARY.test(partialLine)) summaryLine = partialLine;
+  failed.line(partialLine);
   if (!endsWithNewline) process.stdout.write('\n');
   const tapCode = code ?? 1;
   if (summaryLine === null) {
