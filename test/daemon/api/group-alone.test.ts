@@ -27,6 +27,13 @@ t.test('group api - alone: no question on NATS; the questions of others answered
   for (let i = 0; i < 3; i++)
     t.equal((await hooksd.api('/v1/events', json('POST', { eventType: 'order.placed', payload: { i } }))).status, 202);
   await receiver.waitFor(3, 30_000);
+  // Recorded as delivered (a moment after the receiver had them), so that no message changes
+  // between the answers compared below.
+  await eventually(
+    async () => ((await hooksd.api('/v1/messages?status=success')).body.data.length === 3 ? true : undefined),
+    30_000,
+    'the three deliveries recorded',
+  );
   const page = await eventually(
     async () => {
       const { body } = await hooksd.api('/v1/messages?limit=2');
