@@ -34,6 +34,23 @@ function clientOf(clients: WeakMap<object, Client>, request: TransportRequest): 
   return client.got;
 }
 
+/**
+ * got's phases, but none of dns, tcp and tls on a kept socket. got (14.6) gives a request on a
+ * kept socket the dns and tcp (and tls) time of the connection it reuses, timed when that one
+ * opened, while it sets their steps to the moment the request got the socket; this request spent
+ * no time on them, as the node transport says, and with them its phases would not fit in its total.
+ */
+function phasesOf(timings: Response['timings']): Record<string, number | undefined> {
+  const phases: Record<string, number | undefined> = { ...timings.phases };
+  const kept = timings.socket !== undefined && timings.lookup === timings.socket && timings.connect === timings.socket;
+  if (kept) {
+    phases.dns = 0;
+    phases.tcp = 0;
+    if (timings.secureConnect === timings.socket) phases.tls = 0;
+  }
+  return phases;
+}
+
 /** One request on a got stream, its body read up to maxResponseBytes. */
 function send(clients: WeakMap<object, Client>, request: TransportRequest): Promise<TransportResult> {
   return new Promise((resolve) => {
@@ -51,7 +68,7 @@ function send(clients: WeakMap<object, Client>, request: TransportRequest): Prom
       settled = true;
       const timings = response?.timings ?? error?.timings;
       resolve({
-        timings: timings ? { ...timings.phases } : {},
+        timings: timings ? phasesOf(timings) : {},
         steps: timings,
         response: response && { statusCode: response.statusCode, headers: response.headers, ...body.result() },
         error,

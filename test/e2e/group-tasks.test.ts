@@ -65,7 +65,7 @@ t.test(
     const c = await start('c');
     // A later change to the control bucket, seen by c: its watch has gone past the task's entries by then.
     t.equal((await a.api('/v1/consumers/slow/disable', json('POST'))).status, 200);
-    await eventually(async () => ((await c.api('/v1/consumers/slow')).body.disabled ? true : undefined), 10_000);
+    await eventually(async () => ((await c.api('/v1/consumers/slow')).body.disabled ? true : undefined), 30_000);
     const after = await c.api(`/v1/tasks/${made.body.id}`);
     t.same(
       after.body.parts.map((p: { instance: string }) => p.instance),

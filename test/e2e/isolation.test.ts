@@ -34,7 +34,13 @@ t.test('rate limit - holds when events trickle in one at a time, not only when t
   }
   const arrivals = (await receiver.waitFor(9)).slice(1).map((r) => r.at);
   const gaps = arrivals.slice(1).map((at, i) => at - arrivals[i]);
-  t.ok(Math.min(...gaps) >= 230, `gaps between requests ${gaps.join(', ')} ms: none under 250 ms (less timer slack)`);
+  // hooksd starts them at least 95 % of the 250 ms interval apart; an arrival may be late by the
+  // time a busy machine takes to carry a request, which shortens the gap after it as much. So no gap
+  // may come near the 100 ms they were published apart, and the eight together span their intervals
+  // (the lateness counts once, at the ends).
+  t.ok(Math.min(...gaps) >= 150, `gaps between requests ${gaps.join(', ')} ms: none near the 100 ms of publishing`);
+  const span = arrivals[arrivals.length - 1] - arrivals[0];
+  t.ok(span >= 7 * 250 * 0.95 - 50, `the 8 requests span ${span} ms: 7 intervals of 250 ms (less timer slack)`);
 });
 
 function p50(values: number[]): number {
@@ -52,25 +58,32 @@ t.test('isolation - a consumer hanging until its timeout does not slow another c
       { id: 'hanging', url: hanging.url, eventTypes: ['shared.sent'], timeout: '3s', concurrency: 8 },
     ],
   });
-  const latencies = (received: Received[]) => received.map((r) => r.at - JSON.parse(r.body.toString()).payload.sentAt);
-  const phase = async (type: string, count: number) => {
-    const start = fast.received.length;
-    for (let i = 0; i < count; i++) {
-      await publish(type, { sentAt: Date.now() });
-      await sleep(10);
-    }
-    await fast.waitFor(start + count);
-    return latencies(fast.received.slice(start));
+  const latencies = (received: Received[], kind: string) =>
+    received
+      .map((r) => ({ at: r.at, payload: JSON.parse(r.body.toString()).payload }))
+      .filter(({ payload }) => payload.kind === kind)
+      .map(({ at, payload }) => at - payload.sentAt);
+  const send = async (type: string) => {
+    await publish(type, { sentAt: Date.now(), kind: type });
+    await sleep(10);
   };
 
-  await phase('alone.sent', 100);
-  const alone = p50(await phase('alone.sent', 300));
-  const shared = p50(await phase('shared.sent', 300));
+  for (let i = 0; i < 100; i++) await send('alone.sent');
+  await fast.waitFor(100);
+  // Both kinds in turn in one run, so that whatever else loads the machine meanwhile weighs on both
+  // alike (two runs one after the other compared a quiet moment with a busy one).
+  for (let i = 0; i < 300; i++) {
+    await send('alone.sent');
+    await send('shared.sent');
+  }
+  const measured = (await fast.waitFor(700)).slice(100);
+  const alone = p50(latencies(measured, 'alone.sent'));
+  const shared = p50(latencies(measured, 'shared.sent'));
   t.ok(
     hanging.received.length >= 8,
     `the hanging consumer had its lane full (${hanging.received.length} requests hanging)`,
   );
-  // A lane blocked by the hanging consumer would cost seconds; a shared, busy machine moves a
-  // p50 of a few milliseconds by a few more, so the margin is 20 % plus 5 ms.
-  t.ok(shared <= alone * 1.2 + 5, `p50 ${shared} ms with a consumer hanging, ${alone} ms without`);
+  // A lane blocked by the hanging consumer would cost seconds (its 3 s timeout); a shared event's
+  // own work (a message for each consumer) may cost a little more, so the margin is 50 % plus 10 ms.
+  t.ok(shared <= alone * 1.5 + 10, `p50 ${shared} ms with a consumer hanging, ${alone} ms without`);
 });

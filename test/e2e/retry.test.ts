@@ -89,7 +89,8 @@ t.test('restart - retries pending when hooksd is killed are delivered after it s
     // Only the sweep at start-up runs, so the sweeper lag it reports stays to be read.
     pipeline: PIPELINE_WITHOUT_JITTER,
     delivery: { sweepSchedule: '0 0 * * * *' },
-    consumers: [{ id: 'later', url: receiver.url, retrySchedule: ['0s', '2s'] }],
+    // The retries must still be pending when hooksd is killed, a moment after the first failures.
+    consumers: [{ id: 'later', url: receiver.url, retrySchedule: ['0s', '4s'] }],
   });
   const events = [envelope('company.created'), envelope('company.created'), envelope('company.created')];
   for (const e of events) await js.publish('events.company.created', e.body);
@@ -99,8 +100,8 @@ t.test('restart - retries pending when hooksd is killed are delivered after it s
   );
   t.equal(await first.stop('SIGKILL'), null, 'hooksd was killed');
   const killedAt = Date.now();
-  // Down for 3 s: the retries, due 2 s after their failures, are overdue by at least 1 s.
-  await new Promise((resolve) => setTimeout(resolve, 3000));
+  // Down for 5 s: the retries, due 4 s after their failures, are overdue by at least 1 s.
+  await new Promise((resolve) => setTimeout(resolve, 5000));
 
   failing = false;
   const second = await startDaemon(t, configFile);
@@ -120,6 +121,6 @@ t.test('restart - retries pending when hooksd is killed are delivered after it s
   const atLeast = (Date.now() - killedAt) / 1000;
   t.ok(
     lag >= 0.95 && lag < atLeast,
-    `the start-up sweep handed the retries over ${lag} s late (down 3 s, retries due 2 s after failing)`,
+    `the start-up sweep handed the retries over ${lag} s late (down 5 s, retries due 4 s after failing)`,
   );
 });

@@ -52,7 +52,7 @@ t.test('shared control - a consumer disabled through A stops delivering on B (pr
       const done = performance.now();
       await eventually(
         async () => ((await b.api('/v1/consumers/shop')).body.disabled === disabled ? true : undefined),
-        10_000,
+        30_000,
         `B to see ${action}`,
       );
       took.push(performance.now() - done);
@@ -65,12 +65,12 @@ t.test('shared control - a consumer disabled through A stops delivering on B (pr
       `(median ${median.toFixed(1)} ms)`,
   );
   t.ok(
-    took.every((ms) => ms < 10_000),
+    took.every((ms) => ms < 30_000),
     'every change reached B',
   );
 
   await a.api('/v1/consumers/shop/disable', json('POST'));
-  await eventually(async () => ((await b.api('/v1/consumers/shop')).body.disabled ? true : undefined), 10_000);
+  await eventually(async () => ((await b.api('/v1/consumers/shop')).body.disabled ? true : undefined), 30_000);
   const shown = (await b.api('/v1/consumers/shop')).body;
   t.equal(shown.disabledReason, 'disabled through the API', 'B shows the reason given on A');
   t.equal((await publish(b, 1)).status, 202);
@@ -102,7 +102,7 @@ t.test(
     const first: string = created.body.secret;
     await eventually(
       async () => ((await b.api('/v1/consumers/made.on-a')).status === 200 ? true : undefined),
-      10_000,
+      30_000,
       'B to know the consumer',
     );
     t.equal((await publish(b, 0)).status, 202);
@@ -143,7 +143,10 @@ t.test(
         t.notOk(signed.oldSecret, 'with no grace period, A no longer signs with the old secret');
         break;
       }
-      if (performance.now() - rotatedAt > 10_000) t.fail('A never signed with the secret rotated through B');
+      if (performance.now() - rotatedAt > 30_000) {
+        t.fail('A never signed with the secret rotated through B');
+        break;
+      }
     }
     t.comment(
       `A signed with B's new secret from its event ${n} on, ` +
@@ -155,7 +158,7 @@ t.test(
     t.equal(removed.status, 204);
     await eventually(
       async () => ((await a.api('/v1/consumers/made.on-a')).status === 404 ? true : undefined),
-      10_000,
+      30_000,
       'A to forget it',
     );
   },
@@ -218,12 +221,12 @@ t.test(
     const said = await eventually(async () => {
       const ready = await b.api('/readyz');
       return ready.body.details.config === undefined ? undefined : ready;
-    }, 10_000);
+    }, 30_000);
     t.equal(said.status, 200, 'B is still ready');
     t.match(said.body.details.config, /differ from those of a: every instance should read the same file/);
     const onA = await eventually(
       async () => (await a.api('/readyz')).body.details.config as string | undefined,
-      10_000,
+      30_000,
     );
     t.match(onA, /differ from those of b/, 'A says so too: it cannot tell which one is right');
     const warned = (hooksd: InProcess) =>
@@ -238,11 +241,11 @@ t.test(
     await b.reconfigure((config) => ({ ...config, consumers: [{ id: 'shop', url: receiver.url }] }));
     await eventually(
       async () => (Object.keys((await b.api('/readyz')).body.details).length === 0 ? true : undefined),
-      10_000,
+      30_000,
     );
     await eventually(
       async () => (Object.keys((await a.api('/readyz')).body.details).length === 0 ? true : undefined),
-      10_000,
+      30_000,
     );
     t.ok(
       b.logs().some((line) => line.msg === 'the consumers in the config file are the same on every instance now'),

@@ -27,6 +27,13 @@ t.test('group api - alone: no question on NATS; the questions of others answered
   for (let i = 0; i < 3; i++)
     t.equal((await hooksd.api('/v1/events', json('POST', { eventType: 'order.placed', payload: { i } }))).status, 202);
   await receiver.waitFor(3, 30_000);
+  // Recorded as delivered (a moment after the receiver had them), so that no message changes
+  // between the answers compared below.
+  await eventually(
+    async () => ((await hooksd.api('/v1/messages?status=success')).body.data.length === 3 ? true : undefined),
+    30_000,
+    'the three deliveries recorded',
+  );
   const page = await eventually(
     async () => {
       const { body } = await hooksd.api('/v1/messages?limit=2');
@@ -51,7 +58,7 @@ t.test('group api - alone: no question on NATS; the questions of others answered
   // What another instance of its group would ask it.
   const ask = async (call: Record<string, unknown>) => {
     // No API token configured: a question is sealed without a MAC.
-    const reply = await nc.request(apiSubject('HOOKS_EVENTS', 'alone-1'), seal(call, undefined), { timeout: 10_000 });
+    const reply = await nc.request(apiSubject('HOOKS_EVENTS', 'alone-1'), seal(call, undefined), { timeout: 30_000 });
     return JSON.parse(new TextDecoder().decode(reply.data));
   };
   const listed = await ask({ route: 'get /v1/messages', params: {}, query: { limit: 2 } });
@@ -74,7 +81,7 @@ t.test('group api - alone: no question on NATS; the questions of others answered
   t.equal(badCursor.error.code, 'HOOKSD_INVALID_CURSOR');
   const unknown = await ask({ route: 'get /v1/consumers', params: {}, query: {} });
   t.equal(unknown.error.code, 'HOOKSD_ROUTE_NOT_FOUND', 'only the routes shared across the group');
-  const garbage = await nc.request(apiSubject('HOOKS_EVENTS', 'alone-1'), 'not json', { timeout: 10_000 });
+  const garbage = await nc.request(apiSubject('HOOKS_EVENTS', 'alone-1'), 'not json', { timeout: 30_000 });
   t.match(
     JSON.parse(new TextDecoder().decode(garbage.data)),
     { error: { code: 'HOOKSD_INVALID_REQUEST' } },

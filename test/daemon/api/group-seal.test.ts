@@ -84,7 +84,7 @@ t.test('group seal - hooksd with API tokens answers only the questions sealed wi
   const nc = await connect({ servers: hooksd.nats!.url });
   t.teardown(() => nc.close());
   const ask = async (text: string) => {
-    const reply = await nc.request(apiSubject('HOOKS_EVENTS', 'sealed-1'), text, { timeout: 10_000 });
+    const reply = await nc.request(apiSubject('HOOKS_EVENTS', 'sealed-1'), text, { timeout: 30_000 });
     return JSON.parse(new TextDecoder().decode(reply.data));
   };
   const answered = await ask(seal(question, groupKey(TOKENS)));
