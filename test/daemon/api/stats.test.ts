@@ -139,18 +139,14 @@ t.test(
       ['broken', 'idle', 'steady'],
       'every consumer, by id',
     );
-    const summaryOf = ({ perMinute: _instant, ...totals }: any) => totals;
-    const stats = (consumer: any) => ({
+    const withoutRate = ({ perMinute: _instant, ...figures }: any) => figures;
+    const summaryOf = (consumer: any) => ({
       consumerId: consumer.consumerId,
-      ...summaryOf(consumer.totals),
+      ...withoutRate(consumer.totals),
       lastError: consumer.lastError,
       pending: consumer.pending,
     });
-    t.same(
-      overview.consumers.map(({ perMinute: _instant, ...rest }: any) => rest),
-      quarters.map(stats),
-      'the same figures',
-    );
+    t.same(overview.consumers.map(withoutRate), quarters.map(summaryOf), 'the same figures');
     overview.consumers.forEach((c: { consumerId: string; perMinute: number }, i: number) =>
       t.ok(Math.abs(c.perMinute - quarters[i].totals.perMinute) <= 0.01, `${c.consumerId}: the same rate per minute`),
     );
