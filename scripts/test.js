@@ -93,9 +93,11 @@ function parseSummary(line) {
 function failureTracker() {
   const stack = [];
   const failures = [];
+  // Levels above `depth`; a level tap skipped (never seen here) is left out rather than fail the runner.
+  const above = (depth) => stack.slice(0, depth).filter(Boolean);
   const record = (depth, name) => {
-    failures.push([...stack.slice(0, depth).map((level) => level.name), name].join(' > '));
-    for (const level of stack.slice(0, depth)) level.failedInside = true;
+    failures.push([...above(depth).map((level) => level.name), name].join(' > '));
+    for (const level of above(depth)) level.failedInside = true;
   };
   return {
     failures,
